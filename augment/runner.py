@@ -1,0 +1,163 @@
+"""Augment a whole table file: stream it in shards, spread the shards over joblib workers, write
+each finished shard to a part file, and assemble the output with one atomic rename at the end.
+
+Shards have a fixed size and every row draws from its own seeded generator, so the output is byte
+for byte the same for any number of workers, and an interrupted run can resume from its parts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from joblib import Parallel, delayed
+from tqdm import tqdm
+
+from data import TableFormat, check_columns, format_for, header_line, read_chunks, scan_table, write_rows
+from glove import load_vectors
+
+from .augmenter import AugmentConfig, Augmenter
+
+
+@dataclass
+class AugmentSummary:
+    """What a run did, including what it tolerated (skipped, kept unchanged, cut, unknown)."""
+
+    output: Path
+    rows_in: int = 0
+    rows_out: int = 0
+    shards: int = 0
+    resumed_shards: int = 0
+    seconds: float = 0.0
+    ragged_lines: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, text_columns: list[str],
+                 config: AugmentConfig = AugmentConfig(), fmt: TableFormat | None = None,
+                 label_column: str | None = None, jobs: int = 1, resume: bool = False,
+                 shard_rows: int = 128, progress: bool = True) -> AugmentSummary:
+    """Write `output_path`: every input row followed by its augmented copies, in the input's format.
+
+    Uses the active joblib backend (loky processes by default), so `joblib.parallel_config(
+    backend="dask")` runs the same shards on a dask cluster.
+    """
+    started = time.perf_counter()
+    config.validate()
+    input_path, output_path = Path(input_path), Path(output_path)
+    fmt = fmt or format_for(input_path)
+    scan = scan_table(input_path, fmt)
+    chunks = read_chunks(input_path, fmt, scan, shard_rows)
+    first = next(chunks, None)
+    columns = list(first.columns) if first is not None else list(scan.columns)
+    check_columns(input_path, columns, list(text_columns), "--text-col")
+    if label_column:
+        check_columns(input_path, columns, [label_column], "--label-col")
+    load_vectors(config.glove)  # builds the vector cache once, before workers memory-map it
+
+    parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
+    summary = AugmentSummary(output=output_path)
+    workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    bar = tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress)
+    counts: Counter = Counter()
+
+    def shards() -> Iterator:
+        row = 0
+        for index, chunk in enumerate(_prepend(first, chunks)):
+            if parts.done(index):
+                counts.update(parts.stats(index))
+                summary.resumed_shards += 1
+                bar.update(len(chunk))
+            else:
+                yield delayed(_augment_shard)(config, chunk, list(text_columns), row, index, threads)
+            row += len(chunk)
+            summary.shards += 1
+
+    for index, frame, stats in Parallel(n_jobs=workers, return_as="generator")(shards()):
+        parts.write(index, frame, fmt, stats)
+        counts.update(stats)
+        bar.update(stats["rows_in"])
+    bar.close()
+    parts.assemble(summary.shards, header_line(columns, fmt), scan.bom)
+
+    summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
+    summary.ragged_lines, summary.counts = sorted(scan.ragged_lines), dict(counts)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _prepend(first, rest):
+    if first is not None:
+        yield first
+        yield from rest
+
+
+_AUGMENTERS: dict[AugmentConfig, Augmenter] = {}
+
+
+def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads):
+    """Runs in a worker: load the models on first use (kept for later shards), augment one shard."""
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    if config not in _AUGMENTERS:
+        _AUGMENTERS[config] = Augmenter(config)
+    frame, stats = _AUGMENTERS[config].augment_frame(chunk, text_columns, first_row)
+    return index, frame, dict(stats)
+
+
+def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int,
+                 fmt: TableFormat) -> str:
+    """Everything that decides the parts' content; a resume only reuses parts with the same one."""
+    stat = input_path.stat()
+    facts = [str(input_path.resolve()), stat.st_size, stat.st_mtime_ns, asdict(config),
+             list(text_columns), shard_rows, asdict(fmt)]
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _PartsFolder:
+    """`.NAME.parts/` beside the output: one finished part file (+ its counts) per shard."""
+
+    def __init__(self, output: Path, fingerprint: str, resume: bool):
+        self.output, self.folder = output, output.with_name(f".{output.name}.parts")
+        manifest = self.folder / "fingerprint"
+        reusable = resume and manifest.is_file() and manifest.read_text() == fingerprint
+        if not reusable:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+            manifest.write_text(fingerprint)
+
+    def _part(self, index: int) -> Path:
+        return self.folder / f"part-{index:06d}"
+
+    def done(self, index: int) -> bool:
+        return self._part(index).with_suffix(".json").is_file()
+
+    def stats(self, index: int) -> dict:
+        return json.loads(self._part(index).with_suffix(".json").read_text())
+
+    def write(self, index: int, frame, fmt: TableFormat, stats: dict) -> None:
+        """Rows first, then the counts file that marks the part as finished; both by rename."""
+        part = self._part(index)
+        with open(f"{part}.tmp", "w", encoding="utf-8", newline="") as handle:
+            write_rows(frame, handle, fmt, header=False)
+        os.replace(f"{part}.tmp", part)
+        Path(f"{part}.json.tmp").write_text(json.dumps(stats))
+        os.replace(f"{part}.json.tmp", part.with_suffix(".json"))
+
+    def assemble(self, shards: int, header: str, bom: bool) -> None:
+        temporary = self.output.with_name(f".{self.output.name}.tmp")
+        with open(temporary, "wb") as out:
+            out.write(("\ufeff" if bom else "").encode() + header.encode())
+            for index in range(shards):
+                with open(self._part(index), "rb") as part:
+                    shutil.copyfileobj(part, out)
+        os.replace(temporary, self.output)
+        shutil.rmtree(self.folder)

@@ -1,0 +1,60 @@
+"""Words of a text, which of them may be replaced, and the text rebuilt with replacements.
+
+Texts are split with NLTK's Treebank tokenizer into character spans, and a variant is made by
+substituting spans in the ORIGINAL string: everything not replaced (spacing, quotes, punctuation,
+contractions) stays byte for byte as the input had it, so output reads like the input, never
+"won ' t".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gensim.parsing.preprocessing import STOPWORDS
+from nltk.tokenize import TreebankWordTokenizer
+
+_TOKENIZER = TreebankWordTokenizer()
+
+
+@dataclass(frozen=True)
+class Words:
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def tokens(self) -> list[str]:
+        return [self.text[start:end] for start, end in self.spans]
+
+    def replaceable(self) -> list[bool]:
+        """Purely alphabetic words that are not stop words nor glued to a following piece of a
+        contraction ("wo" of "won't", "gon"/"na" of "gonna"); a following "'s" is fine ("John's")."""
+        tokens, flags = self.tokens, []
+        for i, token in enumerate(tokens):
+            glued = (i + 1 < len(tokens) and self.spans[i + 1][0] == self.spans[i][1]
+                     and tokens[i + 1][:1].isalpha()) or (
+                     i > 0 and self.spans[i - 1][1] == self.spans[i][0] and tokens[i - 1][-1:].isalpha())
+            flags.append(token.isalpha() and token.lower() not in STOPWORDS and not glued)
+        return flags
+
+    def render(self, replacements: dict[int, str]) -> str:
+        """The text with word i replaced by replacements[i], in the original word's case style."""
+        if not replacements:
+            return self.text
+        pieces, cursor = [], 0
+        for i in sorted(replacements):
+            start, end = self.spans[i]
+            pieces += [self.text[cursor:start], _match_case(replacements[i], self.text[start:end])]
+            cursor = end
+        pieces.append(self.text[cursor:])
+        return "".join(pieces)
+
+
+def split_words(text: str) -> Words:
+    return Words(text, tuple(_TOKENIZER.span_tokenize(text)))
+
+
+def _match_case(candidate: str, original: str) -> str:
+    if len(original) > 1 and original.isupper():
+        return candidate.upper()
+    if original[:1].isupper() and candidate[:1].islower():
+        return candidate[:1].upper() + candidate[1:]
+    return candidate

@@ -1,0 +1,104 @@
+"""Load word vectors once into gensim KeyedVectors, then reuse a memory-mapped cache.
+
+A text file (GloVe without a header, or word2vec with one) takes seconds to parse; the first load
+saves unit-normalised vectors as a gensim `.kv` file (next to the source, or in the user cache when
+that folder is read-only), and later loads memory-map it, so parallel workers share one copy.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+from gensim.models import KeyedVectors
+
+
+class VectorFileError(Exception):
+    """A vector file that is missing or in a format we cannot read."""
+
+
+def _detect_format(path: Path) -> str:
+    """'kv', 'word2vec-binary', 'word2vec-text' (header line 'count dim') or 'glove' (no header)."""
+    if path.suffix == ".kv":
+        return "kv"
+    with open(path, "rb") as handle:
+        first = handle.readline(4096)
+        second = handle.readline(4096)
+    head = first.split()
+    if len(head) == 2 and all(part.isdigit() for part in head):
+        try:
+            second.decode("utf-8")
+            text_row = len(second.split()) == int(head[1]) + 1
+        except UnicodeDecodeError:
+            text_row = False
+        return "word2vec-text" if text_row else "word2vec-binary"
+    try:
+        values = first.decode("utf-8").rstrip().split(" ")
+        [float(v) for v in values[1:]]
+        if len(values) > 2:
+            return "glove"
+    except (UnicodeDecodeError, ValueError):
+        pass
+    raise VectorFileError(
+        f"{path}: unknown vector format. Give a GloVe text file (word v1 ... vd per line), a word2vec "
+        "text or binary file (first line 'count dim'), or a gensim .kv file")
+
+
+def cache_path(source: Path) -> Path:
+    """Where the `.kv` cache of `source` lives: beside it, or in ~/.cache when that is read-only."""
+    beside = source.with_name(source.name + ".kv")
+    if source.parent.stat().st_mode & stat.S_IWUSR:  # mode bits, not os.access: root may write anywhere
+        return beside
+    root = Path(os.environ.get("TINYDISTILL_CACHE",
+                               Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"))
+    digest = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:12]
+    return root / "vectors" / f"{source.name}.{digest}.kv"
+
+
+def load_vectors(path: str | os.PathLike, use_cache: bool = True) -> KeyedVectors:
+    """Unit-normalised KeyedVectors from any supported file, memory-mapped from the cache when fresh."""
+    source = Path(path)
+    if not source.is_file():
+        raise VectorFileError(f"{source}: no such vector file. Set --glove to a GloVe/word2vec text file "
+                              "or a gensim .kv file (e.g. ../shared/vectors/glove.6B.50d.20k.txt)")
+    kind = _detect_format(source)
+    if kind == "kv":
+        vectors = KeyedVectors.load(str(source), mmap="r")
+        return _normalised(vectors)
+    cached = cache_path(source)
+    if use_cache and cached.is_file() and cached.stat().st_mtime >= source.stat().st_mtime:
+        return KeyedVectors.load(str(cached), mmap="r")
+    try:
+        vectors = KeyedVectors.load_word2vec_format(
+            str(source), binary=kind == "word2vec-binary", no_header=kind == "glove")
+    except (ValueError, UnicodeDecodeError, EOFError) as err:
+        raise VectorFileError(f"{source}: cannot read it as {kind}: {err}") from None
+    vectors = _normalised(vectors)
+    if use_cache:
+        _save_atomically(vectors, cached)
+    return vectors
+
+
+def _normalised(vectors: KeyedVectors) -> KeyedVectors:
+    """Rows scaled to unit length (zero rows stay zero), so cosine is a dot product."""
+    norms = np.linalg.norm(vectors.vectors, axis=1)
+    if np.allclose(norms[norms > 0], 1.0, atol=1e-4):
+        return vectors
+    unit = KeyedVectors(vectors.vector_size)
+    unit.add_vectors(vectors.index_to_key,
+                     (vectors.vectors / np.maximum(norms, 1e-12)[:, None]).astype(np.float32))
+    return unit
+
+
+def _save_atomically(vectors: KeyedVectors, target: Path) -> None:
+    """Save to temporary names, then rename: a crash never leaves a half-written cache behind."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        vectors.save(str(temporary), separately=["vectors"])
+        os.replace(f"{temporary}.vectors.npy", f"{target}.vectors.npy")
+        os.replace(temporary, target)
+    except OSError:
+        pass  # a cache we cannot write only costs speed on the next run

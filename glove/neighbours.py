@@ -1,0 +1,50 @@
+"""Nearest neighbours by cosine over unit vectors: batched matrix products and argpartition."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+from gensim.models import KeyedVectors
+
+
+class NeighbourIndex:
+    """Answers "which K words are closest to this one", many words at a time, with a per-word cache.
+
+    `allowed` says which vocabulary words may be returned (e.g. alphabetic ones); the query word
+    itself never is.
+    """
+
+    def __init__(self, vectors: KeyedVectors, k: int, allowed: Callable[[str], bool] | None = None,
+                 batch_size: int = 256):
+        self.vectors, self.k, self.batch_size = vectors, k, batch_size
+        self.words = np.asarray(vectors.index_to_key, dtype=object)
+        keep = np.fromiter((allowed(w) for w in vectors.index_to_key), bool, len(self.words)) \
+            if allowed else np.ones(len(self.words), bool)
+        self._penalty = np.where(keep, 0.0, -np.inf).astype(np.float32)
+        self._cache: dict[str, list[str]] = {}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.vectors.key_to_index
+
+    def neighbours(self, words: Iterable[str]) -> dict[str, list[str]]:
+        """The K nearest allowed words of each known word, nearest first; unknown words get []."""
+        wanted = {w for w in words if w not in self._cache}
+        known = [w for w in wanted if w in self.vectors.key_to_index]
+        for w in wanted.difference(known):
+            self._cache[w] = []
+        for start in range(0, len(known), self.batch_size):
+            self._search(known[start:start + self.batch_size])
+        return {w: self._cache[w] for w in words}
+
+    def _search(self, batch: list[str]) -> None:
+        rows = np.fromiter((self.vectors.key_to_index[w] for w in batch), np.int64, len(batch))
+        scores = self.vectors.vectors[rows] @ self.vectors.vectors.T
+        scores += self._penalty
+        scores[np.arange(len(rows)), rows] = -np.inf
+        k = min(self.k, scores.shape[1] - 1)
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k > 0 else np.empty((len(rows), 0), int)
+        order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+        top = np.take_along_axis(top, order, axis=1)
+        finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
+        for word, ids, ok in zip(batch, top, finite):
+            self._cache[word] = self.words[ids[ok]].tolist()

@@ -1,0 +1,53 @@
+"""Shared fixtures: real data from ../shared, and small masked-LMs saved to disk like a user's model."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from data import SHARED_DIR  # noqa: E402
+
+GLUE = SHARED_DIR / "data" / "glue"
+VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"
+DEMO_MLM = SHARED_DIR / "models" / "minilm-mlm-demo"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Vector caches go to a temporary folder, never into the user's ~/.cache."""
+    os.environ["TINYDISTILL_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(DEMO_MLM)
+
+
+def save_tiny_mlm(folder: Path, tokenizer, max_positions: int = 128, seed: int = 0) -> Path:
+    """A 2-layer random BertForMaskedLM with the real uncased vocabulary, saved and loaded by path."""
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=max_positions)
+    BertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_mlm(tmp_path_factory, tokenizer) -> Path:
+    return save_tiny_mlm(tmp_path_factory.mktemp("tiny-mlm"), tokenizer)
+
+
+@pytest.fixture(scope="session")
+def mrpc_head(tmp_path_factory) -> Path:
+    """The first 40 rows of the real MRPC train.tsv (byte-order mark and quotes included)."""
+    lines = (GLUE / "MRPC" / "train.tsv").read_bytes().splitlines(keepends=True)[:41]
+    folder = tmp_path_factory.mktemp("glue") / "MRPC"
+    folder.mkdir()
+    (folder / "train.tsv").write_bytes(b"".join(lines))
+    return folder / "train.tsv"

@@ -1,0 +1,61 @@
+"""Vector loading in every supported format, the memory-mapped cache, and neighbour search."""
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from glove import NeighbourIndex, VectorFileError, cache_path, load_vectors
+
+from .conftest import VECTORS
+
+
+@pytest.fixture(scope="module")
+def real():
+    return load_vectors(VECTORS)
+
+
+def test_real_glove_loads_unit_normalised_and_cached(real):
+    assert len(real) == 20000 and real.vector_size == 50
+    assert np.allclose(np.linalg.norm(real.vectors[:100], axis=1), 1, atol=1e-5)
+    assert cache_path(VECTORS).is_file()  # shared/ is read-only: the cache went to TINYDISTILL_CACHE
+    assert not VECTORS.with_name(VECTORS.name + ".kv").exists()
+    warm = load_vectors(VECTORS)
+    assert isinstance(warm.vectors, np.memmap)
+    assert warm.index_to_key[:5] == real.index_to_key[:5]
+
+
+def test_neighbours_match_gensim_most_similar(real):
+    index = NeighbourIndex(real, k=10)
+    for word in ("profit", "witness", "nasdaq"):
+        expected = [w for w, _ in real.most_similar(word, topn=10)]
+        assert index.neighbours([word])[word] == expected
+
+
+def test_neighbours_filter_cache_and_unknown_words(real):
+    index = NeighbourIndex(real, k=15, allowed=str.isalpha)
+    found = index.neighbours(["profit", "zzqxv", "profit"])
+    assert found["zzqxv"] == [] and len(found["profit"]) == 15
+    assert all(w.isalpha() and w != "profit" for w in found["profit"])
+    assert index.neighbours(["profit"])["profit"] is found["profit"]  # cached, not searched again
+
+
+@pytest.mark.parametrize("kind", ["word2vec-text", "word2vec-binary", "kv"])
+def test_other_formats_give_the_same_vectors(tmp_path, real, kind):
+    small = KeyedVectors(50)
+    small.add_vectors(real.index_to_key[:300], np.asarray(real.vectors[:300]) * 3.0)
+    path = tmp_path / {"word2vec-text": "v.txt", "word2vec-binary": "v.bin", "kv": "v.kv"}[kind]
+    if kind == "kv":
+        small.save(str(path))
+    else:
+        small.save_word2vec_format(str(path), binary=kind == "word2vec-binary")
+    loaded = load_vectors(path, use_cache=False)
+    assert loaded.index_to_key == real.index_to_key[:300]
+    assert np.allclose(loaded.vectors, real.vectors[:300], atol=1e-4)
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    bad = tmp_path / "vectors.txt"
+    bad.write_text("this is not a vector file\nat all\n")
+    with pytest.raises(VectorFileError, match="unknown vector format"):
+        load_vectors(bad)
+    with pytest.raises(VectorFileError, match="no such vector file.*--glove"):
+        load_vectors(tmp_path / "missing.txt")

