@@ -21,8 +21,6 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from data import TableFormat, check_columns, format_for, header_line, read_chunks, scan_table, write_rows
-from glove import load_vectors
-
 from .augmenter import AugmentConfig, Augmenter
 
 
@@ -38,6 +36,9 @@ class AugmentSummary:
     seconds: float = 0.0
     ragged_lines: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+
+
+_AUGMENTERS: dict[AugmentConfig, Augmenter] = {}  # per process: models load once, serve every shard
 
 
 def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, text_columns: list[str],
@@ -60,11 +61,15 @@ def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, 
     check_columns(input_path, columns, list(text_columns), "--text-col")
     if label_column:
         check_columns(input_path, columns, [label_column], "--label-col")
-    load_vectors(config.glove)  # builds the vector cache once, before workers memory-map it
+    # Load the models here first: a bad model folder fails before anything is written, and the vector
+    # cache is built once before workers memory-map it. With several workers each loads its own.
+    augmenter = Augmenter(config)
+    workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
+    if workers == 1:
+        _AUGMENTERS[config] = augmenter
 
     parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
     summary = AugmentSummary(output=output_path)
-    workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // workers)
     bar = tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress)
     counts: Counter = Counter()
@@ -98,9 +103,6 @@ def _prepend(first, rest):
     if first is not None:
         yield first
         yield from rest
-
-
-_AUGMENTERS: dict[AugmentConfig, Augmenter] = {}
 
 
 def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads):

@@ -25,13 +25,14 @@ class Words:
         return [self.text[start:end] for start, end in self.spans]
 
     def replaceable(self) -> list[bool]:
-        """Purely alphabetic words that are not stop words nor glued to a following piece of a
-        contraction ("wo" of "won't", "gon"/"na" of "gonna"); a following "'s" is fine ("John's")."""
+        """Purely alphabetic words that are not stop words nor glued to a neighbouring piece of the
+        same written word ("wo" of "won't", "gon" of "gonna", "PG" of "PG&E"); a glued "'s" or
+        punctuation mark is fine ("John's", "evidence.")."""
         tokens, flags = self.tokens, []
         for i, token in enumerate(tokens):
             glued = (i + 1 < len(tokens) and self.spans[i + 1][0] == self.spans[i][1]
-                     and tokens[i + 1][:1].isalpha()) or (
-                     i > 0 and self.spans[i - 1][1] == self.spans[i][0] and tokens[i - 1][-1:].isalpha())
+                     and _joins(tokens[i + 1][:1])) or (
+                     i > 0 and self.spans[i - 1][1] == self.spans[i][0] and _joins(tokens[i - 1][-1:]))
             flags.append(token.isalpha() and token.lower() not in STOPWORDS and not glued)
         return flags
 
@@ -50,6 +51,11 @@ class Words:
 
 def split_words(text: str) -> Words:
     return Words(text, tuple(_TOKENIZER.span_tokenize(text)))
+
+
+def _joins(char: str) -> bool:
+    """Whether a character glued to a word makes it part of a longer written word."""
+    return char.isalnum() or (char != "" and char in "&/@_+-")
 
 
 def _match_case(candidate: str, original: str) -> str:

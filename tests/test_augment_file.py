@@ -1,0 +1,137 @@
+"""Whole-file augmentation on real MRPC rows: rows per example, pair alignment, labels, determinism
+across workers, resume, and the tolerated oddities (ragged rows, empty and over-long texts)."""
+import pandas as pd
+import pytest
+
+import augment.runner
+from augment import AugmentConfig, augment_file
+from augment.words import split_words
+from data import get_task, read_table
+
+from .conftest import VECTORS
+
+MRPC = get_task("MRPC")
+TEXTS = list(MRPC.text_columns)
+
+
+def _config(tiny_mlm, **changes):
+    return AugmentConfig(**{"n": 6, "mlm": str(tiny_mlm), "glove": str(VECTORS), "device": "cpu", **changes})
+
+
+def _same_words_except_replaceable(original: str, variant: str) -> bool:
+    a, b = split_words(original), split_words(variant)
+    if len(a.tokens) != len(b.tokens):
+        return False
+    return all(x == y or ok for x, y, ok in zip(a.tokens, b.tokens, a.replaceable()))
+
+
+@pytest.fixture(scope="module")
+def mrpc_augmented(tmp_path_factory, tiny_mlm, mrpc_head):
+    out = tmp_path_factory.mktemp("out") / "train_aug.tsv"
+    summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), label_column="Quality",
+                           shard_rows=16, progress=False)
+    return summary, read_table(mrpc_head), read_table(out), out
+
+
+def test_every_example_is_kept_then_followed_by_its_own_copies(mrpc_augmented):
+    summary, source, output, _ = mrpc_augmented
+    assert summary.rows_in == 40 and summary.rows_out == len(output)
+    groups = output.groupby(["#1 ID", "#2 ID"], sort=False)
+    assert len(groups) == 40
+    for (id1, id2), rows in groups:
+        example = source[(source["#1 ID"] == id1) & (source["#2 ID"] == id2)].iloc[0]
+        assert 2 <= len(rows) <= 7  # the original + up to N = 6 distinct copies
+        assert rows.iloc[0].equals(example)  # the original row comes first, unchanged
+        assert (rows["Quality"] == example["Quality"]).all()  # label kept
+        assert not rows.duplicated(TEXTS).any()
+        for _, row in rows.iterrows():  # each text is a variant of the SAME example's text
+            assert _same_words_except_replaceable(example["#1 String"], row["#1 String"])
+            assert _same_words_except_replaceable(example["#2 String"], row["#2 String"])
+        assert rows["#2 String"].nunique() > 1 or rows["#1 String"].nunique() == len(rows)
+
+
+def test_output_rows_are_in_input_order_and_labels_keep_their_balance(mrpc_augmented):
+    _, source, output, path = mrpc_augmented
+    firsts = output.drop_duplicates(["#1 ID", "#2 ID"])
+    assert firsts["#1 ID"].tolist() == source["#1 ID"].tolist()
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfQuality\t#1 ID")  # the input's own header and BOM
+    assert output["Quality"].isin(["0", "1"]).all()
+
+
+def test_same_seed_same_bytes_for_one_or_two_workers(tmp_path, tiny_mlm, mrpc_head, mrpc_augmented):
+    *_, one_worker = mrpc_augmented
+    two = tmp_path / "two.tsv"
+    augment_file(mrpc_head, two, TEXTS, _config(tiny_mlm), jobs=2, shard_rows=16, progress=False)
+    assert two.read_bytes() == one_worker.read_bytes()
+    other_seed = tmp_path / "seed.tsv"
+    augment_file(mrpc_head, other_seed, TEXTS, _config(tiny_mlm, seed=7), shard_rows=16, progress=False)
+    assert other_seed.read_bytes() != one_worker.read_bytes()
+
+
+def test_resume_reuses_finished_shards_and_gives_the_same_file(tmp_path, tiny_mlm, mrpc_head, monkeypatch,
+                                                               mrpc_augmented):
+    *_, uninterrupted = mrpc_augmented
+    out = tmp_path / "train_aug.tsv"
+    real_write, written = augment.runner._PartsFolder.write, []
+
+    def write_then_crash(self, index, *args):
+        if len(written) == 2:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C during the third shard
+        written.append(index)
+        real_write(self, index, *args)
+
+    monkeypatch.setattr(augment.runner._PartsFolder, "write", write_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
+    assert not out.exists()  # nothing half-written
+    monkeypatch.setattr(augment.runner._PartsFolder, "write", real_write)
+    summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False, resume=True)
+    assert summary.resumed_shards == 2 and summary.shards == 3
+    assert out.read_bytes() == uninterrupted.read_bytes()
+    assert not out.with_name(".train_aug.tsv.parts").exists()
+
+
+def test_resume_with_other_settings_starts_over(tmp_path, tiny_mlm, mrpc_head, monkeypatch):
+    out = tmp_path / "a.tsv"
+    monkeypatch.setattr(augment.runner._PartsFolder, "assemble", lambda *a: None)
+    augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
+    monkeypatch.undo()
+    summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm, p=0.2), shard_rows=16, progress=False,
+                           resume=True)
+    assert summary.resumed_shards == 0
+
+
+def test_ragged_empty_and_long_texts_are_tolerated(tmp_path, tiny_mlm):
+    source = tmp_path / "reviews.tsv"
+    long_text = " ".join(["the river crossed the quiet valley"] * 40)
+    source.write_text("review\tstars\n"
+                      "a quiet river town\t5\n"
+                      "   \t3\n"
+                      "broken\trow\twith\textra\tfields\n"
+                      f"{long_text}\t4\n"
+                      "\t1\n")
+    out = tmp_path / "reviews_aug.tsv"
+    summary = augment_file(source, out, ["review"], _config(tiny_mlm, max_length=64), label_column="stars",
+                           progress=False)
+    frame = read_table(out)
+    assert summary.ragged_lines == [4]
+    assert summary.counts["empty_texts"] == 2 and summary.counts["cut_windows"] > 0
+    assert frame[frame["stars"] == "3"]["review"].tolist() == ["   "]  # kept unchanged, no copies
+    assert frame[frame["stars"] == "1"]["review"].tolist() == [""]
+    assert (frame["stars"] == "4").sum() > 1
+
+
+def test_csv_and_jsonl_inputs_keep_their_format(tmp_path, tiny_mlm):
+    frame = pd.DataFrame({"id": [1, 2], "review": ['A "quiet", lovely river town.', "The border, closed."],
+                          "stars": [5, 1]})
+    for name in ("reviews.csv", "reviews.jsonl"):
+        source = tmp_path / name
+        if name.endswith(".csv"):
+            frame.to_csv(source, index=False)
+        else:
+            frame.to_json(source, orient="records", lines=True)
+        out = tmp_path / f"out_{name}"
+        augment_file(source, out, ["review"], _config(tiny_mlm), label_column="stars", progress=False)
+        result = read_table(out)
+        assert list(result.columns) == ["id", "review", "stars"] and len(result) > 2
+        assert result.groupby("id")["stars"].nunique().eq(1).all()

