@@ -193,7 +193,8 @@ def _load(folder: Path):
                          "masked-LM folder (e.g. ../shared/models/minilm-mlm-demo), or --mlm none for "
                          "GloVe candidates only")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        # Byte-level BPE tokenizers (RoBERTa) need the prefix space to split pre-split words right.
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, add_prefix_space=True)
         model, info = AutoModelForMaskedLM.from_pretrained(folder, local_files_only=True,
                                                            output_loading_info=True)
     except (OSError, ValueError, KeyError) as err:

@@ -51,3 +51,34 @@ def mrpc_head(tmp_path_factory) -> Path:
     folder.mkdir()
     (folder / "train.tsv").write_bytes(b"".join(lines))
     return folder / "train.tsv"
+
+
+@pytest.fixture(scope="session")
+def other_mlms(tmp_path_factory, tokenizer) -> dict[str, Path]:
+    """A tiny DistilBERT (WordPiece vocab) and a tiny RoBERTa with a byte-level BPE tokenizer trained
+    here on real MRPC sentences, both saved as Hugging Face folders."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import (DistilBertConfig, DistilBertForMaskedLM, RobertaConfig, RobertaForMaskedLM,
+                              RobertaTokenizerFast)
+
+    from data import read_table
+
+    torch.manual_seed(0)
+    distil = tmp_path_factory.mktemp("tiny-distilbert")
+    DistilBertForMaskedLM(DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=32, n_layers=2, n_heads=2,
+                                           hidden_dim=64, max_position_embeddings=128)).save_pretrained(distil)
+    tokenizer.save_pretrained(distil)
+
+    roberta = tmp_path_factory.mktemp("tiny-roberta")
+    texts = read_table(GLUE / "MRPC" / "train.tsv")["#1 String"].tolist()
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=3000, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe_tokenizer = RobertaTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>",
+                                         sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+                                         mask_token="<mask>")
+    bpe_tokenizer.save_pretrained(roberta)
+    RobertaForMaskedLM(RobertaConfig(vocab_size=len(bpe_tokenizer), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
+                                     pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                                     type_vocab_size=1)).save_pretrained(roberta)
+    return {"distilbert": distil, "roberta": roberta}

@@ -1,5 +1,6 @@
 """The masked-LM backend on real tokenizer output: one-piece vs several-piece words, the candidate
 filter, windows for long texts, refusing encoders without a masked-LM head, and the real demo model."""
+import numpy as np
 import pytest
 import torch
 from transformers import BertForMaskedLM
@@ -93,3 +94,33 @@ def test_real_demo_masked_lm_says_something_sensible():
     (film, hilarious), _ = mlm.fill_masks(mlm.encode([words]), [(0, 1), (0, 3)], k=15)
     assert {"movie", "story"} <= set(film)
     assert {"funny", "charming"} & set(hilarious)
+
+
+@pytest.mark.parametrize("kind", ["bert", "distilbert", "roberta"])
+def test_head_at_masked_positions_equals_the_full_model_output(kind, tiny_mlm, other_mlms):
+    folder = tiny_mlm if kind == "bert" else other_mlms[kind]
+    mlm = MaskedLM(folder, device="cpu", dtype="fp32")
+    encoded = mlm.encode([["The", "company", "said", "quarterly", "profits", "rose", "sharply"]])
+    queries = [(0, p) for p in range(len(encoded[0].ids))]
+    ids, types, positions, _, _ = mlm._build_inputs(encoded, queries)
+    inputs = {"input_ids": torch.stack(ids), "attention_mask": torch.ones(len(ids), len(ids[0]), dtype=torch.long)}
+    if mlm._types:
+        inputs["token_type_ids"] = torch.stack(types)
+    at = torch.as_tensor(positions)
+    with torch.inference_mode():
+        fast = mlm._head(mlm.model, inputs, at)
+        full = mlm.model(**inputs).logits[torch.arange(len(ids)), at]
+    assert torch.allclose(fast, full, atol=1e-5)
+
+
+def test_roberta_style_tokenizer_pieces_and_candidates(other_mlms, neighbours):
+    mlm = MaskedLM(other_mlms["roberta"], device="cpu")
+    assert mlm.layout.prefix == [0] and mlm.layout.middle == [2, 2] and mlm.layout.suffix == [2]
+    words = ["The", "company", "said", "profits", "rose"]
+    pieces = mlm.encode([words])[0].pieces_per_word(len(words))
+    assert pieces.tolist() == [len(mlm.tokenizer.tokenize(" " + w)) for w in words]
+    found, stats = CandidateFinder(mlm, neighbours, 5).find([" ".join(words)])
+    replaceable = np.asarray(found[0].words.replaceable())
+    assert stats["masked_lm_words"] == int((pieces[replaceable] == 1).sum()) > 0
+    for options in found[0].options.values():
+        assert all(o.isalpha() and not o.startswith("\u0120") for o in options)

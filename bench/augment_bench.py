@@ -1,0 +1,232 @@
+"""Augmentation throughput: tinydistill's batched augmenter vs the published one-forward-per-word loop.
+
+Both run the same TinyBERT rule on the same real MRPC sentences with the same BERT-base-sized
+masked-LM (12 layers, hidden 768, real uncased vocabulary, random weights: speed does not depend on
+the weights) and the same generated 100,000-word x 300-d vector file. Each measurement runs in its
+own process, so peak memory (RSS of the process and its workers, sampled) is its own.
+
+    python bench/augment_bench.py                 # about 8 minutes on 2 cores (first run: +3 to build files)
+    python bench/augment_bench.py --examples 6    # a quick look
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+WORK = ROOT / "bench" / "_work"
+MODEL = WORK / "bert-base-random-mlm"
+VECTORS = WORK / "vectors-100k-300d.txt"
+
+
+def prepare() -> None:
+    """Build the BERT-base-sized masked-LM and the 100k x 300 vector file once."""
+    import numpy as np
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+    from augment import DEFAULT_MLM, DEFAULT_VECTORS
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    if not (MODEL / "config.json").is_file():
+        torch.manual_seed(0)
+        tokenizer = AutoTokenizer.from_pretrained(DEFAULT_MLM)
+        BertForMaskedLM(BertConfig(vocab_size=tokenizer.vocab_size)).save_pretrained(MODEL)
+        tokenizer.save_pretrained(MODEL)
+    if not VECTORS.is_file():
+        real = [line.split(" ", 1)[0] for line in open(DEFAULT_VECTORS, encoding="utf-8")]
+        rng = np.random.default_rng(0)
+        letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+        made = {"".join(rng.choice(letters, 9)) for _ in range(90_000)} - set(real)
+        words = real + sorted(made)[:100_000 - len(real)]
+        values = rng.standard_normal((len(words), 300)).astype(np.float32)
+        with open(VECTORS, "w", encoding="utf-8") as out:
+            for word, row in zip(words, values):
+                out.write(word + " " + " ".join(f"{v:.5f}" for v in row) + "\n")
+
+
+def sample_input(examples: int) -> Path:
+    """The first `examples` rows of the real MRPC train.tsv (two sentences each)."""
+    from data import SHARED_DIR
+
+    lines = (SHARED_DIR / "data" / "glue" / "MRPC" / "train.tsv").read_text(encoding="utf-8-sig").splitlines()
+    path = WORK / f"mrpc{examples}.tsv"
+    path.write_text("\n".join(lines[:examples + 1]) + "\n", encoding="utf-8")
+    return path
+
+
+class PeakMemory:
+    """Samples the RSS of this process and all its children (joblib workers) every 50 ms."""
+
+    def __init__(self):
+        import psutil
+
+        self.process, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(0.05):
+            processes = [self.process] + self.process.children(recursive=True)
+            total = 0
+            for p in processes:
+                try:
+                    total += p.memory_info().rss
+                except Exception:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _config(n: int, k: int, p: float):
+    from augment import AugmentConfig
+
+    return AugmentConfig(n=n, k=k, p=p, mlm=str(MODEL), glove=str(VECTORS), dtype="fp32", device="cpu")
+
+
+def run_ours(path: Path, n: int, k: int, p: float) -> float:
+    """The augmenter on every row, models already loaded (loading excluded, as for the baseline)."""
+    from augment import Augmenter
+    from data import read_table
+
+    augmenter = Augmenter(_config(n, k, p))
+    frame = read_table(path)
+    started = time.perf_counter()
+    augmenter.augment_frame(frame, ["#1 String", "#2 String"])
+    return time.perf_counter() - started
+
+
+def run_file(path: Path, n: int, k: int, p: float, jobs: int) -> float:
+    """`augment_file` end to end: reading, model loading in every worker, writing."""
+    from augment import augment_file
+
+    rows = sum(1 for _ in open(path)) - 1
+    started = time.perf_counter()
+    augment_file(path, WORK / f"out-{jobs}.tsv", ["#1 String", "#2 String"], _config(n, k, p), jobs=jobs,
+                 shard_rows=max(1, rows // (4 * jobs)), progress=False)
+    return time.perf_counter() - started
+
+
+def run_plain(path: Path, n: int, k: int, p: float) -> float:
+    """The published algorithm's cost: one batch-1 forward with logits at every position per word,
+    a full argsort of the vocabulary; for split words a float64 dot over all vectors and a full sort."""
+    import numpy as np
+    import torch
+    from gensim.models import KeyedVectors
+    from transformers import AutoTokenizer, BertForMaskedLM
+
+    from augment.words import split_words
+    from data import read_table
+
+    tokenizer = AutoTokenizer.from_pretrained(MODEL)
+    model = BertForMaskedLM.from_pretrained(MODEL).eval()
+    vectors = KeyedVectors.load_word2vec_format(str(VECTORS), binary=False, no_header=True)
+    matrix = vectors.vectors.astype(np.float64)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    frame = read_table(path)
+    texts = frame["#1 String"].tolist() + frame["#2 String"].tolist()
+    rng = random.Random(0)
+    started = time.perf_counter()  # loading is excluded here but included for ours: favours the baseline
+    for text in texts:
+        words = split_words(text)
+        tokens, candidates = words.tokens, {}
+        for i, word in enumerate(tokens):
+            if not words.replaceable()[i]:
+                continue
+            pieces = tokenizer.tokenize(word)
+            if len(pieces) == 1:
+                masked = tokens[:i] + [tokenizer.mask_token] + tokens[i + 1:]
+                inputs = tokenizer(" ".join(masked), " ".join(tokens), return_tensors="pt")
+                at = inputs["input_ids"][0].tolist().index(tokenizer.mask_token_id)
+                with torch.no_grad():
+                    logits = model(**inputs).logits
+                best = torch.argsort(logits[0, at], descending=True)[:k].tolist()
+                candidates[i] = [w for w in tokenizer.convert_ids_to_tokens(best) if not w.startswith("##")]
+            elif word.lower() in vectors.key_to_index:
+                row = vectors.key_to_index[word.lower()]
+                scores = matrix @ matrix[row]
+                scores[row] = -np.inf
+                candidates[i] = [vectors.index_to_key[j] for j in np.argsort(-scores)[:k]]
+        for _ in range(n):
+            copy = list(tokens)
+            for i, options in candidates.items():
+                choice = rng.choice(options) if options else tokens[i]
+                if rng.random() < p:
+                    copy[i] = choice
+            " ".join(copy)
+    return time.perf_counter() - started
+
+
+MODES = {
+    "plain": "published loop: batch-1 forward per word, full logits, full sorts (models loaded)",
+    "batched": "tinydistill Augmenter.augment_frame, 1 process (models loaded)",
+    "file-jobs1": "tinydistill augment_file, 1 worker, end to end incl. model loading",
+    "file-jobs2": "tinydistill augment_file, 2 workers x 1 thread, end to end incl. model loading",
+}
+
+
+def measure(mode: str, examples: int, n: int, k: int, p: float) -> dict:
+    """Run one mode in this process (called in a child process by main)."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    path = sample_input(examples)
+    memory = PeakMemory()
+    if mode == "plain":
+        seconds = run_plain(path, n, k, p)
+    elif mode == "batched":
+        seconds = run_ours(path, n, k, p)
+    else:
+        seconds = run_file(path, n, k, p, jobs=int(mode[-1]))
+    return {"mode": mode, "seconds": seconds, "sentences": 2 * examples, "peak_rss_mb": memory.stop() / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examples", type=int, default=24, help="MRPC examples (2 sentences each)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each mode; medians are reported")
+    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--k", type=int, default=15)
+    parser.add_argument("--p", type=float, default=0.4)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(measure(args.worker, args.examples, args.n, args.k, args.p)))
+        return
+    prepare()
+    subprocess.run([sys.executable, "-c", "from glove import load_vectors; import sys; "
+                    f"load_vectors({str(VECTORS)!r})"], check=True, cwd=ROOT)  # warm the vector cache
+    results: dict[str, list[dict]] = {}
+    for _ in range(args.repeats):
+        for mode in MODES:  # interleaved, so drift hits all modes alike
+            out = subprocess.run([sys.executable, __file__, "--worker", mode, "--examples", str(args.examples),
+                                  "--n", str(args.n), "--k", str(args.k), "--p", str(args.p)],
+                                 check=True, capture_output=True, text=True, cwd=ROOT)
+            results.setdefault(mode, []).append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = statistics.median(r["sentences"] / r["seconds"] for r in results["plain"])
+    print(f"{args.examples * 2} MRPC sentences, N={args.n}, K={args.k}, p={args.p}, fp32, "
+          f"{os.cpu_count()} cores, median of {args.repeats}")
+    print(f"| mode | sentences/s | peak RSS MB | vs plain | what |\n|---|---:|---:|---:|---|")
+    for mode, runs in results.items():
+        rate = statistics.median(r["sentences"] / r["seconds"] for r in runs)
+        rss = statistics.median(r["peak_rss_mb"] for r in runs)
+        print(f"| {mode} | {rate:.2f} | {rss:.0f} | {rate / base:.2f}x | {MODES[mode]} |")
+
+
+if __name__ == "__main__":
+    main()
