@@ -21,6 +21,8 @@ from data import InputError
 transformers.logging.set_verbosity_error()
 transformers.utils.logging.disable_progress_bar()
 
+# RoBERTa-style models number positions from pad_token_id + 1, so their table holds fewer positions.
+_POSITIONS_AFTER_PADDING = {"roberta", "xlm-roberta", "camembert", "roberta-prelayernorm", "xlm-roberta-xl"}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -90,7 +92,9 @@ class MaskedLM:
         if self.device.type == "cuda" and self.dtype != torch.float32:
             self.model.to(self.dtype)
         self.batch_size, self.context = batch_size, context
-        limits = [self.model.config.max_position_embeddings, max_length or 10**9]
+        config = self.model.config
+        offset = config.pad_token_id + 1 if config.model_type in _POSITIONS_AFTER_PADDING else 0
+        limits = [config.max_position_embeddings - offset, max_length or 10**9]
         if self.tokenizer.model_max_length < 10**6:
             limits.append(self.tokenizer.model_max_length)
         self.max_length = min(limits)
@@ -180,7 +184,8 @@ class MaskedLM:
         with torch.inference_mode(), autocast:
             logits = self._head(self.model, inputs, torch.as_tensor(positions, device=self.device)).float()
             logits += self._penalty
-            logits[torch.arange(len(ids)), torch.as_tensor(originals, device=self.device)] = -torch.inf
+            rows = torch.arange(len(ids), device=self.device)
+            logits[rows, torch.as_tensor(originals, device=self.device)] = -torch.inf  # never the word itself
             scores, top = logits.topk(min(k, logits.shape[1]), dim=1)
         top, finite = top.cpu().numpy(), torch.isfinite(scores).cpu().numpy()
         return [self.forms[row][ok].tolist() for row, ok in zip(top, finite)]

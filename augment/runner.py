@@ -38,7 +38,7 @@ class AugmentSummary:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-_AUGMENTERS: dict[AugmentConfig, Augmenter] = {}  # per process: models load once, serve every shard
+_LOADED: dict[AugmentConfig, Augmenter] = {}  # per process, one entry: models load once, serve every shard
 
 
 def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, text_columns: list[str],
@@ -65,12 +65,14 @@ def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, 
     # cache is built once before workers memory-map it. With several workers each loads its own.
     augmenter = Augmenter(config)
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
+    _LOADED.clear()
     if workers == 1:
-        _AUGMENTERS[config] = augmenter
+        _LOADED[config] = augmenter
+    del augmenter
 
     parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
     summary = AugmentSummary(output=output_path)
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
     bar = tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress)
     counts: Counter = Counter()
 
@@ -107,11 +109,12 @@ def _prepend(first, rest):
 
 def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads):
     """Runs in a worker: load the models on first use (kept for later shards), augment one shard."""
-    if torch.get_num_threads() != threads:
+    if threads and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    if config not in _AUGMENTERS:
-        _AUGMENTERS[config] = Augmenter(config)
-    frame, stats = _AUGMENTERS[config].augment_frame(chunk, text_columns, first_row)
+    if config not in _LOADED:
+        _LOADED.clear()
+        _LOADED[config] = Augmenter(config)
+    frame, stats = _LOADED[config].augment_frame(chunk, text_columns, first_row)
     return index, frame, dict(stats)
 
 

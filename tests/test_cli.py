@@ -98,3 +98,11 @@ def test_help_explains_every_option():
     assert len(options) >= 20
     for line in result.output.split("Options:")[1].split("\n  --")[1:]:
         assert len(line.split(None, 1)) == 2, f"--{line} has no help text"
+
+
+def test_missing_input_file(tmp_path):
+    _bad(tmp_path, "--input", tmp_path / "reviews.csv", "--text-col", "review", message="reviews.csv: no such file")
+
+
+def test_task_and_input_together(tmp_path, mrpc_head):
+    _bad(tmp_path, "--task", "MRPC", "--input", mrpc_head, "--text-col", "x", message="not both")

@@ -124,3 +124,12 @@ def test_roberta_style_tokenizer_pieces_and_candidates(other_mlms, neighbours):
     assert stats["masked_lm_words"] == int((pieces[replaceable] == 1).sum()) > 0
     for options in found[0].options.values():
         assert all(o.isalpha() and not o.startswith("\u0120") for o in options)
+
+
+def test_roberta_long_text_is_cut_within_its_position_table(other_mlms):
+    mlm = MaskedLM(other_mlms["roberta"], device="cpu")
+    assert mlm.max_length == 128  # 130 positions, numbered from pad_token_id + 1 = 2
+    words = ["profits"] * 300
+    encoded = mlm.encode([words])
+    (top,), cut = mlm.fill_masks(encoded, [(0, len(encoded[0].ids) // 2)], k=3)
+    assert cut == 1 and len(top) == 3
