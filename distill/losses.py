@@ -1,0 +1,61 @@
+"""Distillation losses as pure functions of tensors (no modules, no state), so each can be checked
+against values computed by hand. Objectives combine them; see objectives.py.
+
+Shapes: logits [batch, classes]; hidden states [batch, length, width]; attention scores [batch,
+heads, length, length]; `mask` is the attention mask [batch, length] with 1 for real tokens.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def soft_cross_entropy(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                       temperature: float = 1.0) -> torch.Tensor:
+    """TinyBERT's prediction loss: cross-entropy of the student against the teacher's softened
+    distribution, mean over the batch."""
+    targets = F.softmax(teacher_logits / temperature, dim=-1)
+    return -(targets * F.log_softmax(student_logits / temperature, dim=-1)).sum(-1).mean()
+
+
+def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton's KD term: T^2 * KL(teacher/T || student/T), mean over the batch (DistilBERT, PKD)."""
+    return F.kl_div(F.log_softmax(student_logits / temperature, dim=-1),
+                    F.softmax(teacher_logits / temperature, dim=-1), reduction="batchmean") * temperature ** 2
+
+
+def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on gold labels, or MSE for regression (one output, float labels)."""
+    if logits.shape[-1] == 1:
+        return F.mse_loss(logits.squeeze(-1), labels.float())
+    return F.cross_entropy(logits, labels)
+
+
+def masked_mse(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """MSE over the real tokens of [batch, length, width] states; padding does not count at all."""
+    keep = mask.bool()
+    return F.mse_loss(student[keep], teacher[keep])
+
+
+def attention_mse(student_scores: torch.Tensor, teacher_scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """MSE of pre-softmax attention scores over (query, key) pairs of real tokens only: padded rows and
+    columns are left out (not zeroed, which would still count them). With different head counts the
+    head-averaged maps are compared."""
+    if student_scores.shape[1] != teacher_scores.shape[1]:
+        student_scores, teacher_scores = student_scores.mean(1, keepdim=True), teacher_scores.mean(1, keepdim=True)
+    pairs = (mask[:, :, None] & mask[:, None, :]).bool()  # [batch, query, key]
+    pairs = pairs[:, None].expand_as(student_scores)
+    return F.mse_loss(student_scores[pairs], teacher_scores[pairs])
+
+
+def cosine_hidden_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """DistilBERT's cosine term: mean of 1 - cos(student, teacher) over real tokens."""
+    keep = mask.bool()
+    return (1 - F.cosine_similarity(student[keep], teacher[keep], dim=-1)).mean()
+
+
+def patient_loss(student_cls: list[torch.Tensor], teacher_cls: list[torch.Tensor]) -> torch.Tensor:
+    """Patient KD: summed over matched layers, the mean squared distance between L2-normalised [CLS]
+    states ([batch, width] each)."""
+    return sum(((F.normalize(s, dim=-1) - F.normalize(t, dim=-1)) ** 2).sum(-1).mean()
+               for s, t in zip(student_cls, teacher_cls))

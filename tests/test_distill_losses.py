@@ -1,0 +1,111 @@
+"""Each distillation loss against a value worked out by hand; layer maps; student construction."""
+import math
+
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification
+
+from data import InputError
+from distill import layer_maps
+from distill.losses import (attention_mse, cosine_hidden_loss, kd_kl, masked_mse, patient_loss,
+                            soft_cross_entropy, task_loss)
+from distill.students import (alternate_layers, copy_teacher_layers, lowest_layers, parse_shape,
+                              student_config)
+
+T = torch.tensor
+
+
+def test_soft_cross_entropy():
+    # teacher uniform over 2 classes, student (0.25, 0.75): -(0.5 ln 0.25 + 0.5 ln 0.75)
+    got = soft_cross_entropy(T([[0.0, math.log(3)]]), T([[0.0, 0.0]]))
+    assert got.item() == pytest.approx(-(0.5 * math.log(0.25) + 0.5 * math.log(0.75)), rel=1e-6)
+    # temperature 2 on both: student logits (0, ln 3)/2 -> probs (1, sqrt 3) / (1 + sqrt 3)
+    p = 1 / (1 + math.sqrt(3))
+    got = soft_cross_entropy(T([[0.0, math.log(3)]]), T([[0.0, 0.0]]), temperature=2.0)
+    assert got.item() == pytest.approx(-(0.5 * math.log(p) + 0.5 * math.log(1 - p)), rel=1e-6)
+
+
+def test_kd_kl_scales_with_t_squared():
+    assert kd_kl(T([[0.0, math.log(3)]]), T([[0.0, 0.0]]), 1.0).item() == pytest.approx(0.5 * math.log(4 / 3), rel=1e-6)
+    p = 1 / (1 + math.sqrt(3))
+    expected = 4 * (0.5 * math.log(0.5 / p) + 0.5 * math.log(0.5 / (1 - p)))
+    assert kd_kl(T([[0.0, math.log(3)]]), T([[0.0, 0.0]]), 2.0).item() == pytest.approx(expected, rel=1e-6)
+    assert kd_kl(T([[1.0, 2.0], [3.0, -1.0]]), T([[1.0, 2.0], [3.0, -1.0]]), 5.0).item() == pytest.approx(0, abs=1e-6)
+
+
+def test_task_loss_classification_and_regression():
+    assert task_loss(T([[0.0, math.log(3)]]), T([1])).item() == pytest.approx(-math.log(0.75), rel=1e-6)
+    assert task_loss(T([[2.0], [4.0]]), T([3.0, 3.0])).item() == pytest.approx(1.0)
+
+
+def test_masked_mse_ignores_padding_entirely():
+    student = T([[[1.0, 1.0], [9.0, 9.0]]])
+    teacher = T([[[0.0, 3.0], [0.0, 0.0]]])
+    # only token 0 counts: ((1-0)^2 + (1-3)^2) / 2 = 2.5; zeroing the pad would give 1.25 instead
+    assert masked_mse(student, teacher, T([[1, 0]])).item() == pytest.approx(2.5)
+
+
+def test_attention_mse_leaves_padded_queries_and_keys_out():
+    student = torch.zeros(1, 1, 3, 3)
+    teacher = torch.zeros(1, 1, 3, 3)
+    teacher[0, 0, :2, :2] = T([[1.0, 2.0], [3.0, 4.0]])
+    teacher[0, 0, 2, :] = 1e4  # a padded query row and key column: must not count
+    teacher[0, 0, :, 2] = -1e4
+    mask = T([[1, 1, 0]])
+    assert attention_mse(student, teacher, mask).item() == pytest.approx((1 + 4 + 9 + 16) / 4)
+    # two student heads vs one teacher head: head-averaged maps are compared
+    two = torch.stack([torch.zeros(3, 3), torch.full((3, 3), 2.0)])[None]
+    assert attention_mse(two, teacher, mask).item() == pytest.approx(((1 - 1) ** 2 + 1 + 4 + 9) / 4)
+
+
+def test_cosine_hidden_loss():
+    student = T([[[1.0, 0.0], [1.0, 1.0], [5.0, 5.0]]])
+    teacher = T([[[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]])
+    expected = ((1 - 0) + (1 - 1 / math.sqrt(2))) / 2
+    assert cosine_hidden_loss(student, teacher, T([[1, 1, 0]])).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_patient_loss_on_normalised_cls_states():
+    # (3, 4) and (4, 3) normalise to (0.6, 0.8) and (0.8, 0.6): squared distance 0.08; two layers add
+    s, t = T([[3.0, 4.0]]), T([[4.0, 3.0]])
+    assert patient_loss([s], [t]).item() == pytest.approx(0.08, rel=1e-5)
+    assert patient_loss([s, s * 10], [t, t]).item() == pytest.approx(0.16, rel=1e-5)
+
+
+def test_layer_maps_are_data():
+    assert layer_maps.uniform(4, 12) == ((1, 3), (2, 6), (3, 9), (4, 12))
+    assert layer_maps.skip(6, 12) == ((1, 2), (2, 4), (3, 6), (4, 8), (5, 10))
+    assert layer_maps.last(6, 12) == ((1, 7), (2, 8), (3, 9), (4, 10), (5, 11))
+    assert layer_maps.explicit("2,4,6", 3, 6) == ((1, 2), (2, 4), (3, 6))
+    with pytest.raises(InputError, match="5 is not a multiple of 4|not a multiple"):
+        layer_maps.uniform(4, 5)
+    with pytest.raises(InputError, match="needs 3 teacher layer numbers"):
+        layer_maps.explicit("2,4", 3, 6)
+
+
+def test_student_shapes_and_layer_choices():
+    assert parse_shape("4L-312") == (4, 312) and parse_shape("runs/general") is None
+    teacher = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536,
+                         num_labels=2)
+    config = student_config(teacher, 4, 312)
+    assert (config.num_hidden_layers, config.hidden_size, config.intermediate_size) == (4, 312, 1248)
+    assert config.num_attention_heads == 12 and config.vocab_size == teacher.vocab_size and config.num_labels == 2
+    with pytest.raises(InputError, match="not divisible by the teacher's 12 attention heads"):
+        student_config(teacher, 4, 100)
+    assert alternate_layers(3, 6) == [0, 2, 4] and alternate_layers(6, 12) == [0, 2, 4, 6, 8, 10]
+    assert lowest_layers(3, 12) == [0, 1, 2]
+
+
+def test_copy_teacher_layers_copies_the_chosen_ones():
+    torch.manual_seed(0)
+    teacher = BertForSequenceClassification(BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=6,
+                                                       num_attention_heads=2, intermediate_size=32))
+    student = BertForSequenceClassification(student_config(teacher.config, 3, 16))
+    copy_teacher_layers(student, teacher, [0, 2, 4])
+    for i, j in enumerate([0, 2, 4]):
+        s_state, t_state = student.bert.encoder.layer[i].state_dict(), teacher.bert.encoder.layer[j].state_dict()
+        assert all(torch.equal(s_state[k], t_state[k]) for k in t_state)
+    assert torch.equal(student.bert.embeddings.word_embeddings.weight, teacher.bert.embeddings.word_embeddings.weight)
+    narrow = BertForSequenceClassification(student_config(teacher.config, 3, 8))
+    with pytest.raises(InputError, match="needs the teacher's width"):
+        copy_teacher_layers(narrow, teacher, [0, 1, 2])
