@@ -1,0 +1,55 @@
+"""Dev-set predictions and the task's metrics; CPU latency and throughput of a model."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from data import compute_metrics
+
+from .features import Encoded
+
+
+def predict(model, dataset: Encoded, batch_size: int = 64, device: torch.device | str = "cpu") -> np.ndarray:
+    """Logits for every example, in order, with the model in eval mode."""
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)
+    outputs = []
+    with torch.inference_mode():
+        for batch in loader:
+            inputs = {k: v.to(device) for k, v in batch.items() if k not in ("labels", "index")}
+            outputs.append(model(**inputs).logits.float().cpu())
+    return torch.cat(outputs).numpy()
+
+
+def score(logits: np.ndarray, labels: np.ndarray, metric_names) -> dict[str, float]:
+    """The task's metrics from logits: argmax for classes, the value itself for regression."""
+    predictions = logits[:, 0] if logits.shape[1] == 1 else logits.argmax(axis=1)
+    return compute_metrics(metric_names, predictions, labels)
+
+
+def evaluate(model, dataset: Encoded, metric_names, batch_size: int = 64, device="cpu") -> dict[str, float]:
+    return score(predict(model, dataset, batch_size, device), dataset.labels.numpy(), metric_names)
+
+
+def cpu_speed(model, dataset: Encoded, batch_sizes=(1, 32), repeats: int = 5) -> dict[str, float]:
+    """Median latency (ms per batch) and throughput (examples/s) on the CPU for real dev examples."""
+    model = model.to("cpu").eval()
+    result = {}
+    for size in batch_sizes:
+        batch = dataset.collate([dataset[i] for i in range(min(size, len(dataset)))])
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", "index")}
+        with torch.inference_mode():
+            model(**inputs)
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                model(**inputs)
+                times.append(time.perf_counter() - started)
+        seconds = statistics.median(times)
+        result[f"latency_ms_batch{size}"] = 1000 * seconds
+        result[f"examples_per_s_batch{size}"] = len(inputs["input_ids"]) / seconds
+    return result
