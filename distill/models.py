@@ -1,0 +1,87 @@
+"""Loading teachers and students from local folders, with the checks that make mistakes clear."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import transformers
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+from data import InputError
+
+from .features import LabelScheme
+from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
+
+transformers.logging.set_verbosity_error()
+transformers.utils.logging.disable_progress_bar()
+
+
+def _label_config(scheme: LabelScheme) -> dict:
+    if scheme.labels is None:
+        return {"num_labels": 1, "problem_type": "regression"}
+    return {"num_labels": len(scheme.labels), "id2label": dict(enumerate(scheme.labels)),
+            "label2id": {label: i for i, label in enumerate(scheme.labels)}}
+
+
+def _folder(path: str | Path, flag: str) -> Path:
+    folder = Path(path)
+    if not (folder / "config.json").is_file():
+        raise InputError(f"{folder}: not a Hugging Face model folder (no config.json); check {flag}")
+    return folder
+
+
+def load_tokenizer(path: str | Path):
+    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+
+
+def load_encoder_for_task(path: str | Path, scheme: LabelScheme, flag: str = "--model"):
+    """A pretrained encoder (with or without a task head) given a fresh head for this task's labels."""
+    folder = _folder(path, flag)
+    return AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True,
+                                                              ignore_mismatched_sizes=True, **_label_config(scheme))
+
+
+def load_teacher(path: str | Path, scheme: LabelScheme):
+    """A fine-tuned sequence classifier whose head fits this task's label count."""
+    folder = _folder(path, "--teacher")
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    if not any(a.endswith("ForSequenceClassification") for a in config.architectures or []):
+        raise InputError(f"{folder}: not a fine-tuned sequence classifier (architectures: {config.architectures}). "
+                         "Fine-tune one first: python cli.py finetune --task TASK --model "
+                         f"{folder} --out runs/teacher")
+    if config.num_labels != scheme.num_outputs:
+        raise InputError(f"{folder}: the teacher has {config.num_labels} outputs, this task needs "
+                         f"{scheme.num_outputs}; it was fine-tuned for another task")
+    return AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+
+
+def build_student(student: str, teacher, scheme: LabelScheme, init: str):
+    """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder.
+
+    init: "teacher-alternate" (DistilBERT), "teacher-lowest" (PKD) or "random" (TinyBERT); it applies
+    to shape-built students only: a folder's weights are its own.
+    """
+    layers = teacher.config.num_hidden_layers
+    shape = (max(1, layers // 2), teacher.config.hidden_size) if student == "auto" else parse_shape(student)
+    if shape is None:
+        model = load_encoder_for_task(student, scheme, flag="--student")
+        if model.config.vocab_size != teacher.config.vocab_size:
+            raise InputError(f"{student}: its vocabulary ({model.config.vocab_size} tokens) differs from the "
+                             f"teacher's ({teacher.config.vocab_size}); a student must share the teacher's tokenizer")
+        return model
+    model = AutoModelForSequenceClassification.from_config(student_config(teacher.config, *shape))
+    if init == "teacher-alternate":
+        copy_teacher_layers(model, teacher, alternate_layers(shape[0], layers))
+    elif init == "teacher-lowest":
+        copy_teacher_layers(model, teacher, lowest_layers(shape[0], layers))
+    return model
+
+
+def check_same_tokenizer(teacher_tokenizer, student_folder: str | Path) -> None:
+    """A student folder with its own tokenizer must tokenise exactly as the teacher does."""
+    if parse_shape(str(student_folder)) or str(student_folder) == "auto":
+        return
+    folder = Path(student_folder)
+    if (folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file():
+        if load_tokenizer(folder).get_vocab() != teacher_tokenizer.get_vocab():
+            raise InputError(f"{folder}: its tokenizer differs from the teacher's; distillation needs the same "
+                             "vocabulary (build the student from the teacher's, e.g. --student 4L-312)")

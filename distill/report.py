@@ -1,0 +1,58 @@
+"""The end-of-run report: report.json, report.md and report.png (loss and dev metric curves)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _curves(run: Path, metric: str, png: Path) -> bool:
+    """Plot training loss and the dev metric from every metrics.jsonl of the run (stages included)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = sorted(run.glob("**/metrics.jsonl"))
+    records = {f.parent.name if f.parent != run else "final stage": [json.loads(line) for line in f.open() if line.strip()]
+               for f in files}
+    if not any(records.values()):
+        return False
+    figure, (loss_axis, metric_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, rows in records.items():
+        steps = [r["step"] for r in rows]
+        loss_axis.plot(steps, [r["loss"] for r in rows], marker="o", label=name)
+        dev = [(r["step"], r["dev"][metric]) for r in rows if "dev" in r]
+        if dev:
+            metric_axis.plot(*zip(*dev), marker="o", label=name)
+    loss_axis.set(title="training loss", xlabel="step")
+    metric_axis.set(title=f"dev {metric}", xlabel="step")
+    loss_axis.legend()
+    figure.tight_layout()
+    figure.savefig(png, dpi=100)
+    plt.close(figure)
+    return True
+
+
+def write_report(run: str | Path, task: str, metrics, models: dict[str, dict]) -> dict:
+    """Write the report files into the run folder and return the report as a dict."""
+    run = Path(run)
+    report = {"task": task, "main_metric": metrics[0], "models": models}
+    (run / "report.json").write_text(json.dumps(report, indent=2))
+    lines = [f"# {task}: {', '.join(models)}", "",
+             "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
+             "CPU examples/s (batch 32) |", "|---" * (len(metrics) + 5) + "|"]
+    for name, result in models.items():
+        dev = next(v for k, v in result.items() if isinstance(v, dict) and k != "cpu")
+        cpu = result["cpu"]
+        lines.append(f"| {name} | " + " | ".join(f"{dev[m]:.4f}" for m in metrics)
+                     + f" | {result['parameters']:,} | {result['disk_mb']:.1f} | {cpu['latency_ms_batch1']:.1f} | "
+                     f"{cpu['examples_per_s_batch32']:.1f} |")
+    if "teacher" in models and "student" in models:
+        speedup = models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
+        report["cpu_speedup_batch32"] = speedup
+        lines += ["", f"Student vs teacher: {speedup:.2f}x CPU throughput at batch 32."]
+    if _curves(run, metrics[0], run / "report.png"):
+        lines += ["", "![loss and dev metric](report.png)"]
+    (run / "report.md").write_text("\n".join(lines) + "\n")
+    (run / "report.json").write_text(json.dumps(report, indent=2))
+    return report
