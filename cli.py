@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download at run time
 
 import click  # noqa: E402
+import torch  # noqa: E402
 
 from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_file  # noqa: E402
 from data import InputError, augmented_train_path, find_task_dir, format_for, get_task  # noqa: E402
@@ -33,6 +34,10 @@ def user_errors(command):
             return command(*args, **kwargs)
         except (InputError, VectorFileError) as err:
             click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+        except torch.cuda.OutOfMemoryError:
+            click.echo("error: out of GPU memory. Lower --batch-size (and raise --grad-accum to keep the same "
+                       "effective batch), or --max-seq-length", err=True)
             sys.exit(2)
     return wrapper
 

@@ -29,8 +29,13 @@ def _folder(path: str | Path, flag: str) -> Path:
     return folder
 
 
-def load_tokenizer(path: str | Path):
-    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+def load_tokenizer(path: str | Path, flag: str = "--model"):
+    folder = _folder(path, flag)
+    try:
+        return AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{folder}: no usable tokenizer in this model folder ({err}); save the tokenizer "
+                         "beside the model (tokenizer.save_pretrained)") from None
 
 
 def load_encoder_for_task(path: str | Path, scheme: LabelScheme, flag: str = "--model"):

