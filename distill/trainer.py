@@ -146,8 +146,8 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
     trainable = _Trainable(student, objective)
-    decay = [p for n, p in trainable.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in trainable.named_parameters() if p.ndim <= 1]
+    decay = [p for p in trainable.parameters() if p.ndim > 1]  # no weight decay on biases and norms
+    no_decay = [p for p in trainable.parameters() if p.ndim <= 1]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr)
     sampler = EpochShuffle(len(train_set), settings.seed)
@@ -177,6 +177,7 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
 
     bar = tqdm(total=total_steps, initial=state["step"], desc=description, disable=not progress, unit="step")
     history: list[dict] = []
+    recent: list[float] = []  # losses of the steps since the last evaluation
     while state["step"] < total_steps:
         loader.set_epoch(state["epoch"])
         batches = accelerator.skip_first_batches(loader, state["batches_done"]) if state["batches_done"] else loader
@@ -193,10 +194,12 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
             if not accelerator.sync_gradients:
                 continue
             state["step"] += 1
+            recent.append(loss.item())
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.set_postfix(loss=f"{recent[-1]:.4f}")
             if state["step"] % eval_every == 0 or state["step"] == total_steps:
-                record = {"step": state["step"], "epoch": state["epoch"], "loss": loss.item(), **parts}
+                record = {"step": state["step"], "epoch": state["epoch"], "loss": sum(recent) / len(recent), **parts}
+                recent = []
                 _evaluate_and_keep_best(accelerator, trainable, dev_set, metric_names, out, tokenizer, state, record)
                 history.append(record)
                 _save_checkpoint(accelerator, checkpoint, state)

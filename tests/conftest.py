@@ -23,6 +23,12 @@ def private_cache(tmp_path_factory):
     os.environ["TINYDISTILL_CACHE"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(autouse=True)
+def run_in_a_temporary_folder(tmp_path, monkeypatch):
+    """Commands write runs/ under the current folder: keep tests out of the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def tokenizer():
     return AutoTokenizer.from_pretrained(DEMO_MLM)

@@ -152,3 +152,61 @@ def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
     _bad("--data-dir", glue, "--teacher", tiny_teacher, message="row 1 has label '7', which this task does not have")
     train_file.write_text(lines[0] + "\n")
     _bad("--data-dir", glue, "--teacher", tiny_teacher, message="no examples to train")
+
+
+def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher, monkeypatch):
+    calls = []
+    real_run = trainer_module.run_model
+
+    def counting(model, batch, hidden, scores):
+        if not model.training:  # the teacher is the model in eval mode
+            calls.append(len(batch["index"]))
+        return real_run(model, batch, hidden, scores)
+
+    monkeypatch.setattr(trainer_module, "run_model", counting)
+    settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3)
+    _pkd_run(tokenizer, tiny_teacher, tmp_path / "run", settings)
+    assert sum(calls) == 64  # every example went through the teacher exactly once in 3 epochs
+
+
+def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_small, tiny_teacher):
+    out = tmp_path / "teacher"
+    result = CliRunner().invoke(main, ["finetune", "--quiet", "--data-dir", mrpc_small.parent, "--model", tiny_teacher,
+                                       "--max-steps", "2", "--batch-size", "16", "--out", out])
+    assert result.exit_code == 0, result.output
+    assert AutoModelForSequenceClassification.from_pretrained(out).config.num_labels == 2
+    result = CliRunner().invoke(main, ["evaluate", "--data-dir", mrpc_small.parent, "--model", out])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report["dev"]) == {"f1", "accuracy"} and report["parameters"] > 0
+    assert report["cpu"]["examples_per_s_batch32"] > 0
+
+
+def test_out_of_gpu_memory_names_the_flags_that_help(monkeypatch, mrpc_small, tiny_teacher, tmp_path):
+    def out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr("cli.distill", out_of_memory)
+    _bad("--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, message="Lower --batch-size")
+
+
+def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
+    from distill import evaluate_model
+    folder = tmp_path / "MNLI"
+    folder.mkdir()
+    head = ("index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
+            "sentence2_parse\tsentence1\tsentence2")
+    row = "{i}\t1\t1a\tfiction\t( a )\t( b )\t(ROOT a)\t(ROOT b)\tThe cat sat on the mat.\tA cat sat.\t"
+    labels = ["entailment", "neutral", "contradiction"]
+    (folder / "train.tsv").write_text(head + "\tlabel1\tgold_label\n" + "".join(
+        row.format(i=i) + f"{labels[i % 3]}\t{labels[i % 3]}\n" for i in range(6)))
+    for name, count in (("dev_matched.tsv", 4), ("dev_mismatched.tsv", 5)):
+        (folder / name).write_text(head + "\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n" + "".join(
+            row.format(i=i) + "\t".join([labels[i % 3]] * 6) + "\n" for i in range(count)))
+    model = tmp_path / "model"
+    BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                                             num_attention_heads=2, intermediate_size=64, num_labels=3)).save_pretrained(model)
+    tokenizer.save_pretrained(model)
+    result = evaluate_model(glue_task_data("MNLI", tmp_path), model)
+    assert set(result) >= {"dev_matched", "dev_mismatched"}
+    assert 0 <= result["dev_matched"]["accuracy"] <= 1
