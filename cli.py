@@ -125,7 +125,8 @@ def augment(task, data_dir, input_path, text_col, label_col, out, n, p, k, mlm, 
     _print_summary(summary)
     if not input_path:
         LAST_AUGMENT.parent.mkdir(parents=True, exist_ok=True)
-        LAST_AUGMENT.write_text(json.dumps({"task": spec.name, "data_dir": data_dir, "output": str(target)}))
+        LAST_AUGMENT.write_text(json.dumps({"task": spec.name, "data_dir": str(source.parent.resolve()),
+                                            "output": str(target.resolve())}))
 
 
 def _print_summary(summary) -> None:

@@ -210,3 +210,18 @@ def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
     result = evaluate_model(glue_task_data("MNLI", tmp_path), model)
     assert set(result) >= {"dev_matched", "dev_mismatched"}
     assert 0 <= result["dev_matched"]["accuracy"] <= 1
+
+
+@pytest.mark.slow
+def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small, tiny_mlm):
+    """`augment --task MRPC` then `distill --aug`: the task, data and teacher default themselves (the
+    teacher is fine-tuned first from the real MiniLM encoder). Steps are capped to keep the test short."""
+    runner = CliRunner()
+    result = runner.invoke(main, ["augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 2])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["distill", "--aug", "--quiet", "--max-steps", "2"])
+    assert result.exit_code == 0, result.output
+    assert "fine-tuning one first" in result.output
+    assert (tmp_path / "runs" / "teacher" / "MRPC" / "config.json").is_file()
+    student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "runs" / "student" / "MRPC-tinybert")
+    assert student.config.num_hidden_layers == 3  # auto: half the 6-layer MiniLM teacher
