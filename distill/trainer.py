@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -96,14 +97,14 @@ class _Trainable(nn.Module):
 
 
 def run_model(model, batch: dict, hidden: bool, scores: bool) -> Outputs:
-    """A forward pass that returns exactly what the objective needs."""
+    """A forward pass that returns exactly what the objective needs (no logits for a bare encoder)."""
     inputs = {k: v for k, v in batch.items() if k not in ("labels", "index")}
     if scores:
         with AttentionScores(model) as taps:
             out = model(**inputs, output_hidden_states=hidden)
-        return Outputs(out.logits, out.hidden_states if hidden else None, taps.scores())
+        return Outputs(getattr(out, "logits", None), out.hidden_states if hidden else None, taps.scores())
     out = model(**inputs, output_hidden_states=hidden)
-    return Outputs(out.logits, out.hidden_states if hidden else None)
+    return Outputs(getattr(out, "logits", None), out.hidden_states if hidden else None)
 
 
 class TeacherCache:
@@ -178,6 +179,7 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
     bar = tqdm(total=total_steps, initial=state["step"], desc=description, disable=not progress, unit="step")
     history: list[dict] = []
     recent: list[float] = []  # losses of the steps since the last evaluation
+    tokens, started = 0, time.perf_counter()
     while state["step"] < total_steps:
         loader.set_epoch(state["epoch"])
         batches = accelerator.skip_first_batches(loader, state["batches_done"]) if state["batches_done"] else loader
@@ -191,12 +193,13 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
                 scheduler.step()
                 optimizer.zero_grad()
             state["batches_done"] += 1
+            tokens += int(batch["attention_mask"].sum())
             if not accelerator.sync_gradients:
                 continue
             state["step"] += 1
             recent.append(loss.item())
             bar.update(1)
-            bar.set_postfix(loss=f"{recent[-1]:.4f}")
+            bar.set_postfix(loss=f"{recent[-1]:.4f}", tokens_per_s=f"{tokens / (time.perf_counter() - started):.0f}")
             if state["step"] % eval_every == 0 or state["step"] == total_steps:
                 record = {"step": state["step"], "epoch": state["epoch"], "loss": sum(recent) / len(recent), **parts}
                 recent = []
@@ -221,7 +224,7 @@ def _teacher_outputs(objective, teacher, cache, batch, accelerator) -> Outputs |
             out = cache.outputs(teacher, batch)
         else:
             out = run_model(teacher, batch, objective.needs_hidden, objective.needs_scores)
-    return Outputs(out.logits.clone(),
+    return Outputs(out.logits.clone() if out.logits is not None else None,
                    tuple(h.clone() if h is not None else None for h in out.hidden) if out.hidden else None,
                    [s.clone() for s in out.scores] if out.scores else None)
 

