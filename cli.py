@@ -18,7 +18,8 @@ import click  # noqa: E402
 import torch  # noqa: E402
 
 from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_file  # noqa: E402
-from data import InputError, augmented_train_path, find_task_dir, format_for, get_task  # noqa: E402
+from data import (InputError, augmented_train_path, find_task_dir, format_for, get_task,  # noqa: E402
+                  writable_folder)
 from distill import (DistillSettings, TrainSettings, custom_task_data, distill, evaluate_model,  # noqa: E402
                      finetune, general_distill, glue_task_data)
 from glove import VectorFileError  # noqa: E402
@@ -60,7 +61,7 @@ def main():
 @click.option("--label-col", default=None, help="With --input: the label column (checked, copied unchanged).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output file. Default: train_aug.tsv beside a GLUE train.tsv (runs/glue/TASK/ when that "
-              "folder is read-only), else INPUT_aug.EXT beside --input.")
+              "folder is read-only), else INPUT_aug.EXT beside --input (runs/augment/ when read-only).")
 @click.option("--n", default=20, show_default=True, type=click.IntRange(min=1),
               help="Augmented copies drawn per example (duplicates dropped).")
 @click.option("--p", default=0.4, show_default=True, type=click.FloatRange(0, 1),
@@ -108,7 +109,9 @@ def augment(task, data_dir, input_path, text_col, label_col, out, n, p, k, mlm, 
             raise InputError(f"{input_path}: say which column holds the text with --text-col COLUMN")
         source = Path(input_path)
         fmt, columns, label = format_for(source), list(text_col), label_col
-        target = Path(out) if out else source.with_name(f"{source.stem}_aug{source.suffix}")
+        name = f"{source.stem}_aug{source.suffix}"
+        target = Path(out) if out else (source.with_name(name) if writable_folder(source.parent)
+                                        else Path("runs") / "augment" / name)
     else:
         spec = get_task(task or "MRPC")
         source = find_task_dir(spec, data_dir) / spec.train_file
@@ -166,15 +169,16 @@ def training_options(command):
         click.option("--text-col", multiple=True, help="With --train: text column(s); twice for pairs."),
         click.option("--label-col", default="label", show_default=True, help="With --train: the label column."),
         click.option("--regression", is_flag=True, help="With --train: float labels (MSE, Pearson/Spearman)."),
-        click.option("--epochs", type=float, default=None, help="Training epochs. Default: 3 (TinyBERT stage 1: "
-                     "10, see --intermediate-epochs)."),
+        click.option("--epochs", type=float, default=None, help="Training epochs. Default: 3; TinyBERT "
+                     "--stage intermediate: --intermediate-epochs (10). With --stage both it sets stage 2."),
         click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many "
                      "optimizer steps (overrides --epochs)."),
         click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True),
         click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Batches per optimizer step (lowers memory at the same effective batch)."),
         click.option("--lr", type=float, default=None, help="Peak learning rate (linear warm-up over 10% of "
-                     "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5."),
+                     "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5; TinyBERT --stage "
+                     "intermediate: --intermediate-lr. With --stage both it sets stage 2."),
         click.option("--max-seq-length", type=click.IntRange(min=8), default=None,
                      help="Word pieces per example. Default: 128 for pairs, 64 for single sentences."),
         click.option("--eval-steps", type=click.IntRange(min=1), default=None,
@@ -200,13 +204,14 @@ def _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regres
     last = json.loads(LAST_AUGMENT.read_text()) if LAST_AUGMENT.is_file() else {}
     if task is None and last:
         task, data_dir = last["task"], data_dir or last.get("data_dir")
-    return glue_task_data(task or "MRPC", data_dir, aug=aug)
+    name = get_task(task or "MRPC").name
+    same_run = last.get("task") == name and Path(last.get("output", "")).is_file()
+    return glue_task_data(name, data_dir, aug=aug, aug_path=last["output"] if aug and same_run else None)
 
 
 def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision):
-    return TrainSettings(epochs=3.0 if epochs is None else epochs, max_steps=max_steps, batch_size=batch_size,
-                         grad_accum=grad_accum, lr=lr or 5e-5, eval_steps=eval_steps, seed=seed,
-                         device=device, precision=precision)
+    return TrainSettings(epochs=epochs, max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
+                         eval_steps=eval_steps, seed=seed, device=device, precision=precision)
 
 
 def _base_encoder() -> str:
@@ -276,9 +281,9 @@ def _print_report(out) -> None:
 @click.option("--pkd-beta", type=float, default=100.0, show_default=True,
               help="PKD: patient-loss weight beta (paper's grid 10, 100, 500, 1000).")
 @click.option("--intermediate-epochs", type=float, default=10.0, show_default=True,
-              help="TinyBERT stage 1 epochs with --stage both (stage 2 then runs 3 epochs at lr 3e-5).")
+              help="TinyBERT stage 1 epochs (--epochs overrides it for --stage intermediate alone).")
 @click.option("--intermediate-lr", type=float, default=5e-5, show_default=True,
-              help="TinyBERT stage 1 learning rate with --stage both.")
+              help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).")
 @training_options
 @user_errors
 def distill_command(teacher, student, method, stage, aug, general, corpus, out, layer_map, temperature, alpha_ce, alpha_task,
@@ -300,12 +305,14 @@ def distill_command(teacher, student, method, stage, aug, general, corpus, out, 
     data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     if teacher is None:
         teacher = f"runs/teacher/{data.name}"
-        if not (Path(teacher) / "config.json").is_file():
-            click.echo(f"no teacher at {teacher}: fine-tuning one first from {_base_encoder()} on {data.name} "
-                       "train.tsv (pass --teacher to use your own)", err=True)
+        if not (Path(teacher) / "report.json").is_file():  # written last: the fine-tune finished
+            unfinished = (Path(teacher) / "checkpoint").is_dir()
+            click.echo(f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'}"
+                       f" from {_base_encoder()} on {data.name} train.tsv first (pass --teacher to use your own)",
+                       err=True)
             plain = data if train_file else glue_task_data(data.name, data.dev_paths[0].parent)  # not augmented
-            finetune(plain, _base_encoder(), teacher, replace(settings, lr=5e-5), max_seq_length,
-                     progress=not quiet)
+            finetune(plain, _base_encoder(), teacher, replace(settings, lr=None), max_seq_length,
+                     resume=unfinished, progress=not quiet)
     out = out or f"runs/student/{data.name}-{method}"
     choice = DistillSettings(method=method, stage=stage, student=student, layer_map=layer_map,
                              temperature=temperature, alpha_ce=alpha_ce, alpha_task=alpha_task, alpha_cos=alpha_cos,

@@ -70,10 +70,17 @@ def get_task(name: str) -> TaskSpec:
     return GLUE_TASKS[_ALIASES[key]]
 
 
+def writable_folder(folder: Path) -> bool:
+    """Whether we may write into `folder`: allowed for this user AND not marked read-only (root is
+    allowed everywhere, but a read-only folder such as ../shared must stay untouched)."""
+    writable_bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & writable_bits)
+
+
 def augmented_train_path(task_dir: Path) -> Path:
     """Where `augment` writes a GLUE task's train_aug.tsv and `distill --aug` looks for it: beside
     train.tsv, or under ./runs/glue/TASK/ when that folder is read-only (like ../shared)."""
-    if task_dir.stat().st_mode & stat.S_IWUSR:  # mode bits, not os.access: root may write anywhere
+    if writable_folder(task_dir):
         return task_dir / "train_aug.tsv"
     return Path("runs") / "glue" / task_dir.name / "train_aug.tsv"
 

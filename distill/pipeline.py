@@ -6,16 +6,19 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from accelerate import PartialState
+from accelerate.utils import set_seed
+
 from data import InputError
 
 from . import layer_maps
-from .evaluation import cpu_speed, evaluate
 from .corpus import load_corpus
+from .evaluation import cpu_speed, evaluate
 from .models import (build_student, check_same_tokenizer, load_encoder, load_encoder_for_task, load_teacher,
                      load_tokenizer)
-from .taps import AttentionScores
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import write_report
+from .taps import AttentionScores
 from .task_data import TaskData
 from .trainer import TrainSettings, train
 
@@ -43,6 +46,12 @@ TEMPERATURES = {"tinybert": 1.0, "distilbert": 2.0, "pkd": 10.0}
 PREDICTION_LR, PREDICTION_EPOCHS = 3e-5, 3.0  # TinyBERT stage 2, as published
 
 
+def _with_defaults(settings: TrainSettings, epochs: float, lr: float) -> TrainSettings:
+    """The user's --epochs/--lr where given, else this stage's published defaults."""
+    return replace(settings, epochs=epochs if settings.epochs is None else settings.epochs,
+                   lr=lr if settings.lr is None else settings.lr)
+
+
 def max_length_for(task: TaskData, max_length: int | None) -> int:
     """Published defaults: 128 word pieces for sentence pairs, 64 for single sentences."""
     return max_length or (128 if task.is_pair else 64)
@@ -51,6 +60,7 @@ def max_length_for(task: TaskData, max_length: int | None) -> int:
 def finetune(task: TaskData, model_path: str | Path, out: str | Path, settings: TrainSettings,
              max_length: int | None = None, resume: bool = False, progress: bool = True) -> dict:
     """Fine-tune a pretrained encoder on the task (this makes the teacher); returns dev metrics."""
+    set_seed(settings.seed)  # the new task head's initial weights follow --seed
     tokenizer = load_tokenizer(model_path)
     model = load_encoder_for_task(model_path, task.scheme)
     length = max_length_for(task, max_length)
@@ -67,6 +77,7 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
     if method.method not in TEMPERATURES:
         raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {method.method!r}")
     out = Path(out)
+    set_seed(settings.seed)  # student, task head and projections are initialised under --seed
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, method.student)
@@ -85,17 +96,20 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
         if method.stage in ("intermediate", "both"):
             objective = TinyBertIntermediate(chosen_map or layer_maps.uniform(n_student, n_teacher),
                                              student.config.hidden_size, teacher.config.hidden_size)
-            stage_settings = replace(settings, lr=method.intermediate_lr, epochs=method.intermediate_epochs) \
-                if method.stage == "both" else settings
+            stage_settings = _with_defaults(settings if method.stage == "intermediate" else
+                                            replace(settings, epochs=None, lr=None),
+                                            method.intermediate_epochs, method.intermediate_lr)
             stage_out = out / "intermediate" if method.stage == "both" else out
             train(student, objective, train_set, None, task.metrics, stage_out, stage_settings,
                   description="tinybert stage 1 (intermediate layers)", **common)
         if method.stage in ("prediction", "both"):
-            stage_settings = replace(settings, lr=PREDICTION_LR, epochs=PREDICTION_EPOCHS) \
-                if method.stage == "both" else settings
-            train(student, TinyBertPrediction(temperature), train_set, dev_set, task.metrics, out, stage_settings,
+            train(student, TinyBertPrediction(temperature), train_set, dev_set, task.metrics, out,
+                  _with_defaults(settings, PREDICTION_EPOCHS, PREDICTION_LR),
                   description="tinybert stage 2 (prediction)", **common)
     elif method.method == "distilbert":
+        if method.layer_map:
+            raise InputError("--layer-map does not apply to --method distilbert (its cosine loss reads the "
+                             "last hidden states only)")
         _same_width(student, teacher, "distilbert")
         train(student, DistilBert(method.alpha_ce, method.alpha_task, method.alpha_cos, temperature), train_set,
               dev_set, task.metrics, out, settings, description="distilbert", **common)
@@ -103,10 +117,14 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
         _same_width(student, teacher, "pkd")
         if method.pkd_strategy not in ("skip", "last"):
             raise InputError(f"--pkd-strategy must be skip or last, got {method.pkd_strategy!r}")
+        if n_student < 2 and not chosen_map:
+            raise InputError("--method pkd needs a student of at least 2 layers: its patient loss matches "
+                             "student layers 1..M-1 (the top one is left to the KD loss)")
         pkd_map = chosen_map or layer_maps.MAPS[method.pkd_strategy](n_student, n_teacher)
         train(student, PatientKD(pkd_map, method.pkd_alpha, method.pkd_beta, temperature), train_set, dev_set,
               task.metrics, out, settings, description=f"pkd-{method.pkd_strategy}", **common)
-    (out / "distill_settings.json").write_text(json.dumps(asdict(method), indent=2))
+    if PartialState().is_main_process:
+        (out / "distill_settings.json").write_text(json.dumps(asdict(method), indent=2))
     return _final_report(task, out, tokenizer, length, teacher_path=teacher_path)
 
 
@@ -115,22 +133,25 @@ def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str 
                     resume: bool = False, progress: bool = True) -> dict:
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
     (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes."""
+    set_seed(settings.seed)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_encoder(teacher_path)
     AttentionScores(teacher)  # refuses encoders whose attention scores cannot be tapped
     check_same_tokenizer(tokenizer, student)
     model = build_student(student, teacher, None, "random")
-    corpus = load_corpus(corpus_path, tokenizer, max_length)
+    with PartialState().main_process_first():  # one process tokenises; the others read its cache
+        corpus = load_corpus(corpus_path, tokenizer, max_length)
     n_student, n_teacher = model.config.num_hidden_layers, teacher.config.num_hidden_layers
     chosen = layer_maps.explicit(layer_map, n_student, n_teacher) if layer_map else layer_maps.uniform(n_student, n_teacher)
     objective = TinyBertIntermediate(chosen, model.config.hidden_size, teacher.config.hidden_size)
     result = train(model, objective, corpus, None, (), out, settings, teacher=teacher, tokenizer=tokenizer,
                    resume=resume, progress=progress, description="general distillation")
+    losses = [json.loads(line)["loss"] for line in (Path(out) / "metrics.jsonl").open() if line.strip()]
     summary = {"corpus_lines": len(corpus), "steps": result.steps, "student_parameters": model.num_parameters(),
-               "teacher_parameters": teacher.num_parameters(),
-               "first_loss": result.history[0]["loss"] if result.history else None,
-               "last_loss": result.history[-1]["loss"] if result.history else None}
-    (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
+               "teacher_parameters": teacher.num_parameters(), "first_loss": losses[0] if losses else None,
+               "last_loss": losses[-1] if losses else None}
+    if PartialState().is_main_process:
+        (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 
@@ -158,6 +179,9 @@ def evaluate_model(task: TaskData, model_path: str | Path, max_length: int | Non
 
 
 def _final_report(task: TaskData, out: Path, tokenizer, length: int, teacher_path) -> dict:
+    """Evaluate and write the report (main process only: one set of files, undisturbed timings)."""
+    if not PartialState().is_main_process:
+        return {}
     models = {"student" if teacher_path else "model": evaluate_model(task, out, length)}
     if teacher_path:
         models["teacher"] = evaluate_model(task, teacher_path, length)

@@ -37,7 +37,6 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict]) -
     """Write the report files into the run folder and return the report as a dict."""
     run = Path(run)
     report = {"task": task, "main_metric": metrics[0], "models": models}
-    (run / "report.json").write_text(json.dumps(report, indent=2))
     lines = [f"# {task}: {', '.join(models)}", "",
              "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
              "CPU examples/s (batch 32) |", "|---" * (len(metrics) + 5) + "|"]

@@ -34,11 +34,13 @@ class TaskData:
         return len(self.text_columns) == 2
 
 
-def glue_task_data(task: str, data_dir: str | Path | None = None, aug: bool = False) -> TaskData:
-    """A GLUE task's files; with `aug`, the train_aug.tsv that `augment` wrote for it."""
+def glue_task_data(task: str, data_dir: str | Path | None = None, aug: bool = False,
+                   aug_path: str | Path | None = None) -> TaskData:
+    """A GLUE task's files; with `aug`, the train_aug.tsv that `augment` wrote for it (at its default
+    place, or at `aug_path` when augment was given --out)."""
     spec = get_task(task)
     folder = find_task_dir(spec, data_dir)
-    train = augmented_train_path(folder) if aug else folder / spec.train_file
+    train = (Path(aug_path) if aug_path else augmented_train_path(folder)) if aug else folder / spec.train_file
     if aug and not train.is_file():
         raise InputError(f"--aug: no {train} yet. Make it first with: python cli.py augment --task {spec.name}"
                          + (f" --data-dir {data_dir}" if data_dir else ""))

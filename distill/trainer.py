@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from tqdm import tqdm
@@ -32,10 +33,10 @@ from .taps import AttentionScores
 
 @dataclass
 class TrainSettings:
-    epochs: float = 3.0
+    epochs: float | None = None  # None: 3, or the method's own default (see pipeline)
     max_steps: int | None = None  # overrides epochs
     batch_size: int = 32
-    lr: float = 5e-5
+    lr: float | None = None  # None: 5e-5, or the method's own default
     warmup: float = 0.1  # fraction of the steps
     weight_decay: float = 0.01
     grad_accum: int = 1
@@ -141,8 +142,15 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
           progress: bool = True, description: str = "train") -> TrainResult:
     """Train `student` with `objective`; evaluate on `dev_set` every eval_steps and keep the best."""
     out = Path(out_dir)
+    settings = replace(settings, epochs=3.0 if settings.epochs is None else settings.epochs,
+                       lr=5e-5 if settings.lr is None else settings.lr)
+    if settings.device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device is visible here; use --device cpu (or auto)")
+    # Unused parameters are normal here (a task head during TinyBERT stage 1, a pooler in general
+    # distillation), so DistributedDataParallel must look for them.
     accelerator = Accelerator(mixed_precision=resolve_precision(settings.precision, settings.device),
-                              cpu=settings.device == "cpu", gradient_accumulation_steps=settings.grad_accum)
+                              cpu=settings.device == "cpu", gradient_accumulation_steps=settings.grad_accum,
+                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
     set_seed(settings.seed)
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
@@ -156,10 +164,12 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
     # dropout), or a resumed run would start its iterator at another point of that stream.
     loader = DataLoader(train_set, batch_size=settings.batch_size, sampler=sampler, collate_fn=train_set.collate,
                         generator=torch.Generator().manual_seed(settings.seed))
-    steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))
+    trainable, optimizer, loader = accelerator.prepare(trainable, optimizer, loader)
+    steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))  # this process's share of the data
     total_steps = settings.max_steps or max(1, math.ceil(settings.epochs * steps_per_epoch))
+    # Not prepared: stepped once per optimizer step, whatever the number of processes.
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup * total_steps), total_steps)
-    trainable, optimizer, loader, scheduler = accelerator.prepare(trainable, optimizer, loader, scheduler)
+    accelerator.register_for_checkpointing(scheduler)
     if teacher is not None:
         teacher.to(accelerator.device).eval()
     cache = TeacherCache(len(train_set), objective.cls_layers) if objective.cacheable else None
@@ -167,18 +177,27 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
 
     state = {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
     checkpoint = out / "checkpoint"
+    if resume and not (checkpoint / "trainer_state.json").is_file():
+        checkpoint = out / "checkpoint.old"  # a kill came between the two renames of _save_checkpoint
     if resume and (checkpoint / "trainer_state.json").is_file():
+        saved = json.loads((out / "settings.json").read_text())
+        if saved != json.loads(json.dumps(asdict(settings))):
+            raise InputError(f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); "
+                             "these differ. Drop --resume to start over, or repeat the original flags")
         accelerator.load_state(str(checkpoint))
         state = json.loads((checkpoint / "trainer_state.json").read_text())
     elif accelerator.is_main_process:  # a fresh run: an older run's checkpoint must not be resumed later
+        checkpoint = out / "checkpoint"
         shutil.rmtree(checkpoint, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.jsonl").write_text("")
         (out / "settings.json").write_text(json.dumps(asdict(settings), indent=2))
+    accelerator.wait_for_everyone()
 
-    bar = tqdm(total=total_steps, initial=state["step"], desc=description, disable=not progress, unit="step")
+    bar = tqdm(total=total_steps, initial=state["step"], desc=description, unit="step",
+               disable=not progress or not accelerator.is_local_main_process)
     history: list[dict] = []
-    recent: list[float] = []  # losses of the steps since the last evaluation
+    recent: list[dict] = []  # loss and its parts for every batch since the last evaluation
     tokens, started = 0, time.perf_counter()
     while state["step"] < total_steps:
         loader.set_epoch(state["epoch"])
@@ -190,22 +209,24 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(trainable.parameters(), settings.max_grad_norm)
                 optimizer.step()
-                scheduler.step()
+                if accelerator.sync_gradients:
+                    scheduler.step()
                 optimizer.zero_grad()
             state["batches_done"] += 1
-            tokens += int(batch["attention_mask"].sum())
+            tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
+            recent.append({"loss": loss.item(), **parts})
             if not accelerator.sync_gradients:
                 continue
             state["step"] += 1
-            recent.append(loss.item())
             bar.update(1)
-            bar.set_postfix(loss=f"{recent[-1]:.4f}", tokens_per_s=f"{tokens / (time.perf_counter() - started):.0f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}", tokens_per_s=f"{tokens / (time.perf_counter() - started):.0f}")
             if state["step"] % eval_every == 0 or state["step"] == total_steps:
-                record = {"step": state["step"], "epoch": state["epoch"], "loss": sum(recent) / len(recent), **parts}
+                means = {name: sum(r[name] for r in recent) / len(recent) for name in recent[0]}
+                record = {"step": state["step"], "epoch": state["epoch"], **means}
                 recent = []
                 _evaluate_and_keep_best(accelerator, trainable, dev_set, metric_names, out, tokenizer, state, record)
                 history.append(record)
-                _save_checkpoint(accelerator, checkpoint, state)
+                _save_checkpoint(accelerator, out / "checkpoint", state)
             if state["step"] >= total_steps:
                 break
         else:
@@ -252,7 +273,16 @@ def _evaluate_and_keep_best(accelerator, trainable, dev_set, metric_names, out, 
 
 
 def _save_checkpoint(accelerator, checkpoint: Path, state: dict) -> None:
+    """Write the new checkpoint beside the old one, then swap: a kill never leaves a mixed checkpoint."""
+    fresh = checkpoint.with_name(checkpoint.name + ".new")
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(checkpoint))
+    accelerator.save_state(str(fresh))
     if accelerator.is_main_process:
-        (checkpoint / "trainer_state.json").write_text(json.dumps(state))
+        (fresh / "trainer_state.json").write_text(json.dumps(state))
+        old = checkpoint.with_name(checkpoint.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if checkpoint.exists():
+            os.replace(checkpoint, old)
+        os.replace(fresh, checkpoint)
+        shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()

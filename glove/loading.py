@@ -49,7 +49,8 @@ def _detect_format(path: Path) -> str:
 def cache_path(source: Path) -> Path:
     """Where the `.kv` cache of `source` lives: beside it, or in ~/.cache when that is read-only."""
     beside = source.with_name(source.name + ".kv")
-    if source.parent.stat().st_mode & stat.S_IWUSR:  # mode bits, not os.access: root may write anywhere
+    read_only = not source.parent.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    if os.access(source.parent, os.W_OK) and not read_only:  # root may write anywhere: ask the mode too
         return beside
     root = Path(os.environ.get("TINYDISTILL_CACHE",
                                Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"))

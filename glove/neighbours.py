@@ -1,7 +1,7 @@
 """Nearest neighbours by cosine over unit vectors: batched matrix products and argpartition."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Sequence
 
 import numpy as np
 from gensim.models import KeyedVectors
@@ -16,7 +16,9 @@ class NeighbourIndex:
 
     def __init__(self, vectors: KeyedVectors, k: int, allowed: Callable[[str], bool] | None = None,
                  batch_size: int = 256):
-        self.vectors, self.k, self.batch_size = vectors, k, batch_size
+        self.vectors, self.k = vectors, k
+        # a batch's score matrix is batch x vocabulary floats: keep it near 256 MB for big vocabularies
+        self.batch_size = max(1, min(batch_size, 2**26 // max(1, len(vectors))))
         self.words = np.asarray(vectors.index_to_key, dtype=object)
         keep = np.fromiter((allowed(w) for w in vectors.index_to_key), bool, len(self.words)) \
             if allowed else np.ones(len(self.words), bool)
@@ -26,7 +28,7 @@ class NeighbourIndex:
     def __contains__(self, word: str) -> bool:
         return word in self.vectors.key_to_index
 
-    def neighbours(self, words: Iterable[str]) -> dict[str, list[str]]:
+    def neighbours(self, words: Sequence[str]) -> dict[str, list[str]]:
         """The K nearest allowed words of each known word, nearest first; unknown words get []."""
         wanted = {w for w in words if w not in self._cache}
         known = [w for w in wanted if w in self.vectors.key_to_index]

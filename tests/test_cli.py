@@ -106,3 +106,15 @@ def test_missing_input_file(tmp_path):
 
 def test_task_and_input_together(tmp_path, mrpc_head):
     _bad(tmp_path, "--task", "MRPC", "--input", mrpc_head, "--text-col", "x", message="not both")
+
+
+def test_own_file_in_a_read_only_folder_is_augmented_under_runs(tmp_path, mrpc_head, tiny_mlm):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    source = folder / "pairs.tsv"
+    source.write_bytes(mrpc_head.read_bytes())
+    folder.chmod(0o555)
+    result = run("--input", source, "--text-col", "#1 String", "--mlm", tiny_mlm, "--n", 1)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runs" / "augment" / "pairs_aug.tsv").is_file()  # the cwd is tmp_path in tests
+    assert sorted(p.name for p in folder.iterdir()) == ["pairs.tsv"]

@@ -221,7 +221,17 @@ def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["distill", "--aug", "--quiet", "--max-steps", "2"])
     assert result.exit_code == 0, result.output
-    assert "fine-tuning one first" in result.output
+    assert "fine-tuning from" in result.output
     assert (tmp_path / "runs" / "teacher" / "MRPC" / "config.json").is_file()
     student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "runs" / "student" / "MRPC-tinybert")
     assert student.config.num_hidden_layers == 3  # auto: half the 6-layer MiniLM teacher
+
+
+def test_pkd_needs_two_student_layers_and_resume_needs_the_same_settings(tmp_path, mrpc_small, tiny_teacher,
+                                                                         tokenizer):
+    common = ["--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--out", tmp_path / "run"]
+    _bad(*common, "--method", "pkd", "--student", "1L-64", message="at least 2 layers")
+    settings = TrainSettings(max_steps=2, batch_size=8, eval_steps=1)
+    _pkd_run(tokenizer, tiny_teacher, tmp_path / "pkd", settings)
+    with pytest.raises(Exception, match="--resume needs the settings of the interrupted run"):
+        _pkd_run(tokenizer, tiny_teacher, tmp_path / "pkd", TrainSettings(max_steps=2, batch_size=4), resume=True)
