@@ -65,6 +65,14 @@ class Corpus(Dataset):
         return dict(batch)
 
 
+def _tokenizer_fingerprint(tokenizer) -> str:
+    """Vocabulary and splitting rules, without the per-call truncation/padding state."""
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    spec.pop("truncation", None)
+    spec.pop("padding", None)
+    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
 def load_corpus(path: str | Path, tokenizer, max_length: int = 128) -> Corpus:
     """The corpus tokenised with `tokenizer`, from the cache when the file and settings are unchanged."""
     path = Path(path)
@@ -75,7 +83,7 @@ def load_corpus(path: str | Path, tokenizer, max_length: int = 128) -> Corpus:
         raise InputError(f"{path}: the corpus is empty")
     stat = path.stat()
     key = json.dumps([str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_length,
-                      hashlib.sha1(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()])
+                      _tokenizer_fingerprint(tokenizer)])
     folder = _cache_root() / f"{path.name}.{hashlib.sha1(key.encode()).hexdigest()[:16]}"
     if not (folder / "offsets.npy").is_file():
         _build(path, tokenizer, max_length, folder)

@@ -108,6 +108,9 @@ def run_model(model, batch: dict, hidden: bool, scores: bool) -> Outputs:
     return Outputs(getattr(out, "logits", None), out.hidden_states if hidden else None)
 
 
+TEACHER_CACHE_BYTES = 4 * 2**30  # beyond this, cached teacher outputs would crowd out everything else
+
+
 class TeacherCache:
     """Teacher logits (and the [CLS] states a cacheable objective reads), per training example,
     computed on first sight: the teacher is frozen, so later epochs skip its forward pass."""
@@ -172,7 +175,11 @@ def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | 
     accelerator.register_for_checkpointing(scheduler)
     if teacher is not None:
         teacher.to(accelerator.device).eval()
-    cache = TeacherCache(len(train_set), objective.cls_layers) if objective.cacheable else None
+    cache = None
+    if objective.cacheable and teacher is not None:
+        cached_floats = len(train_set) * (teacher.config.num_labels + teacher.config.hidden_size * len(objective.cls_layers))
+        if cached_floats * 4 <= TEACHER_CACHE_BYTES:  # else the teacher simply runs every step
+            cache = TeacherCache(len(train_set), objective.cls_layers)
     eval_every = settings.eval_steps or steps_per_epoch
 
     state = {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
