@@ -239,8 +239,8 @@ def finetune_command(model, out, aug, task, data_dir, train_file, dev_file, text
     data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     out = out or f"runs/teacher/{data.name}"
     settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
-    finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet)
-    _print_report(out)
+    if finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet):
+        _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
 
 
 def _print_report(out) -> None:
@@ -299,8 +299,9 @@ def distill_command(teacher, student, method, stage, aug, general, corpus, out, 
         out = out or "runs/general"
         summary = general_distill(teacher, corpus, out, settings, student, layer_map, max_seq_length or 128,
                                   resume, not quiet)
-        click.echo(f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
-                   f"`distill --student {out}`", err=True)
+        if summary:  # the main process's summary; other processes of a multi-GPU run get {}
+            click.echo(f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
+                       f"`distill --student {out}`", err=True)
         return
     data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     if teacher is None:
@@ -318,8 +319,8 @@ def distill_command(teacher, student, method, stage, aug, general, corpus, out, 
                              temperature=temperature, alpha_ce=alpha_ce, alpha_task=alpha_task, alpha_cos=alpha_cos,
                              pkd_strategy=pkd_strategy, pkd_alpha=pkd_alpha, pkd_beta=pkd_beta,
                              intermediate_epochs=intermediate_epochs, intermediate_lr=intermediate_lr)
-    distill(data, teacher, out, settings, choice, max_seq_length, resume, not quiet)
-    _print_report(out)
+    if distill(data, teacher, out, settings, choice, max_seq_length, resume, not quiet):
+        _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
 
 
 @main.command("evaluate")

@@ -150,8 +150,9 @@ def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str 
     summary = {"corpus_lines": len(corpus), "steps": result.steps, "student_parameters": model.num_parameters(),
                "teacher_parameters": teacher.num_parameters(), "first_loss": losses[0] if losses else None,
                "last_loss": losses[-1] if losses else None}
-    if PartialState().is_main_process:
-        (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
+    if not PartialState().is_main_process:
+        return {}
+    (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 

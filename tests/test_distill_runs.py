@@ -235,3 +235,21 @@ def test_pkd_needs_two_student_layers_and_resume_needs_the_same_settings(tmp_pat
     _pkd_run(tokenizer, tiny_teacher, tmp_path / "pkd", settings)
     with pytest.raises(Exception, match="--resume needs the settings of the interrupted run"):
         _pkd_run(tokenizer, tiny_teacher, tmp_path / "pkd", TrainSettings(max_steps=2, batch_size=4), resume=True)
+
+
+@pytest.mark.slow
+def test_two_processes_with_torchrun_on_the_cpu(tmp_path, mrpc_small, tiny_teacher):
+    """The multi-GPU path (DistributedDataParallel through accelerate), run with 2 CPU processes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    cli = Path(__file__).resolve().parent.parent / "cli.py"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(cli), "distill",
+               "--data-dir", str(mrpc_small.parent), "--teacher", str(tiny_teacher), "--student", "2L-64",
+               "--device", "cpu", "--batch-size", "8", "--epochs", "1", "--intermediate-epochs", "1", "--quiet",
+               "--out", str(tmp_path / "ddp")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "ddp" / "metrics.jsonl").open()]
+    assert steps == [6]  # 96 rows / 2 processes / batch 8 = 6 steps in one epoch, not 12
+    assert AutoModelForSequenceClassification.from_pretrained(tmp_path / "ddp").config.num_hidden_layers == 2
