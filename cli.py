@@ -296,6 +296,11 @@ def distill_command(teacher, student, method, stage, aug, general, corpus, out, 
     if general:
         if not teacher or not corpus:
             raise InputError("--general needs --teacher ENCODER_FOLDER and --corpus TEXT_FILE")
+        task_flags = {"--aug": aug, "--method": method != "tinybert", "--stage": stage != "both", "--task": task,
+                      "--train": train_file}
+        if any(task_flags.values()):
+            given = ", ".join(flag for flag, on in task_flags.items() if on)
+            raise InputError(f"--general trains on --corpus without a task: drop {given}")
         out = out or "runs/general"
         summary = general_distill(teacher, corpus, out, settings, student, layer_map, max_seq_length or 128,
                                   resume, not quiet)

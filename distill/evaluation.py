@@ -10,10 +10,10 @@ from torch.utils.data import DataLoader
 
 from data import compute_metrics
 
-from .features import Encoded
+from .features import LabelledExamples
 
 
-def predict(model, dataset: Encoded, batch_size: int = 64, device: torch.device | str = "cpu") -> np.ndarray:
+def predict(model, dataset: LabelledExamples, batch_size: int = 64, device: torch.device | str = "cpu") -> np.ndarray:
     """Logits for every example, in order, with the model in eval mode."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)
@@ -31,11 +31,11 @@ def score(logits: np.ndarray, labels: np.ndarray, metric_names) -> dict[str, flo
     return compute_metrics(metric_names, predictions, labels)
 
 
-def evaluate(model, dataset: Encoded, metric_names, batch_size: int = 64, device="cpu") -> dict[str, float]:
+def evaluate(model, dataset: LabelledExamples, metric_names, batch_size: int = 64, device="cpu") -> dict[str, float]:
     return score(predict(model, dataset, batch_size, device), dataset.labels.numpy(), metric_names)
 
 
-def cpu_speed(model, dataset: Encoded, batch_sizes=(1, 32), repeats: int = 5) -> dict[str, float]:
+def cpu_speed(model, dataset: LabelledExamples, batch_sizes=(1, 32), repeats: int = 5) -> dict[str, float]:
     """Median latency (ms per batch) and throughput (examples/s) on the CPU for real dev examples."""
     model = model.to("cpu").eval()
     result = {}

@@ -37,7 +37,7 @@ class LabelScheme:
         return torch.tensor([index[v] for v in values.astype(str)], dtype=torch.long)
 
 
-class Encoded(Dataset):
+class LabelledExamples(Dataset):
     """Tokenised examples (unpadded); `collate` pads each batch only to its own longest example.
     Item i carries its index, which keys the teacher-output cache."""
 
@@ -59,7 +59,7 @@ class Encoded(Dataset):
 
 
 def encode_frame(frame: pd.DataFrame, text_columns: list[str], label_column: str, scheme: LabelScheme,
-                 tokenizer, max_length: int, source: str) -> Encoded:
+                 tokenizer, max_length: int, source: str) -> LabelledExamples:
     """Tokenise one or two text columns (truncated to `max_length`) and map labels to ids."""
     if frame.empty:
         raise InputError(f"{source}: no examples to train or evaluate on")
@@ -67,4 +67,4 @@ def encode_frame(frame: pd.DataFrame, text_columns: list[str], label_column: str
     encoded = tokenizer(*texts, truncation=True, max_length=max_length)
     names = [name for name in tokenizer.model_input_names if name in encoded]
     features = [{name: encoded[name][i] for name in names} for i in range(len(frame))]
-    return Encoded(features, scheme.ids(frame[label_column], source), tokenizer)
+    return LabelledExamples(features, scheme.ids(frame[label_column], source), tokenizer)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from data import InputError, augmented_train_path, find_task_dir, format_for, get_task, read_table
 
-from .features import Encoded, LabelScheme, encode_frame
+from .features import LabelledExamples, LabelScheme, encode_frame
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class TaskData:
     dev_paths: tuple[Path, ...]
     column_names: tuple[str, ...] | None = None  # headerless GLUE files (CoLA)
 
-    def encode(self, path: Path, tokenizer, max_length: int) -> Encoded:
+    def encode(self, path: Path, tokenizer, max_length: int) -> LabelledExamples:
         frame = read_table(path, format_for(path, self.column_names))
         missing = [c for c in (*self.text_columns, self.label_column) if c not in frame.columns]
         if missing:

@@ -26,7 +26,7 @@ from transformers import get_linear_schedule_with_warmup
 from data import InputError
 
 from .evaluation import predict, score
-from .features import Encoded
+from .features import LabelledExamples
 from .objectives import Objective, Outputs
 from .taps import AttentionScores
 
@@ -140,7 +140,7 @@ class TeacherCache:
         return Outputs(self.logits[index].to(device), hidden)
 
 
-def train(student, objective: Objective, train_set: Encoded, dev_set: Encoded | None, metric_names,
+def train(student, objective: Objective, train_set: LabelledExamples, dev_set: LabelledExamples | None, metric_names,
           out_dir: str | Path, settings: TrainSettings, teacher=None, tokenizer=None, resume: bool = False,
           progress: bool = True, description: str = "train") -> TrainResult:
     """Train `student` with `objective`; evaluate on `dev_set` every eval_steps and keep the best."""

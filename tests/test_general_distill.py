@@ -103,3 +103,4 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
     _bad("--teacher", gpt, "--corpus", corpus, message="not a BERT-family encoder")
     _bad("--teacher", minilm, "--corpus", corpus, "--student", "4L-384", message="cannot map uniformly")
     _bad("--corpus", corpus, message="--general needs --teacher")
+    _bad("--teacher", minilm, "--corpus", corpus, "--aug", "--method", "pkd", message="drop --aug, --method")
