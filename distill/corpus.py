@@ -54,6 +54,9 @@ class Corpus(Dataset):
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
     def __getitem__(self, i: int) -> dict:
         return {"input_ids": self.ids[self.offsets[i]:self.offsets[i + 1]].tolist(), "index": i}
 

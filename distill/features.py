@@ -47,6 +47,9 @@ class LabelledExamples(Dataset):
     def __len__(self) -> int:
         return len(self.features)
 
+    def lengths(self) -> list[int]:
+        return [len(feature["input_ids"]) for feature in self.features]
+
     def __getitem__(self, i: int) -> dict:
         return {**self.features[i], "labels": self.labels[i], "index": i}
 
