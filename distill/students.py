@@ -33,11 +33,11 @@ def student_config(teacher: PretrainedConfig, layers: int, hidden: int) -> Pretr
 
 
 def alternate_layers(student_layers: int, teacher_layers: int) -> list[int]:
-    """DistilBERT's choice: every (N / M)-th teacher layer, from the bottom (0-based)."""
-    if teacher_layers % student_layers:
-        raise InputError(f"a {student_layers}-layer student cannot take every k-th layer of a "
-                         f"{teacher_layers}-layer teacher; use a layer count that divides {teacher_layers}")
-    return list(range(0, teacher_layers, teacher_layers // student_layers))
+    """DistilBERT's choice: every (N / M)-th teacher layer from the bottom (0-based); when M does not
+    divide N, M evenly spaced layers from the bottom (a 4-layer student of a 6-layer teacher: 0, 1, 3, 4)."""
+    if student_layers > teacher_layers:
+        raise InputError(f"a {student_layers}-layer student is deeper than its {teacher_layers}-layer teacher")
+    return [i * teacher_layers // student_layers for i in range(student_layers)]
 
 
 def lowest_layers(student_layers: int, teacher_layers: int) -> list[int]:

@@ -93,6 +93,7 @@ def test_student_shapes_and_layer_choices():
     with pytest.raises(InputError, match="not divisible by the teacher's 12 attention heads"):
         student_config(teacher, 4, 100)
     assert alternate_layers(3, 6) == [0, 2, 4] and alternate_layers(6, 12) == [0, 2, 4, 6, 8, 10]
+    assert alternate_layers(4, 6) == [0, 1, 3, 4]
     assert lowest_layers(3, 12) == [0, 1, 2]
 
 
