@@ -259,6 +259,11 @@ def _print_report(out) -> None:
 @click.option("--student", default="auto", show_default=True, help="A shape such as 4L-312 or 6L-768 built "
               "from the teacher's config and vocabulary; 'auto' = half the teacher's layers at its width; or a "
               "folder (e.g. a general-distillation student).")
+@click.option("--student-init", type=click.Choice(["auto", "random", "teacher-pruned", "teacher-alternate",
+              "teacher-lowest"]), default="auto", show_default=True, help="Starting weights of a shape-built student. "
+              "auto: teacher-pruned for TinyBERT and --general (evenly spaced teacher layers cut to the student's "
+              "width, keeping the channels most active on the training data), teacher-alternate for DistilBERT, "
+              "teacher-lowest for PKD (these two need the teacher's width); random: TinyBERT as published.")
 @click.option("--method", type=click.Choice(["tinybert", "distilbert", "pkd"]), default="tinybert",
               show_default=True, help="tinybert: layer-wise then prediction distillation; distilbert: KD + task + "
               "cosine, student from alternate teacher layers; pkd: Patient KD, student from the lowest layers.")
@@ -291,7 +296,7 @@ def _print_report(out) -> None:
               help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).")
 @training_options
 @user_errors
-def distill_command(teacher, student, method, stage, aug, general, corpus, out, layer_map, temperature, alpha_ce, alpha_task,
+def distill_command(teacher, student, student_init, method, stage, aug, general, corpus, out, layer_map, temperature, alpha_ce, alpha_task,
                     alpha_cos, pkd_strategy, pkd_alpha, pkd_beta, intermediate_epochs, intermediate_lr, task,
                     data_dir, train_file, dev_file, text_col, label_col, regression, epochs, max_steps, batch_size,
                     grad_accum, lr, max_seq_length, eval_steps, group_by_length, seed, device, precision, resume,
@@ -310,7 +315,7 @@ def distill_command(teacher, student, method, stage, aug, general, corpus, out, 
             raise InputError(f"--general trains on --corpus without a task: drop {given}")
         out = out or "runs/general"
         summary = general_distill(teacher, corpus, out, settings, student, layer_map, max_seq_length or 128,
-                                  resume, not quiet)
+                                  resume, not quiet, "teacher-pruned" if student_init == "auto" else student_init)
         if summary:  # the main process's summary; other processes of a multi-GPU run get {}
             click.echo(f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
                        f"`distill --student {out}`", err=True)
@@ -328,6 +333,7 @@ def distill_command(teacher, student, method, stage, aug, general, corpus, out, 
                      resume=unfinished, progress=not quiet)
     out = out or f"runs/student/{data.name}-{method}"
     choice = DistillSettings(method=method, stage=stage, student=student, layer_map=layer_map,
+                             init=None if student_init == "auto" else student_init,
                              temperature=temperature, alpha_ce=alpha_ce, alpha_task=alpha_task, alpha_cos=alpha_cos,
                              pkd_strategy=pkd_strategy, pkd_alpha=pkd_alpha, pkd_beta=pkd_beta,
                              intermediate_epochs=intermediate_epochs, intermediate_lr=intermediate_lr)

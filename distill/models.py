@@ -9,6 +9,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassificati
 from data import InputError
 
 from .features import LabelScheme
+from .pruning import prune_teacher_into
 from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
 
 transformers.logging.set_verbosity_error()
@@ -79,13 +80,22 @@ def load_encoder(path: str | Path, flag: str = "--teacher"):
     return _require_bert_family(model, folder, "general distillation")
 
 
-def build_student(student: str, teacher, scheme: LabelScheme | None, init: str):
+INITS = ("random", "teacher-pruned", "teacher-alternate", "teacher-lowest")
+CALIBRATION_EXAMPLES = 256  # enough for stable activation means; a few seconds of teacher forwards
+
+
+def build_student(student: str, teacher, scheme: LabelScheme | None, init: str, calibration=None,
+                  teacher_layers: list[int] | None = None):
     """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder;
     with a task head for `scheme`, or a bare encoder when scheme is None (general distillation).
 
-    init: "teacher-alternate" (DistilBERT), "teacher-lowest" (PKD) or "random" (TinyBERT); it applies
-    to shape-built students only: a folder's weights are its own.
+    init applies to shape-built students only (a folder's weights are its own): "random" (TinyBERT as
+    published), "teacher-pruned" (`teacher_layers`, 0-based, default evenly spaced, cut to the student's
+    width by activation importance on `calibration` examples, see pruning.py), "teacher-alternate" (DistilBERT) or
+    "teacher-lowest" (PKD); the last two need the teacher's width.
     """
+    if init not in INITS:
+        raise InputError(f"--student-init must be one of {', '.join(INITS)}, got {init!r}")
     layers = teacher.config.num_hidden_layers
     shape = (max(1, layers // 2), teacher.config.hidden_size) if student == "auto" else parse_shape(student)
     if shape is None:
@@ -101,6 +111,13 @@ def build_student(student: str, teacher, scheme: LabelScheme | None, init: str):
         copy_teacher_layers(model, teacher, alternate_layers(shape[0], layers))
     elif init == "teacher-lowest":
         copy_teacher_layers(model, teacher, lowest_layers(shape[0], layers))
+    elif init == "teacher-pruned":
+        if calibration is None:
+            raise InputError("--student-init teacher-pruned needs examples to measure the teacher's activations on")
+        step = max(1, len(calibration) // CALIBRATION_EXAMPLES)
+        sample = [calibration[i] for i in range(0, len(calibration), step)][:CALIBRATION_EXAMPLES]
+        batches = [calibration.collate(sample[i:i + 32]) for i in range(0, len(sample), 32)]
+        prune_teacher_into(model, teacher.to("cpu"), teacher_layers or alternate_layers(shape[0], layers), batches)
     return model
 
 

@@ -61,11 +61,20 @@ class TinyBertIntermediate(Objective):
 
     needs_hidden = needs_scores = True
 
-    def __init__(self, layer_map: LayerMap, student_width: int, teacher_width: int):
+    def __init__(self, layer_map: LayerMap, student_width: int, teacher_width: int,
+                 channels: list[int] | None = None):
+        """`channels`: for a student pruned from the teacher, the teacher channel each student channel
+        was cut from; the projections then start as that selection instead of random weights."""
         super().__init__()
         self.layer_map = tuple(layer_map)
         self.projections = nn.ModuleList(nn.Linear(student_width, teacher_width)
                                          for _ in range(len(self.layer_map) + 1))
+        if channels is not None and len(channels) == student_width and max(channels) < teacher_width:
+            with torch.no_grad():
+                for projection in self.projections:
+                    projection.weight.zero_()
+                    projection.weight[channels, range(student_width)] = 1.0
+                    projection.bias.zero_()
 
     def forward(self, student, teacher, batch):
         mask = batch["attention_mask"]

@@ -18,6 +18,7 @@ from .models import (build_student, check_same_tokenizer, load_encoder, load_enc
                      load_tokenizer)
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import write_report
+from .students import parse_shape
 from .taps import AttentionScores
 from .task_data import TaskData
 from .trainer import TrainSettings, train
@@ -35,6 +36,7 @@ class DistillSettings:
     alpha_ce: float = 0.5  # DistilBERT
     alpha_task: float = 0.5
     alpha_cos: float = 1.0
+    init: str | None = None  # shape-built students; None: teacher-pruned (TinyBERT), -alternate (DistilBERT), -lowest (PKD)
     pkd_strategy: str = "skip"  # PKD: skip | last
     pkd_alpha: float = 0.5
     pkd_beta: float = 100.0
@@ -81,10 +83,11 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, method.student)
-    init = {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}.get(method.method, "random")
-    student = build_student(method.student, teacher, task.scheme, init)
     length = max_length_for(task, max_length)
     train_set, dev_set = task.encode(task.train_path, tokenizer, length), task.encode(task.dev_paths[0], tokenizer, length)
+    init = method.init or _default_init(method, teacher)
+    student = build_student(method.student, teacher, task.scheme, init, calibration=train_set,
+                            teacher_layers=_imitated_layers(method, teacher) if init == "teacher-pruned" else None)
     temperature = method.temperature or TEMPERATURES[method.method]
     n_student, n_teacher = student.config.num_hidden_layers, teacher.config.num_hidden_layers
     chosen_map = (layer_maps.explicit(method.layer_map, n_student, n_teacher) if method.layer_map else None)
@@ -95,7 +98,8 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
             raise InputError(f"--stage must be intermediate, prediction or both, got {method.stage!r}")
         if method.stage in ("intermediate", "both"):
             objective = TinyBertIntermediate(chosen_map or layer_maps.uniform(n_student, n_teacher),
-                                             student.config.hidden_size, teacher.config.hidden_size)
+                                             student.config.hidden_size, teacher.config.hidden_size,
+                                             getattr(student.config, "pruned_hidden_channels", None))
             stage_settings = _with_defaults(settings if method.stage == "intermediate" else
                                             replace(settings, epochs=None, lr=None),
                                             method.intermediate_epochs, method.intermediate_lr)
@@ -130,20 +134,24 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
 
 def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str | Path, settings: TrainSettings,
                     student: str = "4L-312", layer_map: str | None = None, max_length: int = 128,
-                    resume: bool = False, progress: bool = True) -> dict:
+                    resume: bool = False, progress: bool = True, init: str = "teacher-pruned") -> dict:
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
-    (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes."""
+    (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes.
+    By default it starts as the teacher pruned to the student's shape (measured on corpus lines)."""
     set_seed(settings.seed)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_encoder(teacher_path)
     AttentionScores(teacher)  # refuses encoders whose attention scores cannot be tapped
     check_same_tokenizer(tokenizer, student)
-    model = build_student(student, teacher, None, "random")
     with PartialState().main_process_first():  # one process tokenises; the others read its cache
         corpus = load_corpus(corpus_path, tokenizer, max_length)
+    imitated = _imitated_layers(DistillSettings(student=student, layer_map=layer_map), teacher)
+    model = build_student(student, teacher, None, init, calibration=corpus,
+                          teacher_layers=imitated if init == "teacher-pruned" else None)
     n_student, n_teacher = model.config.num_hidden_layers, teacher.config.num_hidden_layers
     chosen = layer_maps.explicit(layer_map, n_student, n_teacher) if layer_map else layer_maps.uniform(n_student, n_teacher)
-    objective = TinyBertIntermediate(chosen, model.config.hidden_size, teacher.config.hidden_size)
+    objective = TinyBertIntermediate(chosen, model.config.hidden_size, teacher.config.hidden_size,
+                                     getattr(model.config, "pruned_hidden_channels", None))
     result = train(model, objective, corpus, None, (), out, settings, teacher=teacher, tokenizer=tokenizer,
                    resume=resume, progress=progress, description="general distillation")
     losses = [json.loads(line)["loss"] for line in (Path(out) / "metrics.jsonl").open() if line.strip()]
@@ -154,6 +162,26 @@ def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str 
         return {}
     (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _default_init(method: DistillSettings, teacher) -> str:
+    """DistilBERT and PKD as published; TinyBERT from the pruned teacher unless the student is wider."""
+    if method.method != "tinybert":
+        return {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}[method.method]
+    shape = parse_shape(method.student)
+    return "random" if shape and shape[1] > teacher.config.hidden_size else "teacher-pruned"
+
+
+def _imitated_layers(method: DistillSettings, teacher) -> list[int] | None:
+    """The teacher layers (0-based) that a TinyBERT student's layers will imitate under its layer map:
+    a pruned student starts from exactly those (half the initial attention loss of evenly spaced ones)."""
+    shape = parse_shape(method.student)
+    if method.method != "tinybert" or shape is None:
+        return None
+    n_teacher = teacher.config.num_hidden_layers
+    chosen = (layer_maps.explicit(method.layer_map, shape[0], n_teacher) if method.layer_map
+              else layer_maps.uniform(shape[0], n_teacher))
+    return [t - 1 for _, t in chosen]
 
 
 def _same_width(student, teacher, method: str) -> None:

@@ -1,0 +1,89 @@
+"""Width pruning: a student cut from the teacher keeps the teacher's most active channels and, at the
+teacher's own shape, is the teacher."""
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification
+
+from data import InputError, read_table
+from distill.features import LabelScheme, encode_frame
+from distill.models import build_student
+from distill.pruning import _per_head, _top
+
+from .conftest import GLUE
+
+
+@pytest.fixture(scope="module")
+def teacher(tokenizer):
+    torch.manual_seed(0)
+    return BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=64,
+                                                    num_hidden_layers=4, num_attention_heads=4,
+                                                    intermediate_size=128, num_labels=2)).eval()
+
+
+@pytest.fixture(scope="module")
+def examples(tokenizer):
+    frame = read_table(GLUE / "MRPC" / "train.tsv").head(64)
+    return encode_frame(frame, ["#1 String", "#2 String"], "Quality", LabelScheme(("0", "1")), tokenizer, 128, "mrpc")
+
+
+def _logits(model, examples):
+    batch = examples.collate([examples[i] for i in range(16)])
+    with torch.no_grad():
+        return model.eval()(**{k: v for k, v in batch.items() if k not in ("labels", "index")}).logits
+
+
+def test_pruning_to_the_teachers_own_shape_gives_the_teacher(teacher, examples):
+    student = build_student("4L-64", teacher, LabelScheme(("0", "1")), "teacher-pruned", calibration=examples)
+    assert torch.equal(_logits(student, examples), _logits(teacher, examples))
+
+
+def test_pruning_keeps_the_most_active_channels(teacher, examples):
+    silent = BertForSequenceClassification(teacher.config)
+    silent.load_state_dict(teacher.state_dict())
+    with torch.no_grad():  # channels 0..15 of every hidden state are exactly zero in this teacher
+        norms = [silent.bert.embeddings.LayerNorm] + [m for layer in silent.bert.encoder.layer
+                                                      for m in (layer.attention.output.LayerNorm, layer.output.LayerNorm)]
+        for norm in norms:
+            norm.weight[:16] = 0
+            norm.bias[:16] = 0
+    student = build_student("2L-48", silent, LabelScheme(("0", "1")), "teacher-pruned", calibration=examples)
+    assert torch.equal(student.bert.embeddings.word_embeddings.weight, silent.bert.embeddings.word_embeddings.weight[:, 16:])
+    # layers 0 and 2 (evenly spaced), their feed-forward cut from 128 to 96 neurons
+    assert student.bert.encoder.layer[1].intermediate.dense.weight.shape == (96, 48)
+    kept = student.bert.encoder.layer[1].output.LayerNorm.weight
+    assert torch.equal(kept, silent.bert.encoder.layer[2].output.LayerNorm.weight[16:])
+
+
+def test_head_dimensions_are_chosen_within_each_head():
+    scores = torch.tensor([5., 1, 3, 2, 0, 9, 8, 1])  # 2 heads of 4 dims
+    assert _top(scores, 3).tolist() == [0, 5, 6]  # in their original order, not by score
+    assert _per_head(scores, 2, 2).tolist() == [0, 2, 5, 6]
+
+
+def test_pruning_refuses_a_wider_student_and_needs_examples(teacher, examples):
+    with pytest.raises(InputError, match="width no larger"):
+        build_student("2L-128", teacher, LabelScheme(("0", "1")), "teacher-pruned", calibration=examples)
+    with pytest.raises(InputError, match="needs examples"):
+        build_student("2L-48", teacher, LabelScheme(("0", "1")), "teacher-pruned")
+
+
+def test_projections_of_a_pruned_student_start_as_its_channel_selection():
+    from distill.objectives import TinyBertIntermediate
+
+    objective = TinyBertIntermediate(((1, 1),), 3, 5, channels=[4, 0, 2])
+    with torch.no_grad():
+        projected = objective.projections[1](torch.tensor([[1.0, 2.0, 3.0]]))
+    assert projected.tolist() == [[2.0, 0.0, 3.0, 0.0, 1.0]]
+    assert TinyBertIntermediate(((1, 1),), 3, 5).projections[1].weight.abs().sum() > 0  # random otherwise
+
+
+def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates():
+    from types import SimpleNamespace
+
+    from distill import DistillSettings
+    from distill.pipeline import _imitated_layers
+
+    six = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=6))
+    assert _imitated_layers(DistillSettings(student="4L-312", layer_map="2,3,5,6"), six) == [1, 2, 4, 5]
+    assert _imitated_layers(DistillSettings(student="3L-312"), six) == [1, 3, 5]
+    assert _imitated_layers(DistillSettings(method="pkd", student="3L-384"), six) is None
