@@ -175,10 +175,10 @@ def _default_init(method: DistillSettings, teacher) -> str:
 def _imitated_layers(method: DistillSettings, teacher) -> list[int] | None:
     """The teacher layers (0-based) that a TinyBERT student's layers will imitate under its layer map:
     a pruned student starts from exactly those (half the initial attention loss of evenly spaced ones)."""
-    shape = parse_shape(method.student)
+    n_teacher = teacher.config.num_hidden_layers
+    shape = (max(1, n_teacher // 2), None) if method.student == "auto" else parse_shape(method.student)
     if method.method != "tinybert" or shape is None:
         return None
-    n_teacher = teacher.config.num_hidden_layers
     chosen = (layer_maps.explicit(method.layer_map, shape[0], n_teacher) if method.layer_map
               else layer_maps.uniform(shape[0], n_teacher))
     return [t - 1 for _, t in chosen]

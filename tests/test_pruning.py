@@ -86,4 +86,5 @@ def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates():
     six = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=6))
     assert _imitated_layers(DistillSettings(student="4L-312", layer_map="2,3,5,6"), six) == [1, 2, 4, 5]
     assert _imitated_layers(DistillSettings(student="3L-312"), six) == [1, 3, 5]
+    assert _imitated_layers(DistillSettings(student="auto"), six) == [1, 3, 5]
     assert _imitated_layers(DistillSettings(method="pkd", student="3L-384"), six) is None
