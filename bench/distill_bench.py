@@ -24,14 +24,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.measure import PeakMemory, in_child  # noqa: E402
 
-RUNS = {
-    "student alone (task loss)": ("task", True),
-    "TinyBERT stage 1 (intermediate)": ("intermediate", True),
-    "TinyBERT stage 2 (prediction), cached teacher": ("prediction", True),
-    "TinyBERT stage 2 (prediction), teacher every step": ("prediction", False),
-    "DistilBERT": ("distilbert", True),
-    "PKD-skip, cached teacher": ("pkd", True),
-    "PKD-skip, teacher every step": ("pkd", False),
+RUNS = {  # name -> (objective, teacher cache allowed, batches grouped by length)
+    "student alone (task loss), random batches": ("task", True, False),
+    "student alone (task loss)": ("task", True, True),
+    "TinyBERT stage 1 (intermediate)": ("intermediate", True, True),
+    "TinyBERT stage 2 (prediction), cached teacher": ("prediction", True, True),
+    "TinyBERT stage 2 (prediction), teacher every step": ("prediction", False, True),
+    "DistilBERT": ("distilbert", True, True),
+    "PKD-skip, cached teacher": ("pkd", True, True),
+    "PKD-skip, teacher every step": ("pkd", False, True),
 }
 
 
@@ -49,7 +50,7 @@ def _models():
     return task, load_tokenizer(get_model_path()), teacher, build_student, init
 
 
-def train_speed(kind: str, cached: bool, examples: int, epochs: int) -> dict:
+def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: int) -> dict:
     """Examples/s of `epochs` epochs over `examples` MRPC pairs (batch 32, max length 128)."""
     from distill import TrainSettings, layer_maps, train
     from distill.objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
@@ -70,20 +71,23 @@ def train_speed(kind: str, cached: bool, examples: int, epochs: int) -> dict:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         train(student, objective, data, None, task.metrics, out, TrainSettings(epochs=epochs, batch_size=32,
-              eval_steps=10**6, precision="fp32"), teacher=teacher, tokenizer=tokenizer, progress=False)
+              eval_steps=10**6, precision="fp32", group_by_length=grouped), teacher=teacher, tokenizer=tokenizer, progress=False)
         seconds = time.perf_counter() - started
     return {"examples_per_s": examples * epochs / seconds, "peak_rss_mb": memory.stop() / 2**20}
 
 
 def inference() -> dict:
-    """CPU latency/throughput, parameters and disk size of the teacher and a 3L-384 student."""
+    """CPU latency/throughput, parameters and disk size of the teacher and students of several shapes
+    (4L-384 and 4L-312 are the shapes of the MRPC quality table)."""
     from distill.evaluation import cpu_speed
 
     task, tokenizer, teacher, build_student, _ = _models()
     dev = task.encode(task.dev_paths[0], tokenizer, 128)
     result = {}
     for name, model in (("teacher (MiniLM 6L-384)", teacher),
+                        ("student 4L-384", build_student("4L-384", teacher, task.scheme, "teacher-lowest")),
                         ("student 3L-384", build_student("3L-384", teacher, task.scheme, "teacher-lowest")),
+                        ("student 4L-312", build_student("4L-312", teacher, task.scheme, "random")),
                         ("student 2L-192", build_student("2L-192", teacher, task.scheme, "random"))):
         with tempfile.TemporaryDirectory() as folder:
             model.save_pretrained(folder)
@@ -97,21 +101,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        kind, cached = args.worker
-        result = inference() if kind == "inference" else train_speed(kind, cached == "1", args.examples, args.epochs)
+        kind, cached, grouped = args.worker
+        result = (inference() if kind == "inference" else
+                  train_speed(kind, cached == "1", grouped == "1", args.examples, args.epochs))
         print(json.dumps(result))
         return
     print(f"training: {args.examples} MRPC pairs x {args.epochs} epochs, batch 32, fp32, {os.cpu_count()} cores; "
           "teacher MiniLM 6L-384, student 3L-384\n")
     print("| objective | training examples/s | peak RSS MB |\n|---|---:|---:|")
-    for name, (kind, cached) in RUNS.items():
-        r = in_child(Path(__file__), "--worker", kind, "1" if cached else "0", "--examples", str(args.examples),
+    for name, (kind, cached, grouped) in RUNS.items():
+        r = in_child(Path(__file__), "--worker", kind, str(int(cached)), str(int(grouped)), "--examples", str(args.examples),
                      "--epochs", str(args.epochs))
         print(f"| {name} | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:.0f} |", flush=True)
-    r = in_child(Path(__file__), "--worker", "inference", "-")
+    r = in_child(Path(__file__), "--worker", "inference", "-", "-")
     teacher = next(iter(r.values()))
     print("\n| model | parameters | disk MB | latency ms (batch 1) | examples/s (batch 32) | speed-up |")
     print("|---|---:|---:|---:|---:|---:|")
