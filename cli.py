@@ -173,7 +173,8 @@ def training_options(command):
                      "--stage intermediate: --intermediate-epochs (10). With --stage both it sets stage 2."),
         click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many "
                      "optimizer steps (overrides --epochs)."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True),
+        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+                     help="Training examples per batch (per process with several GPUs)."),
         click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Batches per optimizer step (lowers memory at the same effective batch)."),
         click.option("--lr", type=float, default=None, help="Peak learning rate (linear warm-up over 10% of "
@@ -344,7 +345,8 @@ def distill_command(teacher, student, student_init, method, stage, aug, general,
 @main.command("evaluate")
 @click.option("--model", required=True, help="A saved sequence-classification folder (teacher or student).")
 @click.option("--task", default=None, help="GLUE task. Default: that of the latest augment, else MRPC.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="GLUE folder.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="GLUE folder (TASK/dev.tsv). Default: that of the latest augment, $GLUE_DIR, else ../shared/data/glue.")
 @click.option("--train", "train_file", type=click.Path(dir_okay=False), default=None,
               help="With your own data: the training table (its labels fix the label order).")
 @click.option("--dev", "dev_file", type=click.Path(dir_okay=False), default=None, help="Your own dev table.")
@@ -352,8 +354,10 @@ def distill_command(teacher, student, student_init, method, stage, aug, general,
 @click.option("--label-col", default="label", show_default=True, help="With --dev: the label column.")
 @click.option("--regression", is_flag=True, help="With --dev: float labels.")
 @click.option("--max-seq-length", type=click.IntRange(min=8), default=None, help="Default: 128 pairs, 64 single.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Dev examples per forward pass.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where the dev metrics are computed; the speed figures are always CPU timings.")
 @user_errors
 def evaluate_command(model, task, data_dir, train_file, dev_file, text_col, label_col, regression, max_seq_length,
                      batch_size, device):

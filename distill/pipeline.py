@@ -69,7 +69,7 @@ def finetune(task: TaskData, model_path: str | Path, out: str | Path, settings: 
     train_set, dev_set = task.encode(task.train_path, tokenizer, length), task.encode(task.dev_paths[0], tokenizer, length)
     train(model, TaskOnly(), train_set, dev_set, task.metrics, out, settings, tokenizer=tokenizer, resume=resume,
           progress=progress, description=f"finetune {task.name}")
-    return _final_report(task, Path(out), tokenizer, length, teacher_path=None)
+    return _final_report(task, Path(out), tokenizer, length, teacher_path=None, train_examples=len(train_set))
 
 
 def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings: TrainSettings,
@@ -129,7 +129,7 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
               task.metrics, out, settings, description=f"pkd-{method.pkd_strategy}", **common)
     if PartialState().is_main_process:
         (out / "distill_settings.json").write_text(json.dumps(asdict(method), indent=2))
-    return _final_report(task, out, tokenizer, length, teacher_path=teacher_path)
+    return _final_report(task, out, tokenizer, length, teacher_path=teacher_path, train_examples=len(train_set))
 
 
 def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str | Path, settings: TrainSettings,
@@ -207,11 +207,14 @@ def evaluate_model(task: TaskData, model_path: str | Path, max_length: int | Non
     return result
 
 
-def _final_report(task: TaskData, out: Path, tokenizer, length: int, teacher_path) -> dict:
-    """Evaluate and write the report (main process only: one set of files, undisturbed timings)."""
+def _final_report(task: TaskData, out: Path, tokenizer, length: int, teacher_path, train_examples: int) -> dict:
+    """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
+    names the data the model was trained on."""
     if not PartialState().is_main_process:
         return {}
     models = {"student" if teacher_path else "model": evaluate_model(task, out, length)}
     if teacher_path:
         models["teacher"] = evaluate_model(task, teacher_path, length)
-    return write_report(out, task.name, task.metrics, models)
+    data = {"train": str(task.train_path), "train_examples": train_examples,
+            "dev": [str(path) for path in task.dev_paths]}
+    return write_report(out, task.name, task.metrics, models, data)

@@ -33,10 +33,11 @@ def _curves(run: Path, metric: str, png: Path) -> bool:
     return True
 
 
-def write_report(run: str | Path, task: str, metrics, models: dict[str, dict]) -> dict:
-    """Write the report files into the run folder and return the report as a dict."""
+def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], data: dict) -> dict:
+    """Write the report files into the run folder and return the report as a dict. `data` names the
+    training file (and its example count) and the dev files the figures come from."""
     run = Path(run)
-    report = {"task": task, "main_metric": metrics[0], "models": models}
+    report = {"task": task, "main_metric": metrics[0], "data": data, "models": models}
     lines = [f"# {task}: {', '.join(models)}", "",
              "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
              "CPU examples/s (batch 32) |", "|---" * (len(metrics) + 5) + "|"]
@@ -50,6 +51,8 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict]) -
         speedup = models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
         report["cpu_speedup_batch32"] = speedup
         lines += ["", f"Student vs teacher: {speedup:.2f}x CPU throughput at batch 32."]
+    lines += ["", f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on "
+              f"{', '.join(data['dev'])}."]
     if _curves(run, metrics[0], run / "report.png"):
         lines += ["", "![loss and dev metric](report.png)"]
     (run / "report.md").write_text("\n".join(lines) + "\n")

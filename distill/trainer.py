@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
@@ -167,6 +168,9 @@ def train(student, objective: Objective, train_set: LabelledExamples, dev_set: L
                        lr=5e-5 if settings.lr is None else settings.lr)
     if settings.device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError("--device cuda: no CUDA device is visible here; use --device cpu (or auto)")
+    # Each call is a run of its own: accelerate keeps one state per process and refuses another
+    # precision or device in a later run, so that state starts anew (the process group stays).
+    AcceleratorState._reset_state(reset_partial_state=False)
     # Unused parameters are normal here (a task head during TinyBERT stage 1, a pooler in general
     # distillation), so DistributedDataParallel must look for them.
     accelerator = Accelerator(mixed_precision=resolve_precision(settings.precision, settings.device),

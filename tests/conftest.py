@@ -44,6 +44,26 @@ def save_tiny_mlm(folder: Path, tokenizer, max_positions: int = 128, seed: int =
     return folder
 
 
+def save_tiny_bert(folder: Path, tokenizer, model_class, seed: int = 0, **config) -> Path:
+    """A small random BERT of `model_class` (a classifier, a bare encoder...) with the real vocabulary,
+    saved with its tokenizer like a user's model folder."""
+    torch.manual_seed(seed)
+    settings = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, **config}
+    model_class(BertConfig(vocab_size=tokenizer.vocab_size, **settings)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def copy_glue_rows(folder: Path, task: str, rows: dict[str, int]) -> Path:
+    """A GLUE-layout task folder of a test's own holding the first rows of the real files (header,
+    byte-order mark and quotes included); writing into it leaves no trace for other tests."""
+    folder.mkdir(parents=True)
+    for name, count in rows.items():
+        lines = (GLUE / task / name).read_bytes().splitlines(keepends=True)
+        (folder / name).write_bytes(b"".join(lines[:count + 1]))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_mlm(tmp_path_factory, tokenizer) -> Path:
     return save_tiny_mlm(tmp_path_factory.mktemp("tiny-mlm"), tokenizer)

@@ -24,8 +24,18 @@ def test_golden_glove_only_run_on_real_mrpc(tmp_path, mrpc_head):
     result = run("--input", five, "--text-col", "#1 String", "--text-col", "#2 String", "--label-col", "Quality",
                  "--mlm", "none", "--glove", VECTORS, "--n", 3, "--seed", 1, "--out", out)
     assert result.exit_code == 0, result.output
-    assert "wrote" in result.output and "from vectors" in result.output
     assert out.read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+    # the summary's figures, counted apart: every replaceable word of the 5 pairs goes to the vectors
+    from augment.words import split_words
+    from data import read_table
+    vocabulary = {line.split(" ", 1)[0] for line in VECTORS.read_text(encoding="utf-8").splitlines()}
+    frame = read_table(five)
+    words = [w.lower() for text in frame["#1 String"].tolist() + frame["#2 String"].tolist()
+             for w, ok in zip(split_words(text).tokens, split_words(text).replaceable()) if ok]
+    missing = sum(w not in vocabulary for w in words)
+    assert f"wrote {len(read_table(out))} rows (5 examples + augmented copies)" in result.output
+    assert (f"candidates: 0 words from the masked-LM, {len(words)} from vectors ({missing} of these not in "
+            "the vectors") in result.output.replace("\n", " ")
 
 
 def test_glue_task_from_data_dir_writes_train_aug_beside_train(tmp_path, mrpc_head, tiny_mlm):
@@ -33,7 +43,14 @@ def test_glue_task_from_data_dir_writes_train_aug_beside_train(tmp_path, mrpc_he
     shutil.copytree(mrpc_head.parent, glue / "MRPC")
     result = run("--data-dir", glue, "--mlm", tiny_mlm, "--n", 2, "--jobs", 1)
     assert result.exit_code == 0, result.output
-    assert (glue / "MRPC" / "train_aug.tsv").is_file()
+    from data import read_table
+    source, augmented = read_table(glue / "MRPC" / "train.tsv"), read_table(glue / "MRPC" / "train_aug.tsv")
+    assert f"wrote {len(augmented)} rows (40 examples" in result.output
+    assert 40 < len(augmented) <= 40 * 3  # each example and up to --n 2 copies
+    texts = ["#1 String", "#2 String"]
+    pairs = set(map(tuple, source[texts].to_numpy()))
+    assert set(map(tuple, augmented[texts].to_numpy())) > pairs  # the originals, plus copies that differ
+    assert sum(pair not in pairs for pair in map(tuple, augmented[texts].to_numpy())) == len(augmented) - 40
 
 
 def _bad(tmp_path, *args, message):
@@ -92,12 +109,21 @@ def test_out_of_range_numbers(tmp_path, mrpc_head, flag, value, name):
     _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", flag, value, message=f"Invalid value for '{name}'")
 
 
-def test_help_explains_every_option():
-    result = CliRunner().invoke(main, ["augment", "--help"])
-    options = [line.split()[0] for line in result.output.splitlines() if line.strip().startswith("--")]
-    assert len(options) >= 20
-    for line in result.output.split("Options:")[1].split("\n  --")[1:]:
-        assert len(line.split(None, 1)) == 2, f"--{line} has no help text"
+@pytest.mark.parametrize("command", ["augment", "finetune", "distill", "evaluate"])
+def test_help_explains_every_option(command):
+    """Click prints `  --flag METAVAR  help text`: the help starts after a gap of two or more spaces. A
+    bare metavar (`--task TEXT`) or only `[default: 32]` is no explanation."""
+    import re
+
+    from cli import main as group
+    result = CliRunner().invoke(main, [command, "--help"], terminal_width=200)
+    entries = re.split(r"\n  (?=-)", result.output.split("Options:")[1])[1:]
+    declared = [p for p in group.commands[command].params if isinstance(p, __import__("click").Option)]
+    assert len(entries) == len(declared) + 1  # + --help
+    for entry in entries:
+        flag, *rest = re.split(r" {2,}", entry.strip(), maxsplit=1)
+        explanation = re.sub(r"\[(default|required|x>=|x<=|\d).*?\]", "", " ".join(rest)).strip()
+        assert len(explanation.split()) >= 3, f"{flag} has no help text"
 
 
 def test_missing_input_file(tmp_path):

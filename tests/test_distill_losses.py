@@ -110,3 +110,44 @@ def test_copy_teacher_layers_copies_the_chosen_ones():
     narrow = BertForSequenceClassification(student_config(teacher.config, 3, 8))
     with pytest.raises(InputError, match="needs the teacher's width"):
         copy_teacher_layers(narrow, teacher, [0, 1, 2])
+
+
+def test_tinybert_prediction_for_regression_is_mse_to_the_teachers_output_not_the_gold_label():
+    from distill.objectives import Outputs, TinyBertPrediction
+
+    student, teacher = Outputs(T([[2.0], [0.5]])), Outputs(T([[3.0], [0.0]]))
+    expected = ((2.0 - 3.0) ** 2 + (0.5 - 0.0) ** 2) / 2
+    for gold in (T([3.0, 0.0]), T([-7.0, 40.0])):  # the gold labels change nothing
+        loss, parts = TinyBertPrediction(temperature=3.0)(student, teacher, {"labels": gold})
+        assert loss.item() == pytest.approx(expected) and parts == {"prediction": pytest.approx(expected)}
+    two = TinyBertPrediction()(Outputs(T([[0.0, math.log(3)]])), Outputs(T([[0.0, 0.0]])), {"labels": T([0])})[0]
+    assert two.item() == pytest.approx(soft_cross_entropy(T([[0.0, math.log(3)]]), T([[0.0, 0.0]])).item())
+
+
+def test_attention_scores_from_hooks_equal_the_models_own_pre_softmax_scores(monkeypatch):
+    """Run the model with eager attention, catch what its softmax receives (scores + additive mask), and
+    compare with the scores rebuilt from the query/key hooks over every real (query, key) pair."""
+    from distill.taps import AttentionScores
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                        intermediate_size=64, attn_implementation="eager")
+    model = BertForSequenceClassification(config).eval()
+    ids = torch.randint(5, 100, (2, 7))
+    mask = T([[1] * 7, [1] * 4 + [0] * 3])
+    seen, real_softmax = [], torch.nn.functional.softmax
+
+    def catching(scores, *args, **kwargs):
+        if scores.dim() == 4:
+            seen.append(scores.detach().clone())
+        return real_softmax(scores, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "softmax", catching)
+    with torch.no_grad(), AttentionScores(model) as taps:
+        model(input_ids=ids, attention_mask=mask)
+    assert len(seen) == 3
+    pairs = (mask[:, None, :, None] * mask[:, None, None, :]).bool().expand(-1, 4, -1, -1)
+    for own, rebuilt in zip(seen, taps.scores()):
+        assert rebuilt.shape == own.shape == (2, 4, 7, 7)
+        assert torch.allclose(rebuilt[pairs], own[pairs], atol=1e-5)
+        assert (own[~pairs.any(2, keepdim=True).expand_as(pairs)] < -1e30).all()  # padded keys were masked

@@ -2,6 +2,7 @@
 an uninterrupted run, the best checkpoint is the one kept; and every bad input is refused clearly."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,34 +11,24 @@ from transformers import AutoModelForSequenceClassification, BertConfig, BertFor
 
 import distill.trainer as trainer_module
 from cli import main
+from data import InputError
 from distill import DistillSettings, TrainSettings, distill, glue_task_data, layer_maps, train
-from distill.evaluation import evaluate
 from distill.objectives import PatientKD, TinyBertIntermediate
 from distill.students import student_config
 
-from .conftest import GLUE
+from .conftest import copy_glue_rows, save_tiny_bert
 
 
-@pytest.fixture(scope="module")
-def mrpc_small(tmp_path_factory):
-    """A GLUE-layout MRPC folder: 96 real train rows, 48 real dev rows."""
-    folder = tmp_path_factory.mktemp("glue") / "MRPC"
-    folder.mkdir()
-    for name, rows in (("train.tsv", 96), ("dev.tsv", 48)):
-        lines = (GLUE / "MRPC" / name).read_bytes().splitlines(keepends=True)
-        (folder / name).write_bytes(b"".join(lines[:rows + 1]))
-    return folder
+@pytest.fixture
+def mrpc_small(tmp_path):
+    """96 real MRPC train rows and 48 dev rows, in a folder of this test's own."""
+    return copy_glue_rows(tmp_path / "mrpc-data" / "MRPC", "MRPC", {"train.tsv": 96, "dev.tsv": 48})
 
 
 @pytest.fixture(scope="module")
 def tiny_teacher(tmp_path_factory, tokenizer):
-    folder = tmp_path_factory.mktemp("teacher")
-    torch.manual_seed(0)
-    BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=64, num_hidden_layers=4,
-                                             num_attention_heads=4, intermediate_size=128,
-                                             num_labels=2)).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("teacher"), tokenizer, BertForSequenceClassification,
+                          hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128)
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +49,24 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
     report = distill(task, minilm_teacher, tmp_path / "run", TrainSettings(max_steps=12, batch_size=16, lr=1e-3,
                                                                            eval_steps=3),
                      DistillSettings(student="3L-192", stage="intermediate"), progress=False)
-    losses = [json.loads(line)["loss"] for line in (tmp_path / "run" / "metrics.jsonl").open()]
-    assert losses[-1] < 0.8 * losses[0]
+    history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert [h["step"] for h in history] == [3, 6, 9, 12]
+    assert history[-1]["loss"] < 0.8 * history[0]["loss"]
+    for h in history:  # the loss is the sum of its three parts
+        assert h["loss"] == pytest.approx(h["embedding"] + h["hidden"] + h["attention"], rel=1e-5)
     student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
+    teacher = AutoModelForSequenceClassification.from_pretrained(minilm_teacher)
     assert student.config.num_hidden_layers == 3 and student.config.hidden_size == 192
-    assert report["models"]["student"]["parameters"] < report["models"]["teacher"]["parameters"]
-    assert (tmp_path / "run" / "report.md").is_file() and (tmp_path / "run" / "report.png").is_file()
+    models = report["models"]
+    assert models["student"]["parameters"] == student.num_parameters()
+    assert models["teacher"]["parameters"] == teacher.num_parameters()
+    assert report["main_metric"] == "f1" and report == json.loads((tmp_path / "run" / "report.json").read_text())
+    speedup = models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
+    assert report["cpu_speedup_batch32"] == pytest.approx(speedup)
+    markdown = (tmp_path / "run" / "report.md").read_text()
+    assert f"| student | {models['student']['dev']['f1']:.4f} |" in markdown
+    assert f"{student.num_parameters():,}" in markdown and f"{teacher.num_parameters():,}" in markdown
+    assert (tmp_path / "run" / "report.png").read_bytes().startswith(b"\x89PNG")
 
 
 def _pkd_run(tokenizer, tiny_teacher, out, settings, resume=False):
@@ -96,23 +99,41 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, m
     monkeypatch.setattr(trainer_module, "_save_checkpoint", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings)
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", real_save)
+    resumed_saves = []
+
+    def spy(accelerator, checkpoint, state):
+        resumed_saves.append(state["step"])
+        real_save(accelerator, checkpoint, state)
+
+    monkeypatch.setattr(trainer_module, "_save_checkpoint", spy)
     resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True)
+    assert resumed_saves == [6]  # only the steps left after the step-4 checkpoint were trained
     for name, value in straight.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
     steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").open()]
     assert steps == [2, 4, 6]
 
 
-def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teacher, tokenizer):
+def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teacher, tokenizer, monkeypatch):
+    """The dev F1 is scripted to peak at the second of four evaluations (the predictions are real): the
+    saved student must be the one evaluated then, not the last."""
+    from distill.evaluation import predict
+    scripted, seen, real_score = iter([0.2, 0.9, 0.4, 0.5]), [], trainer_module.score
+
+    def scripted_score(logits, labels, names):
+        seen.append(logits)
+        return {**real_score(logits, labels, names), "f1": next(scripted)}
+
+    monkeypatch.setattr(trainer_module, "score", scripted_score)
     task = glue_task_data("MRPC", mrpc_small.parent)
-    distill(task, tiny_teacher, tmp_path / "run", TrainSettings(max_steps=8, batch_size=8, eval_steps=1, lr=5e-3),
+    distill(task, tiny_teacher, tmp_path / "run", TrainSettings(max_steps=4, batch_size=8, eval_steps=1, lr=5e-3),
             DistillSettings(method="distilbert", student="2L-64"), progress=False)
     history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
-    f1s = [h["dev"]["f1"] for h in history]
+    assert [h["dev"]["f1"] for h in history] == [0.2, 0.9, 0.4, 0.5]
     saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
-    dev = task.encode(task.dev_paths[0], tokenizer, 128)
-    assert evaluate(saved, dev, task.metrics)["f1"] == pytest.approx(max(f1s))
+    kept = predict(saved, task.encode(task.dev_paths[0], tokenizer, 128))
+    assert torch.allclose(torch.as_tensor(kept), torch.as_tensor(seen[1]), atol=1e-5)
+    assert not torch.allclose(torch.as_tensor(kept), torch.as_tensor(seen[3]), atol=1e-3)
 
 
 def _bad(*args, message):
@@ -127,10 +148,7 @@ def test_bad_inputs_are_refused_clearly(tmp_path, mrpc_small, tiny_teacher, toke
     common = ["--data-dir", mrpc_small.parent, "--out", tmp_path / "out"]
     _bad(*common, "--teacher", tmp_path / "nothing", message="not a Hugging Face model folder")
     _bad(*common, "--teacher", get_model_path(), message="not a fine-tuned sequence classifier")
-    three = tmp_path / "three-labels"
-    BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                                             num_attention_heads=2, intermediate_size=64, num_labels=3)).save_pretrained(three)
-    tokenizer.save_pretrained(three)
+    three = save_tiny_bert(tmp_path / "three-labels", tokenizer, BertForSequenceClassification, num_labels=3)
     _bad(*common, "--teacher", three, message="the teacher has 3 outputs, this task needs 2")
     _bad(*common, "--teacher", tiny_teacher, "--student", "3L-64", message="cannot map uniformly")
     _bad(*common, "--teacher", tiny_teacher, "--method", "distilbert", "--student", "2L-32",
@@ -155,18 +173,52 @@ def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
 
 
 def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher, monkeypatch):
-    calls = []
-    real_run = trainer_module.run_model
+    calls, checked = [], []
+    real_run, real_outputs = trainer_module.run_model, trainer_module._teacher_outputs
 
     def counting(model, batch, hidden, scores):
         if not model.training:  # the teacher is the model in eval mode
             calls.append(len(batch["index"]))
         return real_run(model, batch, hidden, scores)
 
+    def checking(objective, teacher, cache, batch, accelerator):
+        """What the trainer hands the loss must be the teacher's own output for THESE rows."""
+        given = real_outputs(objective, teacher, cache, batch, accelerator)
+        with torch.inference_mode():
+            direct = real_run(teacher, batch, hidden=True, scores=False)
+        assert torch.allclose(given.logits, direct.logits, atol=1e-5)
+        for layer in objective.cls_layers:
+            assert torch.allclose(given.hidden[layer][:, 0], direct.hidden[layer][:, 0], atol=1e-5)
+        checked.append(len(batch["index"]))
+        return given
+
     monkeypatch.setattr(trainer_module, "run_model", counting)
-    settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3)
+    monkeypatch.setattr(trainer_module, "_teacher_outputs", checking)
+    # fp32: a direct teacher call then agrees with the cached rows to 1e-5 (bf16 autocast, which `auto`
+    # picks on CPUs with native bf16, would blur the rows of this random teacher into each other)
+    settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3, precision="fp32")
     _pkd_run(tokenizer, tiny_teacher, tmp_path / "run", settings)
     assert sum(calls) == 64  # every example went through the teacher exactly once in 3 epochs
+    assert sum(checked) == 3 * 64  # and every batch of every epoch got the rows it asked for
+
+
+def _dev_metrics_by_hand(model_dir, dev_tsv, max_length=128):
+    """MRPC dev F1 and accuracy computed apart from the library: csv reader, plain tokenizer and model."""
+    import csv
+
+    import numpy as np
+    from transformers import AutoTokenizer
+    with open(dev_tsv, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    with torch.no_grad():
+        inputs = tokenizer([r["#1 String"] for r in rows], [r["#2 String"] for r in rows], truncation=True,
+                           max_length=max_length, padding=True, return_tensors="pt")
+        predicted = model(**inputs).logits.argmax(-1).numpy()
+    gold = np.array([int(r["Quality"]) for r in rows])
+    tp, fp, fn = [int(np.sum((predicted == a) & (gold == b))) for a, b in ((1, 1), (1, 0), (0, 1))]
+    return {"f1": 2 * tp / (2 * tp + fp + fn), "accuracy": float(np.mean(predicted == gold))}
 
 
 def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_small, tiny_teacher):
@@ -174,12 +226,24 @@ def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_s
     result = CliRunner().invoke(main, ["finetune", "--quiet", "--data-dir", mrpc_small.parent, "--model", tiny_teacher,
                                        "--max-steps", "2", "--batch-size", "16", "--out", out])
     assert result.exit_code == 0, result.output
-    assert AutoModelForSequenceClassification.from_pretrained(out).config.num_labels == 2
+    saved = AutoModelForSequenceClassification.from_pretrained(out)
+    assert saved.config.num_labels == 2
+    assert not torch.equal(saved.classifier.weight, AutoModelForSequenceClassification.from_pretrained(
+        tiny_teacher).classifier.weight)  # trained: the head moved
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").open()] == [2]
+    by_hand = _dev_metrics_by_hand(out, mrpc_small / "dev.tsv")
+    finetune_report = json.loads((out / "report.json").read_text())["models"]["model"]
+    assert finetune_report["dev"] == pytest.approx(by_hand, abs=1e-9)
+
     result = CliRunner().invoke(main, ["evaluate", "--data-dir", mrpc_small.parent, "--model", out])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report["dev"]) == {"f1", "accuracy"} and report["parameters"] > 0
-    assert report["cpu"]["examples_per_s_batch32"] > 0
+    assert report["dev"] == pytest.approx(by_hand, abs=1e-9)
+    assert report["parameters"] == saved.num_parameters()
+    assert report["disk_mb"] == pytest.approx((out / "model.safetensors").stat().st_size / 2**20)
+    cpu = report["cpu"]  # 48 dev rows: a full batch of 32, so throughput is 32 examples per batch time
+    assert cpu["examples_per_s_batch32"] == pytest.approx(32_000 / cpu["latency_ms_batch32"])
+    assert cpu["examples_per_s_batch1"] == pytest.approx(1_000 / cpu["latency_ms_batch1"])
 
 
 def test_out_of_gpu_memory_names_the_flags_that_help(monkeypatch, mrpc_small, tiny_teacher, tmp_path):
@@ -190,40 +254,86 @@ def test_out_of_gpu_memory_names_the_flags_that_help(monkeypatch, mrpc_small, ti
     _bad("--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, message="Lower --batch-size")
 
 
-def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
-    from distill import evaluate_model
-    folder = tmp_path / "MNLI"
+MNLI_LABELS = ["entailment", "neutral", "contradiction"]
+
+
+def _mnli_folder(root):
+    """A small MNLI folder in the GLUE layout: 6 train rows, 4 matched and 5 mismatched dev rows."""
+    folder = root / "MNLI"
     folder.mkdir()
     head = ("index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
             "sentence2_parse\tsentence1\tsentence2")
     row = "{i}\t1\t1a\tfiction\t( a )\t( b )\t(ROOT a)\t(ROOT b)\tThe cat sat on the mat.\tA cat sat.\t"
-    labels = ["entailment", "neutral", "contradiction"]
     (folder / "train.tsv").write_text(head + "\tlabel1\tgold_label\n" + "".join(
-        row.format(i=i) + f"{labels[i % 3]}\t{labels[i % 3]}\n" for i in range(6)))
+        row.format(i=i) + f"{MNLI_LABELS[i % 3]}\t{MNLI_LABELS[i % 3]}\n" for i in range(6)))
     for name, count in (("dev_matched.tsv", 4), ("dev_mismatched.tsv", 5)):
         (folder / name).write_text(head + "\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n" + "".join(
-            row.format(i=i) + "\t".join([labels[i % 3]] * 6) + "\n" for i in range(count)))
-    model = tmp_path / "model"
-    BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                                             num_attention_heads=2, intermediate_size=64, num_labels=3)).save_pretrained(model)
-    tokenizer.save_pretrained(model)
+            row.format(i=i) + "\t".join([MNLI_LABELS[i % 3]] * 6) + "\n" for i in range(count)))
+    return folder
+
+
+def _mnli_model(path, tokenizer):
+    return save_tiny_bert(path, tokenizer, BertForSequenceClassification, num_hidden_layers=1, num_labels=3)
+
+
+def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
+    from distill import evaluate_model
+    _mnli_folder(tmp_path)
+    model = _mnli_model(tmp_path / "model", tokenizer)
     result = evaluate_model(glue_task_data("MNLI", tmp_path), model)
-    assert set(result) >= {"dev_matched", "dev_mismatched"}
-    assert 0 <= result["dev_matched"]["accuracy"] <= 1
+    # every dev row has the same texts, so the model predicts one class c for all of them; each file's
+    # accuracy is the share of its own gold labels equal to c (4 and 5 rows: 1/4 or 2/4 vs 1/5 or 2/5)
+    inputs = tokenizer("The cat sat on the mat.", "A cat sat.", return_tensors="pt")
+    with torch.no_grad():
+        predicted = AutoModelForSequenceClassification.from_pretrained(model)(**inputs).logits.argmax().item()
+    label = ("contradiction", "entailment", "neutral")[predicted]  # the task's label order
+    for name, count in (("dev_matched", 4), ("dev_mismatched", 5)):
+        gold = [MNLI_LABELS[i % 3] for i in range(count)]
+        assert result[name]["accuracy"] == pytest.approx(gold.count(label) / count)
+
+
+def test_mnli_training_keeps_the_best_by_the_matched_set(tmp_path, tokenizer, monkeypatch):
+    import distill.pipeline
+    _mnli_folder(tmp_path)
+    seen, real_train = [], distill.pipeline.train
+
+    def spy(student, objective, train_set, dev_set, *args, **kwargs):
+        seen.append(len(dev_set))
+        return real_train(student, objective, train_set, dev_set, *args, **kwargs)
+
+    monkeypatch.setattr(distill.pipeline, "train", spy)
+    result = CliRunner().invoke(main, ["finetune", "--quiet", "--task", "MNLI", "--data-dir", tmp_path, "--model",
+                                       _mnli_model(tmp_path / "model", tokenizer), "--max-steps", "2",
+                                       "--out", tmp_path / "run"])
+    assert result.exit_code == 0, result.output
+    assert seen == [4]  # the 4 matched rows decide the kept checkpoint, not the 5 mismatched ones
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert set(report["models"]["model"]) >= {"dev_matched", "dev_mismatched"}
 
 
 @pytest.mark.slow
 def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small, tiny_mlm):
     """`augment --task MRPC` then `distill --aug`: the task, data and teacher default themselves (the
-    teacher is fine-tuned first from the real MiniLM encoder). Steps are capped to keep the test short."""
+    teacher is fine-tuned first from the real MiniLM encoder, on train.tsv) and the student trains on
+    the augmented rows. Steps are capped to keep the test short."""
+    from data import read_table
     runner = CliRunner()
     result = runner.invoke(main, ["augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 2])
     assert result.exit_code == 0, result.output
+    augmented = mrpc_small / "train_aug.tsv"
+    assert len(read_table(augmented)) > 96
     result = runner.invoke(main, ["distill", "--aug", "--quiet", "--max-steps", "2"])
     assert result.exit_code == 0, result.output
     assert "fine-tuning from" in result.output
-    assert (tmp_path / "runs" / "teacher" / "MRPC" / "config.json").is_file()
-    student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "runs" / "student" / "MRPC-tinybert")
+    teacher = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "report.json").read_text())
+    assert Path(teacher["data"]["train"]).resolve() == (mrpc_small / "train.tsv").resolve()
+    assert teacher["data"]["train_examples"] == 96
+    run = tmp_path / "runs" / "student" / "MRPC-tinybert"
+    report = json.loads((run / "report.json").read_text())
+    assert Path(report["data"]["train"]).resolve() == augmented.resolve()
+    assert report["data"]["train_examples"] == len(read_table(augmented))
+    assert [Path(p).resolve() for p in report["data"]["dev"]] == [(mrpc_small / "dev.tsv").resolve()]
+    student = AutoModelForSequenceClassification.from_pretrained(run)
     assert student.config.num_hidden_layers == 3  # auto: half the 6-layer MiniLM teacher
 
 
@@ -233,7 +343,7 @@ def test_pkd_needs_two_student_layers_and_resume_needs_the_same_settings(tmp_pat
     _bad(*common, "--method", "pkd", "--student", "1L-64", message="at least 2 layers")
     settings = TrainSettings(max_steps=2, batch_size=8, eval_steps=1)
     _pkd_run(tokenizer, tiny_teacher, tmp_path / "pkd", settings)
-    with pytest.raises(Exception, match="--resume needs the settings of the interrupted run"):
+    with pytest.raises(InputError, match="--resume needs the settings of the interrupted run"):
         _pkd_run(tokenizer, tiny_teacher, tmp_path / "pkd", TrainSettings(max_steps=2, batch_size=4), resume=True)
 
 
@@ -242,7 +352,6 @@ def test_two_processes_with_torchrun_on_the_cpu(tmp_path, mrpc_small, tiny_teach
     """The multi-GPU path (DistributedDataParallel through accelerate), run with 2 CPU processes."""
     import subprocess
     import sys
-    from pathlib import Path
     cli = Path(__file__).resolve().parent.parent / "cli.py"
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(cli), "distill",
                "--data-dir", str(mrpc_small.parent), "--teacher", str(tiny_teacher), "--student", "2L-64",

@@ -31,14 +31,46 @@ def corpus(tmp_path_factory):
     return path
 
 
-def test_corpus_is_tokenised_once_and_memory_mapped(corpus, minilm):
+def _counting_builds(monkeypatch, tmp_path):
+    """A fresh cache folder, and a list that grows by one each time the corpus is tokenised."""
+    import distill.corpus
+    monkeypatch.setenv("TINYDISTILL_CACHE", str(tmp_path / "cache"))
+    builds, real_build = [], distill.corpus._build
+
+    def counting(*args):
+        builds.append(args[2])  # max_length
+        real_build(*args)
+
+    monkeypatch.setattr(distill.corpus, "_build", counting)
+    return builds
+
+
+def test_corpus_is_tokenised_once_and_memory_mapped(corpus, minilm, monkeypatch, tmp_path):
+    builds = _counting_builds(monkeypatch, tmp_path)
     tokenizer = load_tokenizer(minilm)
     first = load_corpus(corpus, tokenizer, max_length=32)
-    assert len(first) == 200 and max(len(first[i]["input_ids"]) for i in range(200)) <= 32
-    assert first[0]["input_ids"][0] == tokenizer.cls_token_id
+    lines = [line.strip() for line in corpus.read_text().splitlines() if line.strip()]
+    expected = tokenizer(lines, truncation=True, max_length=32)["input_ids"]
+    assert len(first) == 200 and [first[i]["input_ids"] for i in range(200)] == expected
+    assert builds == [32]
     again = load_corpus(corpus, tokenizer, max_length=32)
-    assert again.ids.filename == first.ids.filename  # the same cache file, memory-mapped
+    assert builds == [32]  # read from the cache, not tokenised again
+    assert isinstance(again.ids, __import__("numpy").memmap) and again.ids.filename == first.ids.filename
+    assert [again[i]["input_ids"] for i in range(200)] == expected
     assert load_corpus(corpus, tokenizer, max_length=16).ids.filename != first.ids.filename
+    assert builds == [32, 16]
+
+
+def test_corpus_cache_is_rebuilt_when_the_file_changes(corpus, minilm, monkeypatch, tmp_path):
+    builds = _counting_builds(monkeypatch, tmp_path)
+    tokenizer = load_tokenizer(minilm)
+    changed = tmp_path / "corpus.txt"
+    changed.write_text(corpus.read_text())
+    assert len(load_corpus(changed, tokenizer, max_length=32)) == 200
+    changed.write_text(corpus.read_text() + "a brand new closing line\n")
+    grown = load_corpus(changed, tokenizer, max_length=32)
+    assert len(grown) == 201 and builds == [32, 32]
+    assert grown[200]["input_ids"] == tokenizer("a brand new closing line")["input_ids"]
 
 
 @pytest.mark.slow
@@ -47,7 +79,16 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
     summary = general_distill(minilm, corpus, tmp_path / "general", settings, student="3L-192", max_length=64,
                               progress=False)
     assert summary["last_loss"] < 0.85 * summary["first_loss"]
-    assert AutoModel.from_pretrained(tmp_path / "general").config.num_hidden_layers == 3
+    general = AutoModel.from_pretrained(tmp_path / "general")
+    assert general.config.num_hidden_layers == 3
+    import json
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "general" / "metrics.jsonl").open()]
+    assert len(losses) == 4  # one record per 6 steps
+    written = json.loads((tmp_path / "general" / "general_report.json").read_text())
+    assert written == summary
+    assert written == {"corpus_lines": 200, "steps": 24, "student_parameters": general.num_parameters(),
+                       "teacher_parameters": AutoModel.from_pretrained(minilm).num_parameters(),
+                       "first_loss": losses[0], "last_loss": losses[-1]}
     teacher = tmp_path / "teacher"  # a MiniLM classifier (untrained head) is enough to test the hand-over
     from distill.models import load_encoder_for_task
     small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
@@ -77,8 +118,15 @@ def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, mini
     monkeypatch.setattr(trainer_module, "_save_checkpoint", die_after_first)
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "b")
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", real_save)
+    resumed_saves = []
+
+    def spy(accelerator, checkpoint, state):
+        resumed_saves.append(state["step"])
+        real_save(accelerator, checkpoint, state)
+
+    monkeypatch.setattr(trainer_module, "_save_checkpoint", spy)
     resumed = run(tmp_path / "b", resume=True)
+    assert resumed_saves == [4]  # steps 3-4 only: the run went on from its step-2 checkpoint
     for name, value in straight.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
 

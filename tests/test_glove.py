@@ -13,14 +13,23 @@ def real():
     return load_vectors(VECTORS)
 
 
-def test_real_glove_loads_unit_normalised_and_cached(real):
-    assert len(real) == 20000 and real.vector_size == 50
-    assert np.allclose(np.linalg.norm(real.vectors[:100], axis=1), 1, atol=1e-5)
+def test_real_glove_loads_unit_normalised_and_cached(monkeypatch, tmp_path):
+    monkeypatch.setenv("TINYDISTILL_CACHE", str(tmp_path))  # an empty cache: this test builds it
+    assert not cache_path(VECTORS).exists()
+    cold = load_vectors(VECTORS)
     assert cache_path(VECTORS).is_file()  # shared/ is read-only: the cache went to TINYDISTILL_CACHE
+    assert cache_path(VECTORS).parent.parent == tmp_path
     assert not VECTORS.with_name(VECTORS.name + ".kv").exists()
     warm = load_vectors(VECTORS)
-    assert isinstance(warm.vectors, np.memmap)
-    assert warm.index_to_key[:5] == real.index_to_key[:5]
+    assert isinstance(warm.vectors, np.memmap) and not isinstance(cold.vectors, np.memmap)
+    # the cache holds every vector of the file, unit-normalised, in the file's order
+    rows = [line.split(" ") for line in VECTORS.read_text(encoding="utf-8").splitlines()]
+    raw = np.asarray([row[1:] for row in rows], dtype=np.float32)
+    assert len(warm) == len(rows) == 20000 and warm.vector_size == 50
+    assert warm.index_to_key == [row[0] for row in rows]
+    assert np.allclose(warm.vectors, raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-6)
+    uncached = load_vectors(VECTORS, use_cache=False)
+    assert uncached.index_to_key == warm.index_to_key and np.array_equal(uncached.vectors, warm.vectors)
 
 
 def test_neighbours_match_gensim_most_similar(real):

@@ -133,3 +133,22 @@ def test_roberta_long_text_is_cut_within_its_position_table(other_mlms):
     encoded = mlm.encode([words])
     (top,), cut = mlm.fill_masks(encoded, [(0, len(encoded[0].ids) // 2)], k=3)
     assert cut == 1 and len(top) == 3
+
+
+@pytest.mark.parametrize("context, expected, types", [
+    ("pair", "[CLS] the [MASK] closed early [SEP] the border closed early [SEP]", [0] * 6 + [1] * 5),
+    ("single", "[CLS] the [MASK] closed early [SEP]", [0] * 6),
+])
+def test_context_pair_feeds_masked_then_original_sentence(tiny_mlm, context, expected, types):
+    """What the encoder really receives, caught at its input: TinyBERT's pair, or the masked sentence alone."""
+    mlm = MaskedLM(tiny_mlm, device="cpu", context=context)
+    seen = []
+    hook = mlm.model.base_model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs),
+                                                          with_kwargs=True)
+    try:
+        mlm.fill_masks(mlm.encode([["the", "border", "closed", "early"]]), [(0, 1)], k=5)
+    finally:
+        hook.remove()
+    (inputs,) = seen
+    assert mlm.tokenizer.decode(inputs["input_ids"][0]) == expected
+    assert inputs["token_type_ids"][0].tolist() == types

@@ -77,14 +77,34 @@ def test_projections_of_a_pruned_student_start_as_its_channel_selection():
     assert TinyBertIntermediate(((1, 1),), 3, 5).projections[1].weight.abs().sum() > 0  # random otherwise
 
 
-def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates():
-    from types import SimpleNamespace
+@pytest.mark.parametrize("settings, imitated", [
+    (dict(student="2L-48", layer_map="1,3", stage="prediction"), [0, 2]),  # explicit map: layers 1, 3 (1-based)
+    (dict(student="2L-48", stage="prediction"), [1, 3]),  # uniform map m * 4 / 2
+    (dict(student="auto", stage="prediction"), [1, 3]),  # auto: half the teacher's 4 layers
+    (dict(method="pkd", student="2L-64"), None),  # PKD starts from the lowest layers, no pruning
+])
+def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(tmp_path, teacher, tokenizer, mrpc_head,
+                                                                      monkeypatch, settings, imitated):
+    """Spy on the pruning call that a real `distill` makes, and check the student it builds."""
+    from dataclasses import replace
 
-    from distill import DistillSettings
-    from distill.pipeline import _imitated_layers
+    import distill.models
+    from distill import DistillSettings, TrainSettings, distill as run_distill, glue_task_data
+    teacher.save_pretrained(tmp_path / "teacher")
+    tokenizer.save_pretrained(tmp_path / "teacher")
+    calls, real_prune = [], distill.models.prune_teacher_into
 
-    six = SimpleNamespace(config=SimpleNamespace(num_hidden_layers=6))
-    assert _imitated_layers(DistillSettings(student="4L-312", layer_map="2,3,5,6"), six) == [1, 2, 4, 5]
-    assert _imitated_layers(DistillSettings(student="3L-312"), six) == [1, 3, 5]
-    assert _imitated_layers(DistillSettings(student="auto"), six) == [1, 3, 5]
-    assert _imitated_layers(DistillSettings(method="pkd", student="3L-384"), six) is None
+    def spy(student, source, layers, batches):
+        real_prune(student, source, layers, batches)
+        calls.append(layers)
+        # the student's layer i now holds teacher layer layers[i], cut: its kept LayerNorm weights prove it
+        kept = student.config.pruned_hidden_channels
+        for i, t in enumerate(layers):
+            assert torch.equal(student.bert.encoder.layer[i].output.LayerNorm.weight,
+                               source.bert.encoder.layer[t].output.LayerNorm.weight[kept])
+
+    monkeypatch.setattr(distill.models, "prune_teacher_into", spy)
+    task = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
+    run_distill(task, tmp_path / "teacher", tmp_path / "run", TrainSettings(max_steps=1, batch_size=8),
+                DistillSettings(**settings), progress=False)
+    assert calls == ([] if imitated is None else [imitated])
