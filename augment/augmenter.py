@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data import SHARED_DIR, InputError
+from data import InputError
+from data.paths import SHARED_DIR
 from glove import NeighbourIndex, load_vectors
 
 from .candidates import CandidateFinder

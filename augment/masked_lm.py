@@ -12,35 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import transformers
 from torch.nn.utils.rnn import pad_sequence
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from data import InputError
-
-transformers.logging.set_verbosity_error()
-transformers.utils.logging.disable_progress_bar()
+from data.hardware import TORCH_DTYPES, resolve_device, resolve_precision
 
 # RoBERTa-style models number positions from pad_token_id + 1, so their table holds fewer positions.
 _POSITIONS_AFTER_PADDING = {"roberta", "xlm-roberta", "camembert", "roberta-prelayernorm", "xlm-roberta-xl"}
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """`auto`: bf16 where the hardware computes it natively (recent GPUs, AVX-512 BF16/AMX CPUs)."""
-    if dtype != "auto":
-        return DTYPES[dtype]
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    native = [getattr(torch.cpu, probe, lambda: False)()
-              for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-    return torch.bfloat16 if any(native) else torch.float32
 
 
 @dataclass
@@ -82,12 +61,12 @@ class MaskedLM:
     Sentences longer than the model's window are cut to a window centred on the masked word.
     """
 
-    def __init__(self, folder: str | Path, device: str = "auto", dtype: str = "auto",
+    def __init__(self, folder: str | Path, *, device: str = "auto", dtype: str = "auto",
                  batch_size: int = 64, context: str = "pair", max_length: int | None = None):
         self.folder = Path(folder)
         self.tokenizer, self.model = _load(self.folder)
         self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.dtype = TORCH_DTYPES[resolve_precision(dtype, self.device)]
         self.model.to(self.device).eval()
         if self.device.type == "cuda" and self.dtype != torch.float32:
             self.model.to(self.dtype)

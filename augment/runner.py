@@ -14,13 +14,13 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from data import TableFormat, check_columns, format_for, header_line, read_chunks, scan_table, write_rows
+from data import TableFormat, check_columns, format_for
+from data.tables import header_line, read_chunks, scan_table, write_rows
 from .augmenter import AugmentConfig, Augmenter
 
 
@@ -42,7 +42,7 @@ _LOADED: dict[AugmentConfig, Augmenter] = {}  # per process, one entry: models l
 
 
 def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, text_columns: list[str],
-                 config: AugmentConfig = AugmentConfig(), fmt: TableFormat | None = None,
+                 config: AugmentConfig = AugmentConfig(), *, fmt: TableFormat | None = None,
                  label_column: str | None = None, jobs: int = 1, resume: bool = False,
                  shard_rows: int = 128, progress: bool = True) -> AugmentSummary:
     """Write `output_path`: every input row followed by its augmented copies, in the input's format.
@@ -57,48 +57,42 @@ def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, 
     scan = scan_table(input_path, fmt)
     chunks = read_chunks(input_path, fmt, scan, shard_rows)
     first = next(chunks, None)
-    columns = list(first.columns) if first is not None else list(scan.columns)
+    columns = list(first[0].columns) if first is not None else list(scan.columns)
     check_columns(input_path, columns, list(text_columns), "--text-col")
     if label_column:
         check_columns(input_path, columns, [label_column], "--label-col")
-    # Load the models here first: a bad model folder fails before anything is written, and the vector
-    # cache is built once before workers memory-map it. With several workers each loads its own.
-    augmenter = Augmenter(config)
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
-    _LOADED.clear()
-    if workers == 1:
-        _LOADED[config] = augmenter
-    del augmenter
-
+    _load_models(config, keep=workers == 1)
     parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
-    summary = AugmentSummary(output=output_path)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
-    bar = tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress)
-    counts: Counter = Counter()
+    tasks = _shard_tasks(_prepend(first, chunks), parts, config, list(text_columns), threads)
 
-    def shards() -> Iterator:
-        row = 0
-        for index, chunk in enumerate(_prepend(first, chunks)):
-            if parts.done(index):
-                counts.update(parts.stats(index))
+    summary, counts, ragged = AugmentSummary(output=output_path), Counter(), list(scan.ragged_lines)
+    with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
+        for index, frame, stats, skipped in Parallel(n_jobs=workers, return_as="generator")(tasks):
+            if frame is None:
                 summary.resumed_shards += 1
-                bar.update(len(chunk))
             else:
-                yield delayed(_augment_shard)(config, chunk, list(text_columns), row, index, threads)
-            row += len(chunk)
+                parts.write(index, frame, fmt, stats)
+            counts.update(stats)
+            ragged += skipped
             summary.shards += 1
-
-    for index, frame, stats in Parallel(n_jobs=workers, return_as="generator")(shards()):
-        parts.write(index, frame, fmt, stats)
-        counts.update(stats)
-        bar.update(stats["rows_in"])
-    bar.close()
+            bar.update(stats["rows_in"])
     parts.assemble(summary.shards, header_line(columns, fmt), scan.bom)
 
     summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
-    summary.ragged_lines, summary.counts = sorted(scan.ragged_lines), dict(counts)
+    summary.ragged_lines, summary.counts = sorted(ragged), dict(counts)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _load_models(config: AugmentConfig, keep: bool) -> None:
+    """Load the models here first: a bad model folder fails before anything is written, and the vector
+    cache is built once before workers memory-map it. One worker keeps them; several load their own."""
+    augmenter = Augmenter(config)
+    _LOADED.clear()
+    if keep:
+        _LOADED[config] = augmenter
 
 
 def _prepend(first, rest):
@@ -107,7 +101,23 @@ def _prepend(first, rest):
         yield from rest
 
 
-def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads):
+def _shard_tasks(chunks, parts, config: AugmentConfig, text_columns: list[str], threads: int | None):
+    """One joblib task per shard: a finished part (on --resume) only hands back its counts. Nothing here
+    counts or reports: joblib may run this generator from its own thread."""
+    row = 0
+    for index, (chunk, skipped) in enumerate(chunks):
+        if parts.done(index):
+            yield delayed(_finished_shard)(index, parts.stats(index), skipped)
+        else:
+            yield delayed(_augment_shard)(config, chunk, text_columns, row, index, threads, skipped)
+        row += len(chunk)
+
+
+def _finished_shard(index, stats, skipped):
+    return index, None, stats, skipped
+
+
+def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads, skipped):
     """Runs in a worker: load the models on first use (kept for later shards), augment one shard."""
     if threads and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
@@ -115,7 +125,7 @@ def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index,
         _LOADED.clear()
         _LOADED[config] = Augmenter(config)
     frame, stats = _LOADED[config].augment_frame(chunk, text_columns, first_row)
-    return index, frame, dict(stats)
+    return index, frame, dict(stats), skipped
 
 
 def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int,

@@ -59,7 +59,7 @@ def prepare() -> None:
 
 def sample_input(examples: int) -> Path:
     """The first `examples` rows of the real MRPC train.tsv (two sentences each)."""
-    from data import SHARED_DIR
+    from data.paths import SHARED_DIR
 
     lines = (SHARED_DIR / "data" / "glue" / "MRPC" / "train.tsv").read_text(encoding="utf-8-sig").splitlines()
     path = WORK / f"mrpc{examples}.tsv"

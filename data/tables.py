@@ -97,15 +97,16 @@ def _split_header(line: str, fmt: TableFormat) -> list[str]:
 
 
 def read_chunks(path: str | Path, fmt: TableFormat, scan: TableScan,
-                chunksize: int) -> Iterator[pd.DataFrame]:
+                chunksize: int) -> Iterator[tuple[pd.DataFrame, list[int]]]:
     """Stream the table as string DataFrames of `chunksize` rows, skipping the scan's ragged rows.
 
-    Ragged rows that only pandas can see (CSV rows with extra fields) are added to `scan.ragged_lines`.
+    Each chunk comes with the line numbers of the ragged rows that only pandas could see while reading
+    it (CSV rows with extra fields), so the reader learns them as it goes.
     """
     try:
         if fmt.kind == "jsonl":
-            reader = pd.read_json(path, lines=True, dtype=False, chunksize=chunksize, encoding="utf-8-sig")
-            yield from reader
+            for chunk in pd.read_json(path, lines=True, dtype=False, chunksize=chunksize, encoding="utf-8-sig"):
+                yield chunk, []
             return
         options = dict(dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=chunksize)
         if fmt.column_names:
@@ -116,9 +117,9 @@ def read_chunks(path: str | Path, fmt: TableFormat, scan: TableScan,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for chunk in pd.read_csv(path, on_bad_lines="warn", **options):
-                scan.ragged_lines.extend(_skipped_lines(caught))
+                skipped = _skipped_lines(caught)
                 caught.clear()
-                yield chunk
+                yield chunk, skipped
     except (ValueError, pd.errors.ParserError) as err:
         raise InputError(f"{path}: cannot read it as {fmt.kind.upper()}: {err}") from None
 
@@ -131,7 +132,7 @@ def read_table(path: str | Path, fmt: TableFormat | None = None) -> pd.DataFrame
     """The whole table as one string DataFrame (ragged rows skipped)."""
     fmt = fmt or format_for(path)
     scan = scan_table(path, fmt)
-    chunks = list(read_chunks(path, fmt, scan, chunksize=65536))
+    chunks = [chunk for chunk, _ in read_chunks(path, fmt, scan, chunksize=65536)]
     if not chunks:
         return pd.DataFrame(columns=list(scan.columns))
     return pd.concat(chunks, ignore_index=True)

@@ -19,13 +19,9 @@ import torch
 from torch.utils.data import Dataset
 
 from data import InputError
+from data.paths import cache_root
 
 _BATCH_LINES = 4096
-
-
-def _cache_root() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"
-    return Path(os.environ.get("TINYDISTILL_CACHE", default)) / "corpus"
 
 
 def _lines(path: Path) -> Iterator[list[str]]:
@@ -87,7 +83,7 @@ def load_corpus(path: str | Path, tokenizer, max_length: int = 128) -> Corpus:
     stat = path.stat()
     key = json.dumps([str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_length,
                       _tokenizer_fingerprint(tokenizer)])
-    folder = _cache_root() / f"{path.name}.{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+    folder = cache_root() / "corpus" / f"{path.name}.{hashlib.sha1(key.encode()).hexdigest()[:16]}"
     if not (folder / "offsets.npy").is_file():
         _build(path, tokenizer, max_length, folder)
     return Corpus(np.memmap(folder / "ids.int32", dtype=np.int32, mode="r"), np.load(folder / "offsets.npy"),

@@ -10,17 +10,18 @@ from torch.utils.data import DataLoader
 
 from data import compute_metrics
 
-from .features import LabelledExamples
+from .features import LabelledExamples, model_inputs
 
 
-def predict(model, dataset: LabelledExamples, batch_size: int = 64, device: torch.device | str = "cpu") -> np.ndarray:
+def predict(model, dataset: LabelledExamples, *, batch_size: int = 64,
+            device: torch.device | str = "cpu") -> np.ndarray:
     """Logits for every example, in order, with the model in eval mode."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)
     outputs = []
     with torch.inference_mode():
         for batch in loader:
-            inputs = {k: v.to(device) for k, v in batch.items() if k not in ("labels", "index")}
+            inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
             outputs.append(model(**inputs).logits.float().cpu())
     return torch.cat(outputs).numpy()
 
@@ -31,17 +32,17 @@ def score(logits: np.ndarray, labels: np.ndarray, metric_names) -> dict[str, flo
     return compute_metrics(metric_names, predictions, labels)
 
 
-def evaluate(model, dataset: LabelledExamples, metric_names, batch_size: int = 64, device="cpu") -> dict[str, float]:
-    return score(predict(model, dataset, batch_size, device), dataset.labels.numpy(), metric_names)
+def evaluate(model, dataset: LabelledExamples, metric_names, *, batch_size: int = 64, device="cpu") -> dict[str, float]:
+    return score(predict(model, dataset, batch_size=batch_size, device=device), dataset.labels.numpy(), metric_names)
 
 
-def cpu_speed(model, dataset: LabelledExamples, batch_sizes=(1, 32), repeats: int = 5) -> dict[str, float]:
+def cpu_speed(model, dataset: LabelledExamples, *, batch_sizes=(1, 32), repeats: int = 5) -> dict[str, float]:
     """Median latency (ms per batch) and throughput (examples/s) on the CPU for real dev examples."""
     model = model.to("cpu").eval()
     result = {}
     for size in batch_sizes:
         batch = dataset.collate([dataset[i] for i in range(min(size, len(dataset)))])
-        inputs = {k: v for k, v in batch.items() if k not in ("labels", "index")}
+        inputs = model_inputs(batch)
         with torch.inference_mode():
             model(**inputs)
             times = []

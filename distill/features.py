@@ -37,6 +37,14 @@ class LabelScheme:
         return torch.tensor([index[v] for v in values.astype(str)], dtype=torch.long)
 
 
+NOT_MODEL_INPUTS = ("labels", "index")  # gold labels and the example's index ride along in every batch
+
+
+def model_inputs(batch: dict) -> dict:
+    """The fields of a batch (or example) that the model takes."""
+    return {k: v for k, v in batch.items() if k not in NOT_MODEL_INPUTS}
+
+
 class LabelledExamples(Dataset):
     """Tokenised examples (unpadded); `collate` pads each batch only to its own longest example.
     Item i carries its index, which keys the teacher-output cache."""
@@ -54,8 +62,7 @@ class LabelledExamples(Dataset):
         return {**self.features[i], "labels": self.labels[i], "index": i}
 
     def collate(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        batch = self.tokenizer.pad([{k: v for k, v in item.items() if k not in ("labels", "index")}
-                                    for item in items], return_tensors="pt")
+        batch = self.tokenizer.pad([model_inputs(item) for item in items], return_tensors="pt")
         batch["labels"] = torch.stack([item["labels"] for item in items])
         batch["index"] = torch.tensor([item["index"] for item in items])
         return dict(batch)

@@ -46,4 +46,9 @@ def explicit(teacher_layers_per_student: str, student_layers: int, teacher_layer
     return tuple(zip(range(1, student_layers + 1), chosen))
 
 
-MAPS = {"uniform": uniform, "skip": skip, "last": last}
+def resolve(given: str | None, student_layers: int, teacher_layers: int, default=uniform) -> LayerMap:
+    """The user's --layer-map when given, else `default` (uniform: TinyBERT; skip or last: PKD)."""
+    return explicit(given, student_layers, teacher_layers) if given else default(student_layers, teacher_layers)
+
+
+PKD_MAPS = {"skip": skip, "last": last}

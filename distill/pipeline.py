@@ -1,8 +1,10 @@
-"""The three things users run: fine-tune a teacher, distil a student, evaluate a model. Each is one
-function that the CLI calls; each writes a self-describing run folder."""
+"""The things users run: fine-tune a teacher (or make sure one exists), distil a student, distil a
+general student from plain text, evaluate a model. Each is one function that the CLI calls; each
+writes a self-describing run folder."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -10,12 +12,13 @@ from accelerate import PartialState
 from accelerate.utils import set_seed
 
 from data import InputError
+from data.hardware import resolve_device
 
 from . import layer_maps
 from .corpus import load_corpus
 from .evaluation import cpu_speed, evaluate
-from .models import (build_student, check_same_tokenizer, load_encoder, load_encoder_for_task, load_teacher,
-                     load_tokenizer)
+from .models import (base_encoder, build_student, check_same_tokenizer, load_encoder, load_encoder_for_task,
+                     load_teacher, load_tokenizer)
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import write_report
 from .students import parse_shape
@@ -23,10 +26,12 @@ from .taps import AttentionScores
 from .task_data import TaskData
 from .trainer import TrainSettings, train
 
+log = logging.getLogger("tinydistill")
+
 
 @dataclass(frozen=True)
 class DistillSettings:
-    """Method choices; None means the method's published default (see `defaults`)."""
+    """The distillation recipe: method and its options; None means the method's published default."""
 
     method: str = "tinybert"  # tinybert | distilbert | pkd
     stage: str = "both"  # TinyBERT: intermediate | prediction | both
@@ -36,7 +41,7 @@ class DistillSettings:
     alpha_ce: float = 0.5  # DistilBERT
     alpha_task: float = 0.5
     alpha_cos: float = 1.0
-    init: str | None = None  # shape-built students; None: teacher-pruned (TinyBERT), -alternate (DistilBERT), -lowest (PKD)
+    init: str | None = None  # shape-built students; None: see default_init
     pkd_strategy: str = "skip"  # PKD: skip | last
     pkd_alpha: float = 0.5
     pkd_beta: float = 100.0
@@ -56,85 +61,129 @@ def _with_defaults(settings: TrainSettings, epochs: float, lr: float) -> TrainSe
 
 def max_length_for(task: TaskData, max_length: int | None) -> int:
     """Published defaults: 128 word pieces for sentence pairs, 64 for single sentences."""
-    return max_length or (128 if task.is_pair else 64)
+    return max_length or (128 if task.spec.is_pair else 64)
 
 
-def finetune(task: TaskData, model_path: str | Path, out: str | Path, settings: TrainSettings,
+def finetune(task: TaskData, model_path: str | Path, out: str | Path, settings: TrainSettings, *,
              max_length: int | None = None, resume: bool = False, progress: bool = True) -> dict:
-    """Fine-tune a pretrained encoder on the task (this makes the teacher); returns dev metrics."""
+    """Fine-tune a pretrained encoder on the task (this makes the teacher); returns the report."""
     set_seed(settings.seed)  # the new task head's initial weights follow --seed
     tokenizer = load_tokenizer(model_path)
     model = load_encoder_for_task(model_path, task.scheme)
     length = max_length_for(task, max_length)
     train_set, dev_set = task.encode(task.train_path, tokenizer, length), task.encode(task.dev_paths[0], tokenizer, length)
-    train(model, TaskOnly(), train_set, dev_set, task.metrics, out, settings, tokenizer=tokenizer, resume=resume,
-          progress=progress, description=f"finetune {task.name}")
-    return _final_report(task, Path(out), tokenizer, length, teacher_path=None, train_examples=len(train_set))
+    train(model, TaskOnly(), train_set, dev_set, task.spec.metrics, out, settings, tokenizer=tokenizer, resume=resume,
+          progress=progress, description=f"finetune {task.spec.name}")
+    return _final_report(task, Path(out), length, teacher_path=None, train_examples=len(train_set))
+
+
+def ensure_teacher(task: TaskData, settings: TrainSettings, *, max_length: int | None = None,
+                   progress: bool = True) -> Path:
+    """The default teacher of a task, runs/teacher/TASK: fine-tuned first from the default encoder on
+    the task's original (not augmented) rows when no finished one is there; an interrupted fine-tune
+    (a checkpoint but no report yet) is resumed."""
+    teacher = Path("runs") / "teacher" / task.spec.name
+    if (teacher / "report.json").is_file():  # written last: the fine-tune finished
+        return teacher
+    unfinished = (teacher / "checkpoint").is_dir()
+    encoder = base_encoder()
+    log.info(f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'} from "
+             f"{encoder} on {task.original_train_path} first (pass --teacher to use your own)")
+    finetune(replace(task, train_path=task.original_train_path), encoder, teacher, replace(settings, lr=None), max_length=max_length, resume=unfinished,
+             progress=progress)
+    return teacher
 
 
 def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings: TrainSettings,
-            method: DistillSettings = DistillSettings(), max_length: int | None = None, resume: bool = False,
+            recipe: DistillSettings = DistillSettings(), *, max_length: int | None = None, resume: bool = False,
             progress: bool = True) -> dict:
-    """Distil the teacher into a student with the chosen method; returns the report."""
-    if method.method not in TEMPERATURES:
-        raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {method.method!r}")
+    """Distil the teacher into a student with the recipe's method; returns the report."""
+    if recipe.method not in TEMPERATURES:
+        raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {recipe.method!r}")
     out = Path(out)
     set_seed(settings.seed)  # student, task head and projections are initialised under --seed
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
-    check_same_tokenizer(tokenizer, method.student)
+    check_same_tokenizer(tokenizer, recipe.student)
     length = max_length_for(task, max_length)
     train_set, dev_set = task.encode(task.train_path, tokenizer, length), task.encode(task.dev_paths[0], tokenizer, length)
-    init = method.init or _default_init(method, teacher)
-    student = build_student(method.student, teacher, task.scheme, init, calibration=train_set,
-                            teacher_layers=_imitated_layers(method, teacher) if init == "teacher-pruned" else None)
-    temperature = method.temperature or TEMPERATURES[method.method]
-    n_student, n_teacher = student.config.num_hidden_layers, teacher.config.num_hidden_layers
-    chosen_map = (layer_maps.explicit(method.layer_map, n_student, n_teacher) if method.layer_map else None)
-    common = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress)
-
-    if method.method == "tinybert":
-        if method.stage not in ("intermediate", "prediction", "both"):
-            raise InputError(f"--stage must be intermediate, prediction or both, got {method.stage!r}")
-        if method.stage in ("intermediate", "both"):
-            objective = TinyBertIntermediate(chosen_map or layer_maps.uniform(n_student, n_teacher),
-                                             student.config.hidden_size, teacher.config.hidden_size,
-                                             getattr(student.config, "pruned_hidden_channels", None))
-            stage_settings = _with_defaults(settings if method.stage == "intermediate" else
-                                            replace(settings, epochs=None, lr=None),
-                                            method.intermediate_epochs, method.intermediate_lr)
-            stage_out = out / "intermediate" if method.stage == "both" else out
-            train(student, objective, train_set, None, task.metrics, stage_out, stage_settings,
-                  description="tinybert stage 1 (intermediate layers)", **common)
-        if method.stage in ("prediction", "both"):
-            train(student, TinyBertPrediction(temperature), train_set, dev_set, task.metrics, out,
-                  _with_defaults(settings, PREDICTION_EPOCHS, PREDICTION_LR),
-                  description="tinybert stage 2 (prediction)", **common)
-    elif method.method == "distilbert":
-        if method.layer_map:
-            raise InputError("--layer-map does not apply to --method distilbert (its cosine loss reads the "
-                             "last hidden states only)")
-        _same_width(student, teacher, "distilbert")
-        train(student, DistilBert(method.alpha_ce, method.alpha_task, method.alpha_cos, temperature), train_set,
-              dev_set, task.metrics, out, settings, description="distilbert", **common)
-    else:
-        _same_width(student, teacher, "pkd")
-        if method.pkd_strategy not in ("skip", "last"):
-            raise InputError(f"--pkd-strategy must be skip or last, got {method.pkd_strategy!r}")
-        if n_student < 2 and not chosen_map:
-            raise InputError("--method pkd needs a student of at least 2 layers: its patient loss matches "
-                             "student layers 1..M-1 (the top one is left to the KD loss)")
-        pkd_map = chosen_map or layer_maps.MAPS[method.pkd_strategy](n_student, n_teacher)
-        train(student, PatientKD(pkd_map, method.pkd_alpha, method.pkd_beta, temperature), train_set, dev_set,
-              task.metrics, out, settings, description=f"pkd-{method.pkd_strategy}", **common)
+    init = recipe.init or default_init(recipe, teacher.config)
+    student = build_student(recipe.student, teacher, task.scheme, init, calibration=train_set,
+                            teacher_layers=_imitated_layers(recipe, teacher) if init == "teacher-pruned" else None)
+    run = _Run(student, teacher, tokenizer, train_set, dev_set, task.spec.metrics, out, settings, resume, progress)
+    {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
     if PartialState().is_main_process:
-        (out / "distill_settings.json").write_text(json.dumps(asdict(method), indent=2))
-    return _final_report(task, out, tokenizer, length, teacher_path=teacher_path, train_examples=len(train_set))
+        (out / "distill_settings.json").write_text(json.dumps(asdict(recipe), indent=2))
+    return _final_report(task, out, length, teacher_path=teacher_path, train_examples=len(train_set))
 
 
-def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str | Path, settings: TrainSettings,
+@dataclass
+class _Run:
+    """What every distillation method trains with."""
+
+    student: object
+    teacher: object
+    tokenizer: object
+    train_set: object
+    dev_set: object
+    metrics: tuple[str, ...]
+    out: Path
+    settings: TrainSettings
+    resume: bool
+    progress: bool
+
+    def train(self, objective, dev_set, out: Path, settings: TrainSettings, description: str) -> None:
+        train(self.student, objective, self.train_set, dev_set, self.metrics, out, settings, teacher=self.teacher,
+              tokenizer=self.tokenizer, resume=self.resume, progress=self.progress, description=description)
+
+    @property
+    def layers(self) -> tuple[int, int]:
+        return self.student.config.num_hidden_layers, self.teacher.config.num_hidden_layers
+
+
+def _tinybert(run: _Run, recipe: DistillSettings) -> None:
+    """Stage 1 (intermediate layers, its own epochs and lr under --stage both) then stage 2 (prediction)."""
+    if recipe.stage not in ("intermediate", "prediction", "both"):
+        raise InputError(f"--stage must be intermediate, prediction or both, got {recipe.stage!r}")
+    temperature = recipe.temperature or TEMPERATURES["tinybert"]
+    if recipe.stage in ("intermediate", "both"):
+        objective = TinyBertIntermediate(layer_maps.resolve(recipe.layer_map, *run.layers),
+                                         run.student.config.hidden_size, run.teacher.config.hidden_size,
+                                         getattr(run.student.config, "pruned_hidden_channels", None))
+        own = run.settings if recipe.stage == "intermediate" else replace(run.settings, epochs=None, lr=None)
+        run.train(objective, None, run.out / "intermediate" if recipe.stage == "both" else run.out,
+                  _with_defaults(own, recipe.intermediate_epochs, recipe.intermediate_lr),
+                  "tinybert stage 1 (intermediate layers)")
+    if recipe.stage in ("prediction", "both"):
+        run.train(TinyBertPrediction(temperature), run.dev_set, run.out,
+                  _with_defaults(run.settings, PREDICTION_EPOCHS, PREDICTION_LR), "tinybert stage 2 (prediction)")
+
+
+def _distilbert(run: _Run, recipe: DistillSettings) -> None:
+    if recipe.layer_map:
+        raise InputError("--layer-map does not apply to --method distilbert (its cosine loss reads the "
+                         "last hidden states only)")
+    _same_width(run.student, run.teacher, "distilbert")
+    objective = DistilBert(recipe.alpha_ce, recipe.alpha_task, recipe.alpha_cos,
+                           recipe.temperature or TEMPERATURES["distilbert"])
+    run.train(objective, run.dev_set, run.out, run.settings, "distilbert")
+
+
+def _pkd(run: _Run, recipe: DistillSettings) -> None:
+    _same_width(run.student, run.teacher, "pkd")
+    if recipe.pkd_strategy not in layer_maps.PKD_MAPS:
+        raise InputError(f"--pkd-strategy must be skip or last, got {recipe.pkd_strategy!r}")
+    if run.layers[0] < 2 and not recipe.layer_map:
+        raise InputError("--method pkd needs a student of at least 2 layers: its patient loss matches "
+                         "student layers 1..M-1 (the top one is left to the KD loss)")
+    chosen = layer_maps.resolve(recipe.layer_map, *run.layers, default=layer_maps.PKD_MAPS[recipe.pkd_strategy])
+    objective = PatientKD(chosen, recipe.pkd_alpha, recipe.pkd_beta, recipe.temperature or TEMPERATURES["pkd"])
+    run.train(objective, run.dev_set, run.out, run.settings, f"pkd-{recipe.pkd_strategy}")
+
+
+def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str | Path, settings: TrainSettings, *,
                     student: str = "4L-312", layer_map: str | None = None, max_length: int = 128,
-                    resume: bool = False, progress: bool = True, init: str = "teacher-pruned") -> dict:
+                    init: str = "teacher-pruned", resume: bool = False, progress: bool = True) -> dict:
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
     (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes.
     By default it starts as the teacher pruned to the student's shape (measured on corpus lines)."""
@@ -148,8 +197,7 @@ def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str 
     imitated = _imitated_layers(DistillSettings(student=student, layer_map=layer_map), teacher)
     model = build_student(student, teacher, None, init, calibration=corpus,
                           teacher_layers=imitated if init == "teacher-pruned" else None)
-    n_student, n_teacher = model.config.num_hidden_layers, teacher.config.num_hidden_layers
-    chosen = layer_maps.explicit(layer_map, n_student, n_teacher) if layer_map else layer_maps.uniform(n_student, n_teacher)
+    chosen = layer_maps.resolve(layer_map, model.config.num_hidden_layers, teacher.config.num_hidden_layers)
     objective = TinyBertIntermediate(chosen, model.config.hidden_size, teacher.config.hidden_size,
                                      getattr(model.config, "pruned_hidden_channels", None))
     result = train(model, objective, corpus, None, (), out, settings, teacher=teacher, tokenizer=tokenizer,
@@ -164,24 +212,23 @@ def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str 
     return summary
 
 
-def _default_init(method: DistillSettings, teacher) -> str:
-    """DistilBERT and PKD as published; TinyBERT from the pruned teacher unless the student is wider."""
-    if method.method != "tinybert":
-        return {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}[method.method]
-    shape = parse_shape(method.student)
-    return "random" if shape and shape[1] > teacher.config.hidden_size else "teacher-pruned"
+def default_init(recipe: DistillSettings, teacher_config) -> str:
+    """DistilBERT and PKD as published (alternate / lowest teacher layers); TinyBERT from the pruned
+    teacher unless the student is wider than the teacher (then random, as published)."""
+    if recipe.method != "tinybert":
+        return {"distilbert": "teacher-alternate", "pkd": "teacher-lowest"}[recipe.method]
+    shape = parse_shape(recipe.student)
+    return "random" if shape and shape[1] > teacher_config.hidden_size else "teacher-pruned"
 
 
-def _imitated_layers(method: DistillSettings, teacher) -> list[int] | None:
+def _imitated_layers(recipe: DistillSettings, teacher) -> list[int] | None:
     """The teacher layers (0-based) that a TinyBERT student's layers will imitate under its layer map:
     a pruned student starts from exactly those (half the initial attention loss of evenly spaced ones)."""
     n_teacher = teacher.config.num_hidden_layers
-    shape = (max(1, n_teacher // 2), None) if method.student == "auto" else parse_shape(method.student)
-    if method.method != "tinybert" or shape is None:
+    shape = (max(1, n_teacher // 2), None) if recipe.student == "auto" else parse_shape(recipe.student)
+    if recipe.method != "tinybert" or shape is None:
         return None
-    chosen = (layer_maps.explicit(method.layer_map, shape[0], n_teacher) if method.layer_map
-              else layer_maps.uniform(shape[0], n_teacher))
-    return [t - 1 for _, t in chosen]
+    return [t - 1 for _, t in layer_maps.resolve(recipe.layer_map, shape[0], n_teacher)]
 
 
 def _same_width(student, teacher, method: str) -> None:
@@ -192,9 +239,11 @@ def _same_width(student, teacher, method: str) -> None:
                          f"{teacher.config.hidden_size}, or --method tinybert for a narrower student")
 
 
-def evaluate_model(task: TaskData, model_path: str | Path, max_length: int | None = None,
+def evaluate_model(task: TaskData, model_path: str | Path, *, max_length: int | None = None,
                    batch_size: int = 64, device: str = "cpu") -> dict:
-    """Dev metrics on every dev file, parameters, disk size and CPU speed of a saved model."""
+    """Dev metrics on every dev file (computed on `device`; auto = CUDA when present), parameters, disk
+    size and CPU speed of a saved model."""
+    device = resolve_device(device)
     tokenizer = load_tokenizer(model_path)
     model = load_teacher(model_path, task.scheme)
     length = max_length_for(task, max_length)
@@ -202,19 +251,19 @@ def evaluate_model(task: TaskData, model_path: str | Path, max_length: int | Non
               "disk_mb": sum(f.stat().st_size for f in Path(model_path).glob("*.safetensors")) / 2**20}
     for path in task.dev_paths:
         dev = task.encode(path, tokenizer, length)
-        result[path.stem] = evaluate(model.to(device), dev, task.metrics, batch_size, device)
+        result[path.stem] = evaluate(model.to(device), dev, task.spec.metrics, batch_size=batch_size, device=device)
     result["cpu"] = cpu_speed(model, dev)
     return result
 
 
-def _final_report(task: TaskData, out: Path, tokenizer, length: int, teacher_path, train_examples: int) -> dict:
+def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_examples: int) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
     names the data the model was trained on."""
     if not PartialState().is_main_process:
         return {}
-    models = {"student" if teacher_path else "model": evaluate_model(task, out, length)}
+    models = {"student" if teacher_path else "model": evaluate_model(task, out, max_length=length)}
     if teacher_path:
-        models["teacher"] = evaluate_model(task, teacher_path, length)
+        models["teacher"] = evaluate_model(task, teacher_path, max_length=length)
     data = {"train": str(task.train_path), "train_examples": train_examples,
             "dev": [str(path) for path in task.dev_paths]}
-    return write_report(out, task.name, task.metrics, models, data)
+    return write_report(out, task.spec.name, task.spec.metrics, models, data)

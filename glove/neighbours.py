@@ -14,7 +14,7 @@ class NeighbourIndex:
     itself never is.
     """
 
-    def __init__(self, vectors: KeyedVectors, k: int, allowed: Callable[[str], bool] | None = None,
+    def __init__(self, vectors: KeyedVectors, k: int, *, allowed: Callable[[str], bool] | None = None,
                  batch_size: int = 256):
         self.vectors, self.k = vectors, k
         # a batch's score matrix is batch x vocabulary floats: keep it near 256 MB for big vocabularies

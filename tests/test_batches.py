@@ -1,7 +1,7 @@
 """Length-grouped training batches: every example once per epoch, little padding, reproducible."""
 import torch
 
-from distill.trainer import EpochShuffle
+from distill.batches import EpochShuffle
 
 
 def _batches(sampler, size):

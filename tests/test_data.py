@@ -4,8 +4,9 @@ import io
 import pandas as pd
 import pytest
 
-from data import (GLUE_TASKS, InputError, augmented_train_path, compute_metrics, find_task_dir, format_for,
-                  get_task, read_table, scan_table, write_rows)
+from data import GLUE_TASKS, InputError, compute_metrics, find_task_dir, format_for, get_task, read_table
+from data.paths import augmented_train_path
+from data.tables import scan_table, write_rows
 
 from .conftest import GLUE
 
@@ -14,7 +15,7 @@ def test_all_nine_glue_tasks_are_specified():
     assert set(GLUE_TASKS) == {"CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "QNLI", "RTE", "WNLI"}
     assert get_task("mnli").dev_files == ("dev_matched.tsv", "dev_mismatched.tsv")
     assert get_task("stsb").is_regression and get_task("sts-b").metrics[0] == "pearson"
-    assert get_task("CoLA").has_header is False and get_task("cola").metrics == ("mcc",)
+    assert get_task("CoLA").column_names[-1] == "sentence" and get_task("cola").metrics == ("mcc",)
     assert get_task("qqp").is_pair and not get_task("SST2").is_pair
 
 

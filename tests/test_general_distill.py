@@ -10,8 +10,8 @@ from transformers import AutoModel
 
 from cli import main
 from data import read_table
-from distill import DistillSettings, TrainSettings, distill, general_distill, glue_task_data, load_corpus
-from distill.models import load_tokenizer
+from distill import (DistillSettings, TrainSettings, distill, general_distill, glue_task_data, load_corpus,
+                     load_encoder_for_task, load_tokenizer)
 
 from .conftest import GLUE
 
@@ -90,7 +90,6 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
                        "teacher_parameters": AutoModel.from_pretrained(minilm).num_parameters(),
                        "first_loss": losses[0], "last_loss": losses[-1]}
     teacher = tmp_path / "teacher"  # a MiniLM classifier (untrained head) is enough to test the hand-over
-    from distill.models import load_encoder_for_task
     small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
     load_encoder_for_task(minilm, small.scheme).save_pretrained(teacher)
     load_tokenizer(minilm).save_pretrained(teacher)
@@ -100,7 +99,7 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
 
 
 def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, minilm, monkeypatch):
-    import distill.trainer as trainer_module
+    import distill.checkpoint as checkpoint_module
     settings = TrainSettings(max_steps=4, batch_size=8, lr=1e-3, eval_steps=2)
 
     def run(out, resume=False):
@@ -109,13 +108,13 @@ def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, mini
         return AutoModel.from_pretrained(out)
 
     straight = run(tmp_path / "a")
-    real_save = trainer_module._save_checkpoint
+    real_save = checkpoint_module.save
 
     def die_after_first(*args):
         real_save(*args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", die_after_first)
+    monkeypatch.setattr(checkpoint_module, "save", die_after_first)
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "b")
     resumed_saves = []
@@ -124,7 +123,7 @@ def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, mini
         resumed_saves.append(state["step"])
         real_save(accelerator, checkpoint, state)
 
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", spy)
+    monkeypatch.setattr(checkpoint_module, "save", spy)
     resumed = run(tmp_path / "b", resume=True)
     assert resumed_saves == [4]  # steps 3-4 only: the run went on from its step-2 checkpoint
     for name, value in straight.state_dict().items():
@@ -151,4 +150,8 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
     _bad("--teacher", gpt, "--corpus", corpus, message="not a BERT-family encoder")
     _bad("--teacher", minilm, "--corpus", corpus, "--student", "4L-384", message="cannot map uniformly")
     _bad("--corpus", corpus, message="--general needs --teacher")
-    _bad("--teacher", minilm, "--corpus", corpus, "--aug", "--method", "pkd", message="drop --aug, --method")
+    _bad("--teacher", minilm, "--corpus", corpus, "--aug", "--method", "pkd", message="drop --method, --aug")
+    # flags of task distillation would silently do nothing here: refused, each named
+    _bad("--teacher", minilm, "--corpus", corpus, "--intermediate-epochs", 2, "--intermediate-lr", 1e-4,
+         "--temperature", 3, "--pkd-beta", 10, "--data-dir", corpus.parent,
+         message="drop --temperature, --pkd-beta, --intermediate-epochs, --intermediate-lr, --data-dir")

@@ -61,11 +61,16 @@ def test_long_texts_are_cut_to_a_window_around_the_word(tiny_mlm):
     words[30] = "river"
     encoded = short.encode([words])
     position = encoded[0].word_ids.index(30)
-    ids, _, positions, _, cut = short._build_inputs(encoded, [(0, position)])
-    assert cut == 1 and len(ids[0]) <= 16
-    assert ids[0][positions[0]] == short.tokenizer.mask_token_id
-    (top,), _ = short.fill_masks(encoded, [(0, position)], k=5)
-    assert len(top) == 5
+    seen = []
+    hook = short.model.base_model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs),
+                                                            with_kwargs=True)
+    (top,), cut = short.fill_masks(encoded, [(0, position)], k=5)
+    hook.remove()
+    assert cut == 1 and len(top) == 5
+    ids = seen[0]["input_ids"][0].tolist()
+    assert len(ids) <= 16 and ids.count(short.tokenizer.mask_token_id) == 1
+    window = short.tokenizer.decode(ids[1:ids.index(short.tokenizer.sep_token_id)])
+    assert "[MASK]" in window and window.split().index("[MASK]") >= 2  # the word sits inside its window
 
 
 def test_batching_does_not_change_answers(tiny_mlm):

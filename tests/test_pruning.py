@@ -5,9 +5,9 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError, read_table
-from distill.features import LabelScheme, encode_frame
-from distill.models import build_student
-from distill.pruning import _per_head, _top
+from distill.features import LabelScheme, encode_frame, model_inputs
+from distill import build_student
+from distill.pruning import per_head_channels, top_channels
 
 from .conftest import GLUE
 
@@ -29,7 +29,7 @@ def examples(tokenizer):
 def _logits(model, examples):
     batch = examples.collate([examples[i] for i in range(16)])
     with torch.no_grad():
-        return model.eval()(**{k: v for k, v in batch.items() if k not in ("labels", "index")}).logits
+        return model.eval()(**model_inputs(batch)).logits
 
 
 def test_pruning_to_the_teachers_own_shape_gives_the_teacher(teacher, examples):
@@ -56,8 +56,8 @@ def test_pruning_keeps_the_most_active_channels(teacher, examples):
 
 def test_head_dimensions_are_chosen_within_each_head():
     scores = torch.tensor([5., 1, 3, 2, 0, 9, 8, 1])  # 2 heads of 4 dims
-    assert _top(scores, 3).tolist() == [0, 5, 6]  # in their original order, not by score
-    assert _per_head(scores, 2, 2).tolist() == [0, 2, 5, 6]
+    assert top_channels(scores, 3).tolist() == [0, 5, 6]  # in their original order, not by score
+    assert per_head_channels(scores, 2, 2).tolist() == [0, 2, 5, 6]
 
 
 def test_pruning_refuses_a_wider_student_and_needs_examples(teacher, examples):

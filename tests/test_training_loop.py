@@ -9,7 +9,7 @@ import torch
 from click.testing import CliRunner
 from transformers import BertForSequenceClassification
 
-import distill.trainer as trainer_module
+import distill.checkpoint as checkpoint_module
 from cli import main
 from distill import TrainSettings, glue_task_data, train
 from distill.objectives import TaskOnly
@@ -34,7 +34,7 @@ def _fine_tune(folder, mrpc_small, tokenizer, out, **settings):
     task = glue_task_data("MRPC", mrpc_small.parent)
     examples = task.encode(task.train_path, tokenizer, 128)
     model = BertForSequenceClassification.from_pretrained(folder)
-    train(model, TaskOnly(), examples, None, task.metrics, out,
+    train(model, TaskOnly(), examples, None, task.spec.metrics, out,
           TrainSettings(**{"group_by_length": False, "lr": 1e-3, "warmup": 0.0, **settings}), progress=False)
     return model.state_dict()
 
@@ -126,8 +126,8 @@ def test_stage_both_gives_each_tinybert_stage_its_own_flags(tmp_path, tiny_class
 
 def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_classifier, mrpc_small, monkeypatch):
     """`distill` with no --teacher fine-tunes one first; killed mid-way, the next `distill` resumes it."""
-    monkeypatch.setattr("cli._base_encoder", lambda: str(tiny_classifier))
-    saves, real_save = [], trainer_module._save_checkpoint
+    monkeypatch.setattr("distill.pipeline.base_encoder", lambda: str(tiny_classifier))
+    saves, real_save = [], checkpoint_module.save
     teacher = Path("runs") / "teacher" / "MRPC"
 
     def save(accelerator, checkpoint, state):
@@ -136,7 +136,7 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
         if saves == [(True, 2)] and interrupt:
             raise KeyboardInterrupt  # killed right after the teacher's first checkpoint
 
-    monkeypatch.setattr(trainer_module, "_save_checkpoint", save)
+    monkeypatch.setattr(checkpoint_module, "save", save)
     flags = ["distill", "--quiet", "--data-dir", mrpc_small.parent, "--student", "1L-16", "--stage", "prediction",
              "--max-steps", "4", "--eval-steps", "2"]
     interrupt = True

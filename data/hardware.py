@@ -1,0 +1,42 @@
+"""What `auto` means on this machine, for both halves: the device, and the precision models run in.
+
+One rule for augment's masked-LM and for training: bf16 where the hardware computes it natively
+(CUDA GPUs with bf16; CPUs with AVX-512-BF16 or AMX), fp16 on GPUs without bf16, fp32 elsewhere.
+"""
+from __future__ import annotations
+
+import torch
+
+from .errors import InputError
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISION_HELP = ("auto = bf16 where the hardware computes it natively (GPUs with bf16, CPUs with AVX-512-BF16 "
+                  "or AMX), fp16 on GPUs without bf16, fp32 elsewhere")
+TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """auto: the first CUDA GPU when one is visible, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: no CUDA device is visible here; use --device cpu (or auto)")
+    return resolved
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX-512-BF16 or AMX: torch has no public probe for these, so its CPU feature checks are asked."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'fp32', 'bf16' or 'fp16' for `precision` on `device` (see the module's rule for 'auto')."""
+    if precision not in PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_has_native_bf16() else "fp32"

@@ -1,0 +1,71 @@
+"""Where things live on disk: the shared data folder, a task's files, augment's output beside them,
+the user cache, and whether a folder may be written (read-only folders such as ../shared never are)."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from .errors import InputError
+from .tasks import TaskSpec
+
+SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
+"""The `shared/` folder beside the project checkout: real data, vectors and demo models."""
+
+
+def cache_root() -> Path:
+    """The user cache of derived files (vector caches, tokenised corpora): $TINYDISTILL_CACHE, else
+    $XDG_CACHE_HOME/tinydistill, else ~/.cache/tinydistill."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tinydistill"
+    return Path(os.environ.get("TINYDISTILL_CACHE", default))
+
+
+def writable_folder(folder: Path) -> bool:
+    """Whether we may write into `folder`: allowed for this user AND not marked read-only (root is
+    allowed everywhere, but a read-only folder such as ../shared must stay untouched)."""
+    writable_bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & writable_bits)
+
+
+def augmented_train_path(task_dir: Path) -> Path:
+    """Where `augment` writes a GLUE task's train_aug.tsv and `distill --aug` looks for it: beside
+    train.tsv, or under ./runs/glue/TASK/ when that folder is read-only (like ../shared)."""
+    if writable_folder(task_dir):
+        return task_dir / "train_aug.tsv"
+    return Path("runs") / "glue" / task_dir.name / "train_aug.tsv"
+
+
+def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> Path:
+    """The folder holding the task's files: `data_dir/TASK`, or `data_dir` itself when it holds them.
+
+    Without `data_dir`, look in $GLUE_DIR, then in ../shared/data/glue beside the project.
+    """
+    if data_dir is not None:
+        roots = [Path(data_dir)]
+    else:
+        roots = [Path(os.environ["GLUE_DIR"])] if os.environ.get("GLUE_DIR") else []
+        roots.append(SHARED_DIR / "data" / "glue")
+    for root in roots:
+        for folder in (root / spec.name, root / spec.name.replace("-", ""), root):
+            if (folder / spec.train_file).is_file():
+                return folder
+    tried = ", ".join(str(r) for r in roots)
+    raise InputError(
+        f"no {spec.name} data found (looked in {tried}). Put the GLUE files in a folder such as "
+        f"glue/{spec.name}/{spec.train_file} and pass --data-dir glue (or set GLUE_DIR=glue).")
+
+
+LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow `augment` with no flags
+
+
+def record_augment(task: str, task_dir: Path, output: Path) -> None:
+    """Note the latest GLUE augmentation (task, its folder, the file written) under ./runs."""
+    LAST_AUGMENT.parent.mkdir(parents=True, exist_ok=True)
+    LAST_AUGMENT.write_text(json.dumps({"task": task, "data_dir": str(task_dir.resolve()),
+                                        "output": str(output.resolve())}))
+
+
+def last_augment() -> dict:
+    """The latest GLUE augmentation's record, or {} when there is none."""
+    return json.loads(LAST_AUGMENT.read_text()) if LAST_AUGMENT.is_file() else {}

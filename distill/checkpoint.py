@@ -1,0 +1,48 @@
+"""The training checkpoint: written beside the old one and swapped in (a kill never leaves a mixed
+checkpoint), and read back on resume only when the run's settings are the ones it was made with."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from data import InputError
+
+STATE_FILE = "trainer_state.json"
+
+
+def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dict | None:
+    """On resume, load the newest complete checkpoint into `accelerator` and return its loop state;
+    otherwise (or with no checkpoint yet) start the run folder afresh and return None."""
+    checkpoint = out / "checkpoint"
+    if resume and not (checkpoint / STATE_FILE).is_file():
+        checkpoint = out / "checkpoint.old"  # a kill came between the two renames of `save`
+    if resume and (checkpoint / STATE_FILE).is_file():
+        if json.loads((out / "settings.json").read_text()) != settings:
+            raise InputError(f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); "
+                             "these differ. Drop --resume to start over, or repeat the original flags")
+        accelerator.load_state(str(checkpoint))
+        return json.loads((checkpoint / STATE_FILE).read_text())
+    if accelerator.is_main_process:  # a fresh run: an older run's checkpoint must not be resumed later
+        shutil.rmtree(out / "checkpoint", ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.jsonl").write_text("")
+        (out / "settings.json").write_text(json.dumps(settings, indent=2))
+    return None
+
+
+def save(accelerator, checkpoint: Path, state: dict) -> None:
+    """Write the new checkpoint beside the old one, then swap: a kill never leaves a mixed checkpoint."""
+    fresh = checkpoint.with_name(checkpoint.name + ".new")
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(fresh))
+    if accelerator.is_main_process:
+        (fresh / STATE_FILE).write_text(json.dumps(state))
+        old = checkpoint.with_name(checkpoint.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if checkpoint.exists():
+            os.replace(checkpoint, old)
+        os.replace(fresh, checkpoint)
+        shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
