@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo augment test bench
+.PHONY: demo augment test lint bench
 demo: $(VENV)/.installed
 	$(PY) scripts/demo.py
 
@@ -11,6 +11,11 @@ augment: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+# ruff: one line length (pyproject.toml); `ruff format .` and `ruff check --fix .` repair most findings
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.installed
 	$(PY) bench/augment_bench.py

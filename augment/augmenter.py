@@ -1,4 +1,5 @@
 """The augmenter: settings, the models they name, and one table chunk in -> augmented rows out."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -46,8 +47,10 @@ class AugmentConfig:
         if self.context not in ("pair", "single"):
             raise InputError(f"--context must be 'pair' or 'single', got {self.context!r}")
         if self.mlm is not None and not Path(self.mlm).is_dir():
-            raise InputError(f"{self.mlm}: no such masked-LM folder. Set --mlm to a local Hugging Face "
-                             "masked-LM folder, or --mlm none for GloVe candidates only")
+            raise InputError(
+                f"{self.mlm}: no such masked-LM folder. Set --mlm to a local Hugging Face "
+                "masked-LM folder, or --mlm none for GloVe candidates only"
+            )
 
 
 class Augmenter:
@@ -56,14 +59,24 @@ class Augmenter:
     def __init__(self, config: AugmentConfig):
         config.validate()
         self.config = config
-        mlm = None if config.mlm is None else MaskedLM(
-            config.mlm, device=config.device, dtype=config.dtype, batch_size=config.batch_size,
-            context=config.context, max_length=config.max_length)
+        mlm = (
+            None
+            if config.mlm is None
+            else MaskedLM(
+                config.mlm,
+                device=config.device,
+                dtype=config.dtype,
+                batch_size=config.batch_size,
+                context=config.context,
+                max_length=config.max_length,
+            )
+        )
         neighbours = NeighbourIndex(load_vectors(config.glove), config.k, allowed=str.isalpha)
         self.finder = CandidateFinder(mlm, neighbours, config.k)
 
-    def augment_frame(self, frame: pd.DataFrame, text_columns: list[str],
-                      first_row: int = 0) -> tuple[pd.DataFrame, Counter]:
+    def augment_frame(
+        self, frame: pd.DataFrame, text_columns: list[str], first_row: int = 0
+    ) -> tuple[pd.DataFrame, Counter]:
         """Each row followed by its distinct augmented copies; other columns (the label) copied.
 
         Row r draws from its own generator seeded by (seed, first_row + r), so the output does not
@@ -72,7 +85,7 @@ class Augmenter:
         texts = {c: frame[c].fillna("").astype(str).tolist() for c in text_columns}
         everything = [t for c in text_columns for t in texts[c]]
         found, stats = self.finder.find(everything)
-        per_column = {c: found[j * len(frame):(j + 1) * len(frame)] for j, c in enumerate(text_columns)}
+        per_column = {c: found[j * len(frame) : (j + 1) * len(frame)] for j, c in enumerate(text_columns)}
         sources, columns_out = [], {c: [] for c in text_columns}
         for r in range(len(frame)):
             rng = np.random.default_rng([self.config.seed, first_row + r])

@@ -4,6 +4,7 @@ A replaceable word that the masked-LM's tokenizer keeps as one piece is masked a
 top-K whole words; a word that splits into several pieces (or every word, without a masked-LM) gets
 its K nearest GloVe neighbours. All texts of a shard go to each backend in one batched call.
 """
+
 from __future__ import annotations
 
 from collections import Counter

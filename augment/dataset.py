@@ -1,5 +1,6 @@
 """What `augment` works on: a GLUE task's train file or the user's own table, and where the output
 goes. The one function the command line calls."""
+
 from __future__ import annotations
 
 import logging
@@ -15,11 +16,20 @@ from .runner import AugmentSummary, augment_file
 log = logging.getLogger("tinydistill")
 
 
-def augment_dataset(config: AugmentConfig = AugmentConfig(), *, task: str | None = None,
-                    data_dir: str | os.PathLike | None = None, input_path: str | os.PathLike | None = None,
-                    text_columns: tuple[str, ...] = (), label_column: str | None = None,
-                    out: str | os.PathLike | None = None, jobs: int = 1, resume: bool = False,
-                    shard_rows: int = 128, progress: bool = True) -> AugmentSummary:
+def augment_dataset(
+    config: AugmentConfig = AugmentConfig(),
+    *,
+    task: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    input_path: str | os.PathLike | None = None,
+    text_columns: tuple[str, ...] = (),
+    label_column: str | None = None,
+    out: str | os.PathLike | None = None,
+    jobs: int = 1,
+    resume: bool = False,
+    shard_rows: int = 128,
+    progress: bool = True,
+) -> AugmentSummary:
     """Augment a GLUE task's train.tsv (default MRPC) into train_aug.tsv beside it, or `input_path` (the
     user's table, with `text_columns`) into NAME_aug.EXT beside it; a read-only folder sends the
     output under ./runs. A GLUE run is recorded so that `distill --aug` finds its output."""
@@ -31,17 +41,32 @@ def augment_dataset(config: AugmentConfig = AugmentConfig(), *, task: str | None
         source = Path(input_path)
         fmt, columns, label = format_for(source), list(text_columns), label_column
         name = f"{source.stem}_aug{source.suffix}"
-        target = Path(out) if out else (source.with_name(name) if writable_folder(source.parent)
-                                        else Path("runs") / "augment" / name)
+        target = (
+            Path(out)
+            if out
+            else (source.with_name(name) if writable_folder(source.parent) else Path("runs") / "augment" / name)
+        )
     else:
         spec = get_task(task or "MRPC")
         source = find_task_dir(spec, data_dir) / spec.train_file
         fmt, columns, label = format_for(source, spec.column_names), list(spec.text_columns), spec.label_column
         target = Path(out) if out else augmented_train_path(source.parent)
-    log.info(f"augmenting {source} -> {target}\n  masked-LM: {config.mlm or 'none (GloVe for every word)'}"
-             f"\n  vectors: {config.glove}")
-    summary = augment_file(source, target, columns, config, fmt=fmt, label_column=label, jobs=jobs, resume=resume,
-                           shard_rows=shard_rows, progress=progress)
+    log.info(
+        f"augmenting {source} -> {target}\n  masked-LM: {config.mlm or 'none (GloVe for every word)'}"
+        f"\n  vectors: {config.glove}"
+    )
+    summary = augment_file(
+        source,
+        target,
+        columns,
+        config,
+        fmt=fmt,
+        label_column=label,
+        jobs=jobs,
+        resume=resume,
+        shard_rows=shard_rows,
+        progress=progress,
+    )
     if not input_path:
         record_augment(spec.name, source.parent, target)
     return summary

@@ -4,6 +4,7 @@ It knows nothing of augmentation policy. It loads any local Hugging Face masked-
 sentences into word pieces, and runs all masked copies of many sentences through the encoder in
 length-sorted padded batches, projecting onto the vocabulary only at the masked positions.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -61,8 +62,16 @@ class MaskedLM:
     Sentences longer than the model's window are cut to a window centred on the masked word.
     """
 
-    def __init__(self, folder: str | Path, *, device: str = "auto", dtype: str = "auto",
-                 batch_size: int = 64, context: str = "pair", max_length: int | None = None):
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_size: int = 64,
+        context: str = "pair",
+        max_length: int | None = None,
+    ):
         self.folder = Path(folder)
         self.tokenizer, self.model = _load(self.folder)
         self.device = resolve_device(device)
@@ -92,9 +101,12 @@ class MaskedLM:
         types = example.get("token_type_ids", [0] * len(ids))
         a = [i for i, s in enumerate(seq) if s == 0]
         b = [i for i, s in enumerate(seq) if s == 1] or [len(ids)]
-        return _Layout(prefix=ids[:a[0]], middle=ids[a[-1] + 1:b[0]], suffix=ids[b[-1] + 1:] if pair else [],
-                       types=(types[0], types[a[0]], types[min(a[-1] + 1, len(ids) - 1)],
-                              types[b[0]] if pair else 0, types[-1]))
+        return _Layout(
+            prefix=ids[: a[0]],
+            middle=ids[a[-1] + 1 : b[0]],
+            suffix=ids[b[-1] + 1 :] if pair else [],
+            types=(types[0], types[a[0]], types[min(a[-1] + 1, len(ids) - 1)], types[b[0]] if pair else 0, types[-1]),
+        )
 
     def encode(self, sentences: list[list[str]]) -> list[Encoded]:
         """Word pieces of each sentence (a list of words), with the word each piece belongs to."""
@@ -103,8 +115,7 @@ class MaskedLM:
         batch = self.tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         return [Encoded(ids, batch.word_ids(i)) for i, ids in enumerate(batch["input_ids"])]
 
-    def fill_masks(self, encoded: list[Encoded], queries: list[tuple[int, int]],
-                   k: int) -> tuple[list[list[str]], int]:
+    def fill_masks(self, encoded: list[Encoded], queries: list[tuple[int, int]], k: int) -> tuple[list[list[str]], int]:
         """For each (sentence index, piece position): the K best whole words for a mask there.
 
         Returns the candidate lists (best first) and how many queries needed a cut-down window.
@@ -113,9 +124,10 @@ class MaskedLM:
         results: list[list[str]] = [[] for _ in queries]
         order = np.argsort([len(row) for row in ids], kind="stable")
         for start in range(0, len(order), self.batch_size):
-            chosen = order[start:start + self.batch_size]
-            top = self._predict([ids[i] for i in chosen], [types[i] for i in chosen],
-                                positions[chosen], originals[chosen], k)
+            chosen = order[start : start + self.batch_size]
+            top = self._predict(
+                [ids[i] for i in chosen], [types[i] for i in chosen], positions[chosen], originals[chosen], k
+            )
             for i, words in zip(chosen, top):
                 results[i] = words
         return results, cut
@@ -138,7 +150,7 @@ class MaskedLM:
             cut += len(members) if len(pieces) > self.window else 0
             for start in np.unique(starts):
                 same = starts == start
-                window = pieces[start:start + self.window]
+                window = pieces[start : start + self.window]
                 row, row_types = self.layout.build(window, window if self.context == "pair" else None)
                 local = targets[same] - start + len(self.layout.prefix)
                 block = torch.as_tensor(row).repeat(len(local), 1)
@@ -149,17 +161,23 @@ class MaskedLM:
                 originals[np.asarray(members)[same]] = np.asarray(pieces)[targets[same]]
         return ids_rows, type_rows, positions, originals, cut
 
-    def _predict(self, ids: list[torch.Tensor], types: list[torch.Tensor], positions: np.ndarray,
-                 originals: np.ndarray, k: int) -> list[list[str]]:
+    def _predict(
+        self, ids: list[torch.Tensor], types: list[torch.Tensor], positions: np.ndarray, originals: np.ndarray, k: int
+    ) -> list[list[str]]:
         pad = self.tokenizer.pad_token_id or 0
         batch = pad_sequence(ids, batch_first=True, padding_value=pad)
         lengths = torch.as_tensor([len(row) for row in ids])
-        inputs = {"input_ids": batch.to(self.device),
-                  "attention_mask": (torch.arange(batch.shape[1]) < lengths[:, None]).long().to(self.device)}
+        inputs = {
+            "input_ids": batch.to(self.device),
+            "attention_mask": (torch.arange(batch.shape[1]) < lengths[:, None]).long().to(self.device),
+        }
         if self._types:
             inputs["token_type_ids"] = pad_sequence(types, batch_first=True).to(self.device)
-        autocast = (torch.autocast(self.device.type, dtype=self.dtype)
-                    if self.dtype != torch.float32 else contextlib.nullcontext())
+        autocast = (
+            torch.autocast(self.device.type, dtype=self.dtype)
+            if self.dtype != torch.float32
+            else contextlib.nullcontext()
+        )
         with torch.inference_mode(), autocast:
             logits = self._head(self.model, inputs, torch.as_tensor(positions, device=self.device)).float()
             logits += self._penalty
@@ -173,14 +191,15 @@ class MaskedLM:
 def _load(folder: Path):
     """Tokenizer and masked-LM from a local folder; refuse folders without a trained masked-LM head."""
     if not (folder / "config.json").is_file():
-        raise InputError(f"{folder}: not a Hugging Face model folder (no config.json). Set --mlm to a local "
-                         "masked-LM folder (e.g. ../shared/models/minilm-mlm-demo), or --mlm none for "
-                         "GloVe candidates only")
+        raise InputError(
+            f"{folder}: not a Hugging Face model folder (no config.json). Set --mlm to a local "
+            "masked-LM folder (e.g. ../shared/models/minilm-mlm-demo), or --mlm none for "
+            "GloVe candidates only"
+        )
     try:
         # Byte-level BPE tokenizers (RoBERTa) need the prefix space to split pre-split words right.
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, add_prefix_space=True)
-        model, info = AutoModelForMaskedLM.from_pretrained(folder, local_files_only=True,
-                                                           output_loading_info=True)
+        model, info = AutoModelForMaskedLM.from_pretrained(folder, local_files_only=True, output_loading_info=True)
     except (OSError, ValueError, KeyError) as err:
         raise InputError(f"{folder}: cannot load a masked-LM from it: {err}") from None
     if not tokenizer.is_fast:
@@ -193,7 +212,8 @@ def _load(folder: Path):
         raise InputError(
             f"{folder}: this model folder has no masked-LM head (missing weights: "
             f"{', '.join(sorted(head_missing)[:3])}...). It looks like a plain encoder. Set --mlm to a "
-            "*ForMaskedLM folder, or --mlm none to take GloVe candidates for every word")
+            "*ForMaskedLM folder, or --mlm none to take GloVe candidates for every word"
+        )
     return tokenizer, model
 
 
@@ -208,11 +228,12 @@ def _vocabulary_filter(tokenizer, size: int) -> tuple[np.ndarray, np.ndarray]:
         starts_word = [not token.startswith(continuation) for token in vocabulary]
     else:
         marker = "\u0120" if sum(t.startswith("\u0120") for t in vocabulary) > len(vocabulary) // 10 else "\u2581"
-        forms = [token[len(marker):] if token.startswith(marker) else token for token in vocabulary]
+        forms = [token[len(marker) :] if token.startswith(marker) else token for token in vocabulary]
         starts_word = [token.startswith(marker) for token in vocabulary]
     special = set(tokenizer.all_special_ids)
-    allowed = np.array([ok and form.isalpha() and i not in special
-                        for i, (form, ok) in enumerate(zip(forms, starts_word))])
+    allowed = np.array(
+        [ok and form.isalpha() and i not in special for i, (form, ok) in enumerate(zip(forms, starts_word))]
+    )
     return np.asarray(forms, dtype=object), np.where(allowed, 0.0, -np.inf).astype(np.float32)
 
 
@@ -222,6 +243,7 @@ def _masked_position_head(model):
     Known heads are applied to the gathered hidden states alone, which saves a [batch x length x
     vocabulary] projection; other masked-LMs fall back to their full output, gathered afterwards.
     """
+
     def gather(hidden, positions):
         return hidden[torch.arange(hidden.shape[0], device=hidden.device), positions]
 
@@ -233,6 +255,7 @@ def _masked_position_head(model):
     if hasattr(model, "lm_head"):  # RoBERTa, XLM-R, CamemBERT
         return lambda m, inputs, at: m.lm_head(gather(encoder(m, inputs), at))
     if hasattr(model, "vocab_projector"):  # DistilBERT
-        return lambda m, inputs, at: m.vocab_projector(m.vocab_layer_norm(
-            m.activation(m.vocab_transform(gather(encoder(m, inputs), at)))))
+        return lambda m, inputs, at: m.vocab_projector(
+            m.vocab_layer_norm(m.activation(m.vocab_transform(gather(encoder(m, inputs), at))))
+        )
     return lambda m, inputs, at: gather(m(**inputs).logits, at)

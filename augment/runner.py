@@ -4,6 +4,7 @@ each finished shard to a part file, and assemble the output with one atomic rena
 Shards have a fixed size and every row draws from its own seeded generator, so the output is byte
 for byte the same for any number of workers, and an interrupted run can resume from its parts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from data import TableFormat, check_columns, format_for
 from data.tables import header_line, read_chunks, scan_table, write_rows
+
 from .augmenter import AugmentConfig, Augmenter
 
 
@@ -41,10 +43,19 @@ class AugmentSummary:
 _LOADED: dict[AugmentConfig, Augmenter] = {}  # per process, one entry: models load once, serve every shard
 
 
-def augment_file(input_path: str | os.PathLike, output_path: str | os.PathLike, text_columns: list[str],
-                 config: AugmentConfig = AugmentConfig(), *, fmt: TableFormat | None = None,
-                 label_column: str | None = None, jobs: int = 1, resume: bool = False,
-                 shard_rows: int = 128, progress: bool = True) -> AugmentSummary:
+def augment_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    text_columns: list[str],
+    config: AugmentConfig = AugmentConfig(),
+    *,
+    fmt: TableFormat | None = None,
+    label_column: str | None = None,
+    jobs: int = 1,
+    resume: bool = False,
+    shard_rows: int = 128,
+    progress: bool = True,
+) -> AugmentSummary:
     """Write `output_path`: every input row followed by its augmented copies, in the input's format.
 
     Uses the active joblib backend (loky processes by default), so `joblib.parallel_config(
@@ -128,12 +139,18 @@ def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index,
     return index, frame, dict(stats), skipped
 
 
-def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int,
-                 fmt: TableFormat) -> str:
+def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int, fmt: TableFormat) -> str:
     """Everything that decides the parts' content; a resume only reuses parts with the same one."""
     stat = input_path.stat()
-    facts = [str(input_path.resolve()), stat.st_size, stat.st_mtime_ns, asdict(config),
-             list(text_columns), shard_rows, asdict(fmt)]
+    facts = [
+        str(input_path.resolve()),
+        stat.st_size,
+        stat.st_mtime_ns,
+        asdict(config),
+        list(text_columns),
+        shard_rows,
+        asdict(fmt),
+    ]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 

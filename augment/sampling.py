@@ -1,4 +1,5 @@
 """Drawing augmented copies: each candidate word replaced with probability p by a uniform choice."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,20 +7,20 @@ import numpy as np
 from .candidates import TextCandidates
 
 
-def draw_replacements(candidates: TextCandidates, n: int, p: float,
-                      rng: np.random.Generator) -> list[dict[int, str]]:
+def draw_replacements(candidates: TextCandidates, n: int, p: float, rng: np.random.Generator) -> list[dict[int, str]]:
     """N independent draws over one text: word index -> chosen candidate, for the words replaced."""
     indices = list(candidates.options)
     replace = rng.random((n, len(indices))) < p
     picks = rng.random((n, len(indices)))
     sizes = np.asarray([len(candidates.options[i]) for i in indices])
     chosen = (picks * sizes).astype(np.int64) if len(indices) else picks.astype(np.int64)
-    return [{i: candidates.options[i][c] for i, c, r in zip(indices, row_choice, row_replace) if r}
-            for row_choice, row_replace in zip(chosen, replace)]
+    return [
+        {i: candidates.options[i][c] for i, c, r in zip(indices, row_choice, row_replace) if r}
+        for row_choice, row_replace in zip(chosen, replace)
+    ]
 
 
-def draw_variants(columns: list[TextCandidates], n: int, p: float,
-                  rng: np.random.Generator) -> list[tuple[str, ...]]:
+def draw_variants(columns: list[TextCandidates], n: int, p: float, rng: np.random.Generator) -> list[tuple[str, ...]]:
     """Up to N distinct variants of one example, each column drawn in the same copy j, so that
     variant j pairs text A's j-th draw with text B's j-th draw. Copies equal to the original or to
     an earlier copy are dropped."""

@@ -5,6 +5,7 @@ substituting spans in the ORIGINAL string: everything not replaced (spacing, quo
 contractions) stays byte for byte as the input had it, so output reads like the input, never
 "won ' t".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,9 +31,9 @@ class Words:
         punctuation mark is fine ("John's", "evidence.")."""
         tokens, flags = self.tokens, []
         for i, token in enumerate(tokens):
-            glued = (i + 1 < len(tokens) and self.spans[i + 1][0] == self.spans[i][1]
-                     and _joins(tokens[i + 1][:1])) or (
-                     i > 0 and self.spans[i - 1][1] == self.spans[i][0] and _joins(tokens[i - 1][-1:]))
+            glued = (
+                i + 1 < len(tokens) and self.spans[i + 1][0] == self.spans[i][1] and _joins(tokens[i + 1][:1])
+            ) or (i > 0 and self.spans[i - 1][1] == self.spans[i][0] and _joins(tokens[i - 1][-1:]))
             flags.append(token.isalpha() and token.lower() not in STOPWORDS and not glued)
         return flags
 

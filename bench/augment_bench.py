@@ -8,6 +8,7 @@ own process, so peak memory (RSS of the process and its workers, sampled) is its
     python bench/augment_bench.py                 # about 8 minutes on 2 cores (first run: +3 to build files)
     python bench/augment_bench.py --examples 6    # a quick look
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ def prepare() -> None:
         rng = np.random.default_rng(0)
         letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
         made = {"".join(rng.choice(letters, 9)) for _ in range(90_000)} - set(real)
-        words = real + sorted(made)[:100_000 - len(real)]
+        words = real + sorted(made)[: 100_000 - len(real)]
         values = rng.standard_normal((len(words), 300)).astype(np.float32)
         with open(VECTORS, "w", encoding="utf-8") as out:
             for word, row in zip(words, values):
@@ -63,7 +64,7 @@ def sample_input(examples: int) -> Path:
 
     lines = (SHARED_DIR / "data" / "glue" / "MRPC" / "train.tsv").read_text(encoding="utf-8-sig").splitlines()
     path = WORK / f"mrpc{examples}.tsv"
-    path.write_text("\n".join(lines[:examples + 1]) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines[: examples + 1]) + "\n", encoding="utf-8")
     return path
 
 
@@ -91,8 +92,15 @@ def run_file(path: Path, n: int, k: int, p: float, jobs: int) -> float:
 
     rows = sum(1 for _ in open(path)) - 1
     started = time.perf_counter()
-    augment_file(path, WORK / f"out-{jobs}.tsv", ["#1 String", "#2 String"], _config(n, k, p), jobs=jobs,
-                 shard_rows=max(1, rows // (4 * jobs)), progress=False)
+    augment_file(
+        path,
+        WORK / f"out-{jobs}.tsv",
+        ["#1 String", "#2 String"],
+        _config(n, k, p),
+        jobs=jobs,
+        shard_rows=max(1, rows // (4 * jobs)),
+        progress=False,
+    )
     return time.perf_counter() - started
 
 
@@ -124,7 +132,7 @@ def run_plain(path: Path, n: int, k: int, p: float) -> float:
                 continue
             pieces = tokenizer.tokenize(word)
             if len(pieces) == 1:
-                masked = tokens[:i] + [tokenizer.mask_token] + tokens[i + 1:]
+                masked = tokens[:i] + [tokenizer.mask_token] + tokens[i + 1 :]
                 inputs = tokenizer(" ".join(masked), " ".join(tokens), return_tensors="pt")
                 at = inputs["input_ids"][0].tolist().index(tokenizer.mask_token_id)
                 with torch.no_grad():
@@ -183,18 +191,35 @@ def main() -> None:
         print(json.dumps(measure(args.worker, args.examples, args.n, args.k, args.p)))
         return
     prepare()
-    subprocess.run([sys.executable, "-c", "from glove import load_vectors; import sys; "
-                    f"load_vectors({str(VECTORS)!r})"], check=True, cwd=ROOT)  # warm the vector cache
+    subprocess.run(
+        [sys.executable, "-c", f"from glove import load_vectors; import sys; load_vectors({str(VECTORS)!r})"],
+        check=True,
+        cwd=ROOT,
+    )  # warm the vector cache
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeats):
         for mode in MODES:  # interleaved, so drift hits all modes alike
-            results.setdefault(mode, []).append(in_child(Path(__file__), "--worker", mode, "--examples",
-                                                         str(args.examples), "--n", str(args.n), "--k", str(args.k),
-                                                         "--p", str(args.p)))
+            results.setdefault(mode, []).append(
+                in_child(
+                    Path(__file__),
+                    "--worker",
+                    mode,
+                    "--examples",
+                    str(args.examples),
+                    "--n",
+                    str(args.n),
+                    "--k",
+                    str(args.k),
+                    "--p",
+                    str(args.p),
+                )
+            )
     base = statistics.median(r["sentences"] / r["seconds"] for r in results["plain"])
-    print(f"{args.examples * 2} MRPC sentences, N={args.n}, K={args.k}, p={args.p}, fp32, "
-          f"{os.cpu_count()} cores, median of {args.repeats}")
-    print(f"| mode | sentences/s | peak RSS MB | vs plain | what |\n|---|---:|---:|---:|---|")
+    print(
+        f"{args.examples * 2} MRPC sentences, N={args.n}, K={args.k}, p={args.p}, fp32, "
+        f"{os.cpu_count()} cores, median of {args.repeats}"
+    )
+    print("| mode | sentences/s | peak RSS MB | vs plain | what |\n|---|---:|---:|---:|---|")
     for mode, runs in results.items():
         rate = statistics.median(r["sentences"] / r["seconds"] for r in runs)
         rss = statistics.median(r["peak_rss_mb"] for r in runs)

@@ -8,6 +8,7 @@ and throughput at batch 32 of teacher vs student on real MRPC dev pairs, paramet
 
     python bench/distill_bench.py          # about 6 minutes on 2 cores
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,18 @@ def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: i
     memory = PeakMemory()
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        train(student, objective, data, None, task.spec.metrics, out, TrainSettings(epochs=epochs, batch_size=32,
-              eval_steps=10**6, precision="fp32", group_by_length=grouped), teacher=teacher, tokenizer=tokenizer, progress=False)
+        train(
+            student,
+            objective,
+            data,
+            None,
+            task.spec.metrics,
+            out,
+            TrainSettings(epochs=epochs, batch_size=32, eval_steps=10**6, precision="fp32", group_by_length=grouped),
+            teacher=teacher,
+            tokenizer=tokenizer,
+            progress=False,
+        )
         seconds = time.perf_counter() - started
     return {"examples_per_s": examples * epochs / seconds, "peak_rss_mb": memory.stop() / 2**20}
 
@@ -85,11 +96,13 @@ def inference() -> dict:
     task, tokenizer, teacher, build_student = _models()
     dev = task.encode(task.dev_paths[0], tokenizer, 128)
     result = {}
-    for name, model in (("teacher (MiniLM 6L-384)", teacher),
-                        ("student 4L-384", build_student("4L-384", teacher, task.scheme, "teacher-lowest")),
-                        ("student 3L-384", build_student("3L-384", teacher, task.scheme, "teacher-lowest")),
-                        ("student 4L-312", build_student("4L-312", teacher, task.scheme, "random")),
-                        ("student 2L-192", build_student("2L-192", teacher, task.scheme, "random"))):
+    for name, model in (
+        ("teacher (MiniLM 6L-384)", teacher),
+        ("student 4L-384", build_student("4L-384", teacher, task.scheme, "teacher-lowest")),
+        ("student 3L-384", build_student("3L-384", teacher, task.scheme, "teacher-lowest")),
+        ("student 4L-312", build_student("4L-312", teacher, task.scheme, "random")),
+        ("student 2L-192", build_student("2L-192", teacher, task.scheme, "random")),
+    ):
         with tempfile.TemporaryDirectory() as folder:
             model.save_pretrained(folder)
             disk = sum(f.stat().st_size for f in Path(folder).glob("*.safetensors")) / 2**20
@@ -106,25 +119,41 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         kind, cached, grouped = args.worker
-        result = (inference() if kind == "inference" else
-                  train_speed(kind, cached == "1", grouped == "1", args.examples, args.epochs))
+        result = (
+            inference()
+            if kind == "inference"
+            else train_speed(kind, cached == "1", grouped == "1", args.examples, args.epochs)
+        )
         print(json.dumps(result))
         return
-    print(f"training: {args.examples} MRPC pairs x {args.epochs} epochs, batch 32, fp32, {os.cpu_count()} cores; "
-          "teacher MiniLM 6L-384, student 3L-384\n")
+    print(
+        f"training: {args.examples} MRPC pairs x {args.epochs} epochs, batch 32, fp32, {os.cpu_count()} cores; "
+        "teacher MiniLM 6L-384, student 3L-384\n"
+    )
     print("| objective | training examples/s | peak RSS MB |\n|---|---:|---:|")
     for name, (kind, cached, grouped) in RUNS.items():
-        r = in_child(Path(__file__), "--worker", kind, str(int(cached)), str(int(grouped)), "--examples", str(args.examples),
-                     "--epochs", str(args.epochs))
+        r = in_child(
+            Path(__file__),
+            "--worker",
+            kind,
+            str(int(cached)),
+            str(int(grouped)),
+            "--examples",
+            str(args.examples),
+            "--epochs",
+            str(args.epochs),
+        )
         print(f"| {name} | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:.0f} |", flush=True)
     r = in_child(Path(__file__), "--worker", "inference", "-", "-")
     teacher = next(iter(r.values()))
     print("\n| model | parameters | disk MB | latency ms (batch 1) | examples/s (batch 32) | speed-up |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, m in r.items():
-        print(f"| {name} | {m['parameters']:,} | {m['disk_mb']:.1f} | {m['latency_ms_batch1']:.1f} | "
-              f"{m['examples_per_s_batch32']:.1f} | "
-              f"{m['examples_per_s_batch32'] / teacher['examples_per_s_batch32']:.2f}x |")
+        print(
+            f"| {name} | {m['parameters']:,} | {m['disk_mb']:.1f} | {m['latency_ms_batch1']:.1f} | "
+            f"{m['examples_per_s_batch32']:.1f} | "
+            f"{m['examples_per_s_batch32'] / teacher['examples_per_s_batch32']:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

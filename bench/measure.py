@@ -1,4 +1,5 @@
 """Shared benchmark helpers: peak memory of a process tree, and running one measurement per process."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,11 @@ class PeakMemory:
 def in_child(script: Path, *args: str) -> dict:
     """Run `script --worker ...` in a fresh Python process and parse the JSON line it prints last, so
     every measurement has its own memory peak and no state left by another."""
-    done = subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True, text=True,
-                          cwd=script.resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=script.resolve().parent.parent,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -15,6 +15,7 @@ Finished runs in --work are reused (delete a run folder to redo it). Writes
 bench/results/mrpc_quality.json, mrpc_quality.md, mrpc_dev_f1.png and mrpc_speed.png, and renders the
 table into README.md between its `mrpc-quality` markers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,20 @@ import numpy as np  # noqa: E402
 from augment import AugmentConfig, augment_file  # noqa: E402
 from data import compute_metrics, format_for, read_table  # noqa: E402
 from data.paths import SHARED_DIR  # noqa: E402
-from distill import (DistillSettings, TrainSettings, base_encoder, build_student, cpu_speed, default_init,  # noqa: E402
-                     distill, finetune, general_distill, glue_task_data, load_teacher, load_tokenizer)
+from distill import (  # noqa: E402
+    DistillSettings,
+    TrainSettings,
+    base_encoder,
+    build_student,
+    cpu_speed,
+    default_init,
+    distill,
+    finetune,
+    general_distill,
+    glue_task_data,
+    load_teacher,
+    load_tokenizer,
+)
 
 RESULTS = ROOT / "bench" / "results"
 TINY, WIDE = "4L-312", "4L-384"  # TinyBERT's 4-layer shape; the teacher's width (DistilBERT, PKD init from it)
@@ -57,8 +70,11 @@ def gd_corpus(path: Path) -> Path:
     if not path.is_file():
         glue = SHARED_DIR / "data" / "glue"
         lines = []
-        for task, columns in (("MRPC", ["#1 String", "#2 String"]), ("STS-B", ["sentence1", "sentence2"]),
-                              ("SST-2", ["sentence"])):
+        for task, columns in (
+            ("MRPC", ["#1 String", "#2 String"]),
+            ("STS-B", ["sentence1", "sentence2"]),
+            ("SST-2", ["sentence"]),
+        ):
             frame = read_table(glue / task / "train.tsv")
             lines += [text.strip() for column in columns for text in frame[column].astype(str)]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +122,15 @@ def main() -> None:
     variants, alone = _recipes(plain, aug, work / "general")
     runs = _run_all(work, seeds, plain, teacher, base, variants, alone, seconds)
     speeds = _speeds(plain, teacher, {name: paths[0] for name, paths in runs.items()})
-    rows = [_majority_row(plain), _row("teacher", [teacher], speeds, {"model": "MiniLM-L6-H384 fine-tuned, 3 epochs, "
-                                                                         "lr 5e-5, batch 32, max length 128"})]
+    rows = [
+        _majority_row(plain),
+        _row(
+            "teacher",
+            [teacher],
+            speeds,
+            {"model": "MiniLM-L6-H384 fine-tuned, 3 epochs, lr 5e-5, batch 32, max length 128"},
+        ),
+    ]
     settings = _settings(len(read_table(aug.train_path)), variants, alone, seeds, args)
     rows += [_row(name, paths, speeds, settings[name]) for name, paths in runs.items()]
     table = _write_results(rows, seconds, settings, speeds, runs)
@@ -126,14 +149,26 @@ def _prepare(args, work: Path, plain, base: TrainSettings, seconds: dict):
     augmented = Path(args.augmented or work / "train_aug.tsv")
     if not args.augmented and not augmented.is_file():
         t0 = time.perf_counter()
-        augment_file(plain.train_path, augmented, list(plain.spec.text_columns), AugmentConfig(n=20),
-                     fmt=format_for(plain.train_path), label_column=plain.spec.label_column)
+        augment_file(
+            plain.train_path,
+            augmented,
+            list(plain.spec.text_columns),
+            AugmentConfig(n=20),
+            fmt=format_for(plain.train_path),
+            label_column=plain.spec.label_column,
+        )
         seconds["augment"] = time.perf_counter() - t0
     general = work / "general"
     if not (general / "general_report.json").is_file():
         t0 = time.perf_counter()
-        general_distill(encoder, gd_corpus(work / "gd_corpus.txt"), general, replace(base, max_steps=GD_STEPS,
-                        eval_steps=GD_STEPS, lr=1e-4), student=TINY, layer_map=LAYER_MAP)
+        general_distill(
+            encoder,
+            gd_corpus(work / "gd_corpus.txt"),
+            general,
+            replace(base, max_steps=GD_STEPS, eval_steps=GD_STEPS, lr=1e-4),
+            student=TINY,
+            layer_map=LAYER_MAP,
+        )
         seconds["general distillation"] = time.perf_counter() - t0
     return teacher, replace(plain, train_path=augmented)
 
@@ -147,22 +182,31 @@ def _recipes(plain, aug, general: Path):
         return examples / (aug_rows if data is aug else 3668)
 
     def tinybert(data, student):
-        return DistillSettings(method="tinybert", student=student, layer_map=LAYER_MAP,
-                               intermediate_epochs=epochs(INTERMEDIATE_EXAMPLES, data)), \
-            dict(epochs=epochs(PREDICTION_EXAMPLES, data))
+        return DistillSettings(
+            method="tinybert",
+            student=student,
+            layer_map=LAYER_MAP,
+            intermediate_epochs=epochs(INTERMEDIATE_EXAMPLES, data),
+        ), dict(epochs=epochs(PREDICTION_EXAMPLES, data))
 
     variants = {
         "tinybert_noaug": (plain, *tinybert(plain, TINY)),
         "tinybert_aug": (aug, *tinybert(aug, TINY)),
         "tinybert_gd_aug": (aug, *tinybert(aug, str(general))),
         "distilbert": (plain, DistillSettings(method="distilbert", student=WIDE), dict(epochs=3.0)),
-        "pkd_skip": (plain, DistillSettings(method="pkd", pkd_strategy="skip", student=WIDE, layer_map=LAYER_MAP),
-                     dict(epochs=3.0)),
+        "pkd_skip": (
+            plain,
+            DistillSettings(method="pkd", pkd_strategy="skip", student=WIDE, layer_map=LAYER_MAP),
+            dict(epochs=3.0),
+        ),
     }
     alone = {  # gold labels only: the TinyBERT student (same init, same example budget), and the
         # DistilBERT/PKD student (the teacher's lowest layers) with theirs
-        "student_alone": (TINY, "teacher-pruned", dict(epochs=(INTERMEDIATE_EXAMPLES + PREDICTION_EXAMPLES) / 3668,
-                                                      lr=ALONE_LR)),
+        "student_alone": (
+            TINY,
+            "teacher-pruned",
+            dict(epochs=(INTERMEDIATE_EXAMPLES + PREDICTION_EXAMPLES) / 3668, lr=ALONE_LR),
+        ),
         "student_alone_teacher_init": (WIDE, "teacher-lowest", dict(epochs=3.0)),
     }
     return variants, alone
@@ -174,13 +218,15 @@ def _run_all(work: Path, seeds, plain, teacher: Path, base: TrainSettings, varia
     for seed in seeds:
         for name, (shape, init, extra) in alone.items():
             run = work / f"{name}-{seed}"
-            seconds[f"{name}-{seed}"] = timed(run, lambda: _alone(plain, teacher, shape, init, run,
-                                                                    replace(base, seed=seed, **extra)))
+            seconds[f"{name}-{seed}"] = timed(
+                run, lambda: _alone(plain, teacher, shape, init, run, replace(base, seed=seed, **extra))
+            )
             runs.setdefault(name, []).append(run)
         for name, (data, recipe, extra) in variants.items():
             run = work / f"{name}-{seed}"
-            seconds[f"{name}-{seed}"] = timed(run, lambda: distill(data, teacher, run, replace(base, seed=seed, **extra),
-                                                                   recipe))
+            seconds[f"{name}-{seed}"] = timed(
+                run, lambda: distill(data, teacher, run, replace(base, seed=seed, **extra), recipe)
+            )
             runs.setdefault(name, []).append(run)
     return runs
 
@@ -207,8 +253,9 @@ def _alone(task, teacher: Path, shape: str, init: str, run: Path, settings: Trai
     start = run / "initial"
     tokenizer = load_tokenizer(teacher)
     examples = task.encode(task.train_path, tokenizer, 128)
-    build_student(shape, load_teacher(teacher, task.scheme), task.scheme, init,
-                  calibration=examples).save_pretrained(start)
+    build_student(shape, load_teacher(teacher, task.scheme), task.scheme, init, calibration=examples).save_pretrained(
+        start
+    )
     tokenizer.save_pretrained(start)
     finetune(task, start, run, settings)
 
@@ -228,43 +275,73 @@ def _speeds(task, teacher: Path, students: dict[str, Path]) -> dict[str, dict]:
 def _majority_row(task) -> dict:
     labels = read_table(task.dev_paths[0])["Quality"].astype(int).to_numpy()
     metrics = compute_metrics(("accuracy", "f1"), np.ones_like(labels), labels)
-    return {"name": "majority", "f1": metrics["f1"], "acc": metrics["accuracy"], "params": None, "cpu_speedup": None,
-            "settings": "predict 'paraphrase' (label 1) for every dev pair"}
+    return {
+        "name": "majority",
+        "f1": metrics["f1"],
+        "acc": metrics["accuracy"],
+        "params": None,
+        "cpu_speedup": None,
+        "settings": "predict 'paraphrase' (label 1) for every dev pair",
+    }
 
 
 def _row(name: str, paths: list[Path], speeds: dict, settings) -> dict:
     dev = [dev_metrics(path) for path in paths]
     f1s, accs = [d["f1"] for d in dev], [d["accuracy"] for d in dev]
-    row = {"name": name, "f1": statistics.mean(f1s), "acc": statistics.mean(accs), "params": speeds[name]["params"],
-           "cpu_speedup": speeds[name]["examples_per_s_batch32"] / speeds["teacher"]["examples_per_s_batch32"],
-           "settings": settings}
+    row = {
+        "name": name,
+        "f1": statistics.mean(f1s),
+        "acc": statistics.mean(accs),
+        "params": speeds[name]["params"],
+        "cpu_speedup": speeds[name]["examples_per_s_batch32"] / speeds["teacher"]["examples_per_s_batch32"],
+        "settings": settings,
+    }
     if len(paths) > 1:
         row.update(f1_std=statistics.stdev(f1s), acc_std=statistics.stdev(accs), seeds=len(paths))
     return row
 
 
 def _settings(aug_rows, variants, alone, seeds, args) -> dict:
-    common = {"task": "MRPC (GLUE train 3,668 pairs; dev 408 pairs)", "teacher": args.teacher or "fine-tuned here",
-              "augmented": f"{args.augmented or 'made here'}: {aug_rows} rows (N=20, p=0.4, K=15, pair context, "
-                           "demo masked-LM + GloVe 6B 50d 20k)",
-              "batch_size": 32, "max_seq_length": 128, "precision": "fp32", "seeds": seeds,
-              "eval_every_steps": EVAL_STEPS, "selection": "best dev F1 of the evaluations (as GLUE dev results "
-                                                          "are usually reported)",
-              "layer_map": LAYER_MAP, "general_distillation": f"{TINY} pruned from the pretrained (not fine-tuned) MiniLM "
-              f"encoder, then {GD_STEPS} steps x 32 sentences of MRPC+STS-B+SST-2 train text, lr 1e-4: a SHORT GD, "
-              "not the paper's 3 epochs of Wikipedia",
-              "init": "TinyBERT rows: teacher-pruned (default); tinybert_gd_aug: the GD student"}
+    common = {
+        "task": "MRPC (GLUE train 3,668 pairs; dev 408 pairs)",
+        "teacher": args.teacher or "fine-tuned here",
+        "augmented": f"{args.augmented or 'made here'}: {aug_rows} rows (N=20, p=0.4, K=15, pair context, "
+        "demo masked-LM + GloVe 6B 50d 20k)",
+        "batch_size": 32,
+        "max_seq_length": 128,
+        "precision": "fp32",
+        "seeds": seeds,
+        "eval_every_steps": EVAL_STEPS,
+        "selection": "best dev F1 of the evaluations (as GLUE dev results are usually reported)",
+        "layer_map": LAYER_MAP,
+        "general_distillation": f"{TINY} pruned from the pretrained (not fine-tuned) MiniLM "
+        f"encoder, then {GD_STEPS} steps x 32 sentences of MRPC+STS-B+SST-2 train text, lr 1e-4: a SHORT GD, "
+        "not the paper's 3 epochs of Wikipedia",
+        "init": "TinyBERT rows: teacher-pruned (default); tinybert_gd_aug: the GD student",
+    }
     described = {"common": common}
     for name, (data, method, extra) in variants.items():
         chosen = {k: v for k, v in asdict(method).items() if v != getattr(DistillSettings(), k) or k == "method"}
-        chosen["init"] = method.init or (default_init(method, TEACHER_SHAPE) if method.student in (TINY, WIDE)
-                                          else "the student folder's own weights")
-        described[name] = {**chosen, "data": "train_aug.tsv" if data.train_path.name.endswith("aug.tsv")
-                           else "train.tsv", **extra, "lr": "3e-5 (stage 2), 5e-5 (stage 1)" if method.method ==
-                           "tinybert" else 5e-5}
+        chosen["init"] = method.init or (
+            default_init(method, TEACHER_SHAPE)
+            if method.student in (TINY, WIDE)
+            else "the student folder's own weights"
+        )
+        described[name] = {
+            **chosen,
+            "data": "train_aug.tsv" if data.train_path.name.endswith("aug.tsv") else "train.tsv",
+            **extra,
+            "lr": "3e-5 (stage 2), 5e-5 (stage 1)" if method.method == "tinybert" else 5e-5,
+        }
     for name, (shape, init, extra) in alone.items():
-        described[name] = {"student": shape, "init": init, "objective": "task cross-entropy", "data": "train.tsv",
-                           "lr": 5e-5, **extra}
+        described[name] = {
+            "student": shape,
+            "init": init,
+            "objective": "task cross-entropy",
+            "data": "train.tsv",
+            "lr": 5e-5,
+            **extra,
+        }
     return described
 
 
@@ -274,10 +351,15 @@ def _markdown(rows, seconds, total) -> str:
         spread = lambda key: f" ± {row[key + '_std']:.3f}" if key + "_std" in row else ""  # noqa: E731
         params = f"{row['params'] / 1e6:.1f}M" if row["params"] else "-"
         speed = f"{row['cpu_speedup']:.2f}x" if row["cpu_speedup"] else "-"
-        lines.append(f"| {row['name']} | {row['f1']:.3f}{spread('f1')} | {row['acc']:.3f}{spread('acc')} | {params} "
-                     f"| {speed} |")
-    lines += ["", "Minutes per step: " + ", ".join(f"{k} {v / 60:.1f}" for k, v in seconds.items())
-              + f"; total {total / 60:.0f} min."]
+        lines.append(
+            f"| {row['name']} | {row['f1']:.3f}{spread('f1')} | {row['acc']:.3f}{spread('acc')} | {params} | {speed} |"
+        )
+    lines += [
+        "",
+        "Minutes per step: "
+        + ", ".join(f"{k} {v / 60:.1f}" for k, v in seconds.items())
+        + f"; total {total / 60:.0f} min.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@
 One rule for augment's masked-LM and for training: bf16 where the hardware computes it natively
 (CUDA GPUs with bf16; CPUs with AVX-512-BF16 or AMX), fp16 on GPUs without bf16, fp32 elsewhere.
 """
+
 from __future__ import annotations
 
 import torch
@@ -10,8 +11,10 @@ import torch
 from .errors import InputError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-PRECISION_HELP = ("auto = bf16 where the hardware computes it natively (GPUs with bf16, CPUs with AVX-512-BF16 "
-                  "or AMX), fp16 on GPUs without bf16, fp32 elsewhere")
+PRECISION_HELP = (
+    "auto = bf16 where the hardware computes it natively (GPUs with bf16, CPUs with AVX-512-BF16 "
+    "or AMX), fp16 on GPUs without bf16, fp32 elsewhere"
+)
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 

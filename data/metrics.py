@@ -1,4 +1,5 @@
 """The metrics GLUE tasks are judged by, keyed by the names in `TaskSpec.metrics`."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Where things live on disk: the shared data folder, a task's files, augment's output beside them,
 the user cache, and whether a folder may be written (read-only folders such as ../shared never are)."""
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,8 @@ def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> 
     tried = ", ".join(str(r) for r in roots)
     raise InputError(
         f"no {spec.name} data found (looked in {tried}). Put the GLUE files in a folder such as "
-        f"glue/{spec.name}/{spec.train_file} and pass --data-dir glue (or set GLUE_DIR=glue).")
+        f"glue/{spec.name}/{spec.train_file} and pass --data-dir glue (or set GLUE_DIR=glue)."
+    )
 
 
 LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow `augment` with no flags
@@ -62,8 +64,9 @@ LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow
 def record_augment(task: str, task_dir: Path, output: Path) -> None:
     """Note the latest GLUE augmentation (task, its folder, the file written) under ./runs."""
     LAST_AUGMENT.parent.mkdir(parents=True, exist_ok=True)
-    LAST_AUGMENT.write_text(json.dumps({"task": task, "data_dir": str(task_dir.resolve()),
-                                        "output": str(output.resolve())}))
+    LAST_AUGMENT.write_text(
+        json.dumps({"task": task, "data_dir": str(task_dir.resolve()), "output": str(output.resolve())})
+    )
 
 
 def last_augment() -> dict:

@@ -5,6 +5,7 @@ UTF-8 byte-order mark; both survive a read/write round trip. A scan before readi
 file is UTF-8 and finds ragged rows by line number, so a run can refuse bad bytes before doing any
 work and skip ragged rows (as GLUE QQP needs) while saying which ones.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,7 @@ def format_for(path: str | Path, column_names: tuple[str, ...] | None = None) ->
     """The table format a file name implies (`.tsv`, `.csv`, `.jsonl`)."""
     kind = _SUFFIXES.get(Path(path).suffix.lower())
     if kind is None:
-        raise InputError(f"{path}: unknown table format {Path(path).suffix!r}; "
-                         "use a .tsv, .csv or .jsonl file")
+        raise InputError(f"{path}: unknown table format {Path(path).suffix!r}; use a .tsv, .csv or .jsonl file")
     return TableFormat(kind, column_names)
 
 
@@ -68,12 +68,14 @@ def scan_table(path: str | Path, fmt: TableFormat) -> TableScan:
     with open(path, "rb") as handle:
         for lineno, line in enumerate(handle, 1):
             if lineno == 1 and line.startswith(BOM):
-                scan.bom, line = True, line[len(BOM):]
+                scan.bom, line = True, line[len(BOM) :]
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise InputError(f"{path}, line {lineno}, byte {err.start + 1}: not UTF-8 text. "
-                                 "Re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+                raise InputError(
+                    f"{path}, line {lineno}, byte {err.start + 1}: not UTF-8 text. "
+                    "Re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+                ) from None
             text = text.rstrip("\r\n")
             if lineno == 1 and fmt.has_header:
                 scan.columns = tuple(_split_header(text, fmt))
@@ -96,8 +98,9 @@ def _split_header(line: str, fmt: TableFormat) -> list[str]:
     return line.split("\t")
 
 
-def read_chunks(path: str | Path, fmt: TableFormat, scan: TableScan,
-                chunksize: int) -> Iterator[tuple[pd.DataFrame, list[int]]]:
+def read_chunks(
+    path: str | Path, fmt: TableFormat, scan: TableScan, chunksize: int
+) -> Iterator[tuple[pd.DataFrame, list[int]]]:
     """Stream the table as string DataFrames of `chunksize` rows, skipping the scan's ragged rows.
 
     Each chunk comes with the line numbers of the ragged rows that only pandas could see while reading
@@ -112,8 +115,7 @@ def read_chunks(path: str | Path, fmt: TableFormat, scan: TableScan,
         if fmt.column_names:
             options.update(header=None, names=list(fmt.column_names))
         if fmt.raw:
-            options.update(sep="\t", quoting=csv.QUOTE_NONE,
-                           skiprows=[line - 1 for line in scan.ragged_lines])
+            options.update(sep="\t", quoting=csv.QUOTE_NONE, skiprows=[line - 1 for line in scan.ragged_lines])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for chunk in pd.read_csv(path, on_bad_lines="warn", **options):
@@ -138,13 +140,14 @@ def read_table(path: str | Path, fmt: TableFormat | None = None) -> pd.DataFrame
     return pd.concat(chunks, ignore_index=True)
 
 
-def check_columns(path: str | Path, available: tuple[str, ...] | list[str], wanted: list[str],
-                  flag: str) -> None:
+def check_columns(path: str | Path, available: tuple[str, ...] | list[str], wanted: list[str], flag: str) -> None:
     """Refuse column names that the table does not have, listing the ones it does."""
     missing = [c for c in wanted if c not in available]
     if missing:
-        raise InputError(f"{path}: no column {missing[0]!r}; its columns are "
-                         f"{', '.join(map(repr, available))}. Set {flag} to one of them")
+        raise InputError(
+            f"{path}: no column {missing[0]!r}; its columns are "
+            f"{', '.join(map(repr, available))}. Set {flag} to one of them"
+        )
 
 
 def write_rows(frame: pd.DataFrame, handle: IO[str], fmt: TableFormat, header: bool) -> None:
@@ -160,8 +163,10 @@ def write_rows(frame: pd.DataFrame, handle: IO[str], fmt: TableFormat, header: b
     try:
         frame.to_csv(handle, **options)
     except csv.Error as err:
-        raise InputError(f"a text holds a tab or line break, which a GLUE-style TSV cannot store ({err}); "
-                         "write a .csv or .jsonl output instead") from None
+        raise InputError(
+            f"a text holds a tab or line break, which a GLUE-style TSV cannot store ({err}); "
+            "write a .csv or .jsonl output instead"
+        ) from None
 
 
 def header_line(columns: list[str] | tuple[str, ...], fmt: TableFormat) -> str:

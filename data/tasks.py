@@ -3,6 +3,7 @@
 A task spec is data, not code: every reader, augmenter and trainer asks the spec which columns hold
 text and which holds the label, so adding a task is adding one entry here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,15 +34,26 @@ class TaskSpec:
 GLUE_TASKS: dict[str, TaskSpec] = {
     spec.name: spec
     for spec in (
-        TaskSpec("CoLA", ("sentence",), "label", ("0", "1"), ("mcc",),
-                 column_names=("source", "label", "original_label", "sentence")),
+        TaskSpec(
+            "CoLA",
+            ("sentence",),
+            "label",
+            ("0", "1"),
+            ("mcc",),
+            column_names=("source", "label", "original_label", "sentence"),
+        ),
         TaskSpec("SST-2", ("sentence",), "label", ("0", "1"), ("accuracy",)),
         TaskSpec("MRPC", ("#1 String", "#2 String"), "Quality", ("0", "1"), ("f1", "accuracy")),
         TaskSpec("STS-B", ("sentence1", "sentence2"), "score", None, ("pearson", "spearman")),
         TaskSpec("QQP", ("question1", "question2"), "is_duplicate", ("0", "1"), ("accuracy", "f1")),
-        TaskSpec("MNLI", ("sentence1", "sentence2"), "gold_label",
-                 ("contradiction", "entailment", "neutral"), ("accuracy",),
-                 dev_files=("dev_matched.tsv", "dev_mismatched.tsv")),
+        TaskSpec(
+            "MNLI",
+            ("sentence1", "sentence2"),
+            "gold_label",
+            ("contradiction", "entailment", "neutral"),
+            ("accuracy",),
+            dev_files=("dev_matched.tsv", "dev_mismatched.tsv"),
+        ),
         TaskSpec("QNLI", ("question", "sentence"), "label", ("entailment", "not_entailment"), ("accuracy",)),
         TaskSpec("RTE", ("sentence1", "sentence2"), "label", ("entailment", "not_entailment"), ("accuracy",)),
         TaskSpec("WNLI", ("sentence1", "sentence2"), "label", ("0", "1"), ("accuracy",)),
@@ -55,6 +67,8 @@ def get_task(name: str) -> TaskSpec:
     """Look a GLUE task up by name, forgiving case and dashes (`sst2`, `STS-B`, `mrpc`)."""
     key = name.replace("-", "").replace("_", "").upper()
     if key not in _ALIASES:
-        raise InputError(f"unknown task {name!r}; GLUE tasks are: {', '.join(GLUE_TASKS)}. "
-                         "For your own dataset use --input FILE --text-col COLUMN instead of --task.")
+        raise InputError(
+            f"unknown task {name!r}; GLUE tasks are: {', '.join(GLUE_TASKS)}. "
+            "For your own dataset use --input FILE --text-col COLUMN instead of --task."
+        )
     return GLUE_TASKS[_ALIASES[key]]

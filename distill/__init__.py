@@ -1,16 +1,39 @@
 """Distillation: fine-tune a teacher, distil it into a small student (TinyBERT, DistilBERT, Patient
 KD), general distillation on plain text, evaluate. Losses are pure functions, layer maps are data,
 objectives compose them; one training loop runs them all."""
+
 from . import layer_maps, losses, objectives
 from .corpus import load_corpus
 from .evaluation import cpu_speed, evaluate, predict
 from .models import base_encoder, build_student, load_encoder_for_task, load_teacher, load_tokenizer
-from .pipeline import (DistillSettings, default_init, distill, ensure_teacher, evaluate_model, finetune,
-                       general_distill)
+from .pipeline import DistillSettings, default_init, distill, ensure_teacher, evaluate_model, finetune, general_distill
 from .task_data import TaskData, custom_task_data, glue_task_data, task_data_for
 from .trainer import TrainSettings, train
 
-__all__ = ["layer_maps", "losses", "objectives", "load_corpus", "cpu_speed", "evaluate", "predict", "base_encoder", "build_student",
-           "load_encoder_for_task", "load_teacher", "load_tokenizer", "DistillSettings", "default_init", "distill",
-           "ensure_teacher", "evaluate_model", "finetune", "general_distill", "TaskData", "custom_task_data",
-           "glue_task_data", "task_data_for", "TrainSettings", "train"]
+__all__ = [
+    "layer_maps",
+    "losses",
+    "objectives",
+    "load_corpus",
+    "cpu_speed",
+    "evaluate",
+    "predict",
+    "base_encoder",
+    "build_student",
+    "load_encoder_for_task",
+    "load_teacher",
+    "load_tokenizer",
+    "DistillSettings",
+    "default_init",
+    "distill",
+    "ensure_teacher",
+    "evaluate_model",
+    "finetune",
+    "general_distill",
+    "TaskData",
+    "custom_task_data",
+    "glue_task_data",
+    "task_data_for",
+    "TrainSettings",
+    "train",
+]

@@ -1,5 +1,6 @@
 """The order of training examples: shuffled anew each epoch from (seed, epoch) alone, and grouped by
 length so that batches carry little padding."""
+
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,6 @@
 """The training checkpoint: written beside the old one and swapped in (a kill never leaves a mixed
 checkpoint), and read back on resume only when the run's settings are the ones it was made with."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dic
         checkpoint = out / "checkpoint.old"  # a kill came between the two renames of `save`
     if resume and (checkpoint / STATE_FILE).is_file():
         if json.loads((out / "settings.json").read_text()) != settings:
-            raise InputError(f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); "
-                             "these differ. Drop --resume to start over, or repeat the original flags")
+            raise InputError(
+                f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); "
+                "these differ. Drop --resume to start over, or repeat the original flags"
+            )
         accelerator.load_state(str(checkpoint))
         return json.loads((checkpoint / STATE_FILE).read_text())
     if accelerator.is_main_process:  # a fresh run: an older run's checkpoint must not be resumed later

@@ -4,6 +4,7 @@ memory-mapped cache (token ids + offsets) that later epochs and later runs reuse
 One non-blank line is one example (a sentence or a short document), cut to `max_length` word pieces;
 blank lines separate documents and are skipped.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,7 +55,7 @@ class Corpus(Dataset):
         return np.diff(self.offsets)
 
     def __getitem__(self, i: int) -> dict:
-        return {"input_ids": self.ids[self.offsets[i]:self.offsets[i + 1]].tolist(), "index": i}
+        return {"input_ids": self.ids[self.offsets[i] : self.offsets[i + 1]].tolist(), "index": i}
 
     def collate(self, items: list[dict]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer.pad([{"input_ids": item["input_ids"]} for item in items], return_tensors="pt")
@@ -76,18 +77,19 @@ def load_corpus(path: str | Path, tokenizer, max_length: int = 128) -> Corpus:
     """The corpus tokenised with `tokenizer`, from the cache when the file and settings are unchanged."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such corpus file; give --corpus a plain-text file, one sentence or "
-                         "document per line")
+        raise InputError(
+            f"{path}: no such corpus file; give --corpus a plain-text file, one sentence or document per line"
+        )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the corpus is empty")
     stat = path.stat()
-    key = json.dumps([str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_length,
-                      _tokenizer_fingerprint(tokenizer)])
+    key = json.dumps(
+        [str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_length, _tokenizer_fingerprint(tokenizer)]
+    )
     folder = cache_root() / "corpus" / f"{path.name}.{hashlib.sha1(key.encode()).hexdigest()[:16]}"
     if not (folder / "offsets.npy").is_file():
         _build(path, tokenizer, max_length, folder)
-    return Corpus(np.memmap(folder / "ids.int32", dtype=np.int32, mode="r"), np.load(folder / "offsets.npy"),
-                  tokenizer)
+    return Corpus(np.memmap(folder / "ids.int32", dtype=np.int32, mode="r"), np.load(folder / "offsets.npy"), tokenizer)
 
 
 def _build(path: Path, tokenizer, max_length: int, folder: Path) -> None:
@@ -104,8 +106,10 @@ def _build(path: Path, tokenizer, max_length: int, folder: Path) -> None:
                         np.asarray(ids, dtype=np.int32).tofile(out)
                         lengths.append(len(ids))
         if not lengths:
-            raise InputError(f"{path}: no line of the corpus gives the tokenizer anything but special tokens; "
-                             "is it the right file for this teacher's tokenizer?")
+            raise InputError(
+                f"{path}: no line of the corpus gives the tokenizer anything but special tokens; "
+                "is it the right file for this teacher's tokenizer?"
+            )
         np.save(building / "offsets.npy", np.concatenate([[0], np.cumsum(np.frombuffer(lengths, np.int64))]))
         if not folder.exists():  # another process may have built the same cache meanwhile
             os.replace(building, folder)

@@ -1,4 +1,5 @@
 """Dev-set predictions and the task's metrics; CPU latency and throughput of a model."""
+
 from __future__ import annotations
 
 import statistics
@@ -13,8 +14,9 @@ from data import compute_metrics
 from .features import LabelledExamples, model_inputs
 
 
-def predict(model, dataset: LabelledExamples, *, batch_size: int = 64,
-            device: torch.device | str = "cpu") -> np.ndarray:
+def predict(
+    model, dataset: LabelledExamples, *, batch_size: int = 64, device: torch.device | str = "cpu"
+) -> np.ndarray:
     """Logits for every example, in order, with the model in eval mode."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)

@@ -1,4 +1,5 @@
 """Task tables -> tokenised tensors with label ids, checked against the task's labels."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,15 +26,19 @@ class LabelScheme:
             numbers = pd.to_numeric(values, errors="coerce")
             if numbers.isna().any():
                 row = int(numbers.isna().to_numpy().argmax())
-                raise InputError(f"{source}: row {row + 1} has label {values.iloc[row]!r}, not a number; "
-                                 "a regression task needs numeric labels")
+                raise InputError(
+                    f"{source}: row {row + 1} has label {values.iloc[row]!r}, not a number; "
+                    "a regression task needs numeric labels"
+                )
             return torch.tensor(numbers.to_numpy(), dtype=torch.float32)
         index = {label: i for i, label in enumerate(self.labels)}
         unknown = ~values.astype(str).isin(list(index))
         if unknown.any():
             row = int(unknown.to_numpy().argmax())
-            raise InputError(f"{source}: row {row + 1} has label {values.iloc[row]!r}, which this task does not "
-                             f"have (labels: {', '.join(self.labels)}). Fix the data or pass the right --task")
+            raise InputError(
+                f"{source}: row {row + 1} has label {values.iloc[row]!r}, which this task does not "
+                f"have (labels: {', '.join(self.labels)}). Fix the data or pass the right --task"
+            )
         return torch.tensor([index[v] for v in values.astype(str)], dtype=torch.long)
 
 
@@ -68,8 +73,15 @@ class LabelledExamples(Dataset):
         return dict(batch)
 
 
-def encode_frame(frame: pd.DataFrame, text_columns: list[str], label_column: str, scheme: LabelScheme,
-                 tokenizer, max_length: int, source: str) -> LabelledExamples:
+def encode_frame(
+    frame: pd.DataFrame,
+    text_columns: list[str],
+    label_column: str,
+    scheme: LabelScheme,
+    tokenizer,
+    max_length: int,
+    source: str,
+) -> LabelledExamples:
     """Tokenise one or two text columns (truncated to `max_length`) and map labels to ids."""
     if frame.empty:
         raise InputError(f"{source}: no examples to train or evaluate on")

@@ -1,5 +1,6 @@
 """Forward passes during training: the student's, and the frozen teacher's, whose per-example outputs
 are computed once and cached when the objective reads only logits and [CLS] states."""
+
 from __future__ import annotations
 
 import torch
@@ -60,8 +61,9 @@ class TeacherCache:
         return Outputs(self.logits[index].to(device), hidden)
 
 
-def teacher_outputs(objective: Objective, teacher, cache: TeacherCache | None, batch: dict,
-                    accelerator) -> Outputs | None:
+def teacher_outputs(
+    objective: Objective, teacher, cache: TeacherCache | None, batch: dict, accelerator
+) -> Outputs | None:
     """The frozen teacher's outputs (eval mode, inference mode), as ordinary tensors for the loss."""
     if not objective.needs_teacher:
         return None
@@ -70,6 +72,8 @@ def teacher_outputs(objective: Objective, teacher, cache: TeacherCache | None, b
             out = cache.outputs(teacher, batch)
         else:
             out = run_model(teacher, batch, objective.needs_hidden, objective.needs_scores)
-    return Outputs(out.logits.clone() if out.logits is not None else None,
-                   tuple(h.clone() if h is not None else None for h in out.hidden) if out.hidden else None,
-                   [s.clone() for s in out.scores] if out.scores else None)
+    return Outputs(
+        out.logits.clone() if out.logits is not None else None,
+        tuple(h.clone() if h is not None else None for h in out.hidden) if out.hidden else None,
+        [s.clone() for s in out.scores] if out.scores else None,
+    )

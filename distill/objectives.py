@@ -5,6 +5,7 @@ train and checkpoint together with the student. Each says which model outputs it
 trainer asks the models for no more than that, and whether the teacher's outputs it uses are small
 and per-example (then the trainer computes them once and caches them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ class Objective(nn.Module):
     cacheable = False  # uses only teacher logits and [CLS] states: computed once per example, cached
     cls_layers: tuple[int, ...] = ()  # teacher layers whose [CLS] state a cacheable objective reads
 
-    def forward(self, student: Outputs, teacher: Outputs | None,
-                batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(
+        self, student: Outputs, teacher: Outputs | None, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         raise NotImplementedError
 
 
@@ -61,14 +63,14 @@ class TinyBertIntermediate(Objective):
 
     needs_hidden = needs_scores = True
 
-    def __init__(self, layer_map: LayerMap, student_width: int, teacher_width: int,
-                 channels: list[int] | None = None):
+    def __init__(self, layer_map: LayerMap, student_width: int, teacher_width: int, channels: list[int] | None = None):
         """`channels`: for a student pruned from the teacher, the teacher channel each student channel
         was cut from; the projections then start as that selection instead of random weights."""
         super().__init__()
         self.layer_map = tuple(layer_map)
-        self.projections = nn.ModuleList(nn.Linear(student_width, teacher_width)
-                                         for _ in range(len(self.layer_map) + 1))
+        self.projections = nn.ModuleList(
+            nn.Linear(student_width, teacher_width) for _ in range(len(self.layer_map) + 1)
+        )
         if channels is not None and len(channels) == student_width and max(channels) < teacher_width:
             with torch.no_grad():
                 for projection in self.projections:
@@ -79,10 +81,13 @@ class TinyBertIntermediate(Objective):
     def forward(self, student, teacher, batch):
         mask = batch["attention_mask"]
         embedding = losses.masked_mse(self.projections[0](student.hidden[0]), teacher.hidden[0], mask)
-        hidden = sum(losses.masked_mse(project(student.hidden[s]), teacher.hidden[t], mask)
-                     for project, (s, t) in zip(self.projections[1:], self.layer_map))
-        attention = sum(losses.attention_mse(student.scores[s - 1], teacher.scores[t - 1], mask)
-                        for s, t in self.layer_map)
+        hidden = sum(
+            losses.masked_mse(project(student.hidden[s]), teacher.hidden[t], mask)
+            for project, (s, t) in zip(self.projections[1:], self.layer_map)
+        )
+        attention = sum(
+            losses.attention_mse(student.scores[s - 1], teacher.scores[t - 1], mask) for s, t in self.layer_map
+        )
         total = embedding + hidden + attention
         return total, {"embedding": embedding.item(), "hidden": hidden.item(), "attention": attention.item()}
 
@@ -110,8 +115,9 @@ class DistilBert(Objective):
 
     needs_hidden = True
 
-    def __init__(self, alpha_ce: float = 0.5, alpha_task: float = 0.5, alpha_cos: float = 1.0,
-                 temperature: float = 2.0):
+    def __init__(
+        self, alpha_ce: float = 0.5, alpha_task: float = 0.5, alpha_cos: float = 1.0, temperature: float = 2.0
+    ):
         super().__init__()
         self.alpha_ce, self.alpha_task, self.alpha_cos, self.temperature = alpha_ce, alpha_task, alpha_cos, temperature
 
@@ -138,7 +144,8 @@ class PatientKD(Objective):
     def forward(self, student, teacher, batch):
         task = losses.task_loss(student.logits, batch["labels"])
         soft = _kd(student.logits, teacher.logits, self.temperature)
-        patient = losses.patient_loss([student.hidden[s][:, 0] for s, _ in self.layer_map],
-                                      [teacher.hidden[t][:, 0] for _, t in self.layer_map])
+        patient = losses.patient_loss(
+            [student.hidden[s][:, 0] for s, _ in self.layer_map], [teacher.hidden[t][:, 0] for _, t in self.layer_map]
+        )
         total = (1 - self.alpha) * task + self.alpha * soft + self.beta * patient
         return total, {"task": task.item(), "kd": soft.item(), "patient": patient.item()}

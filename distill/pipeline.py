@@ -1,6 +1,7 @@
 """The things users run: fine-tune a teacher (or make sure one exists), distil a student, distil a
 general student from plain text, evaluate a model. Each is one function that the CLI calls; each
 writes a self-describing run folder."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,15 @@ from data.hardware import resolve_device
 from . import layer_maps
 from .corpus import load_corpus
 from .evaluation import cpu_speed, evaluate
-from .models import (base_encoder, build_student, check_same_tokenizer, load_encoder, load_encoder_for_task,
-                     load_teacher, load_tokenizer)
+from .models import (
+    base_encoder,
+    build_student,
+    check_same_tokenizer,
+    load_encoder,
+    load_encoder_for_task,
+    load_teacher,
+    load_tokenizer,
+)
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import write_report
 from .students import parse_shape
@@ -55,8 +63,11 @@ PREDICTION_LR, PREDICTION_EPOCHS = 3e-5, 3.0  # TinyBERT stage 2, as published
 
 def _with_defaults(settings: TrainSettings, epochs: float, lr: float) -> TrainSettings:
     """The user's --epochs/--lr where given, else this stage's published defaults."""
-    return replace(settings, epochs=epochs if settings.epochs is None else settings.epochs,
-                   lr=lr if settings.lr is None else settings.lr)
+    return replace(
+        settings,
+        epochs=epochs if settings.epochs is None else settings.epochs,
+        lr=lr if settings.lr is None else settings.lr,
+    )
 
 
 def max_length_for(task: TaskData, max_length: int | None) -> int:
@@ -64,21 +75,44 @@ def max_length_for(task: TaskData, max_length: int | None) -> int:
     return max_length or (128 if task.spec.is_pair else 64)
 
 
-def finetune(task: TaskData, model_path: str | Path, out: str | Path, settings: TrainSettings, *,
-             max_length: int | None = None, resume: bool = False, progress: bool = True) -> dict:
+def finetune(
+    task: TaskData,
+    model_path: str | Path,
+    out: str | Path,
+    settings: TrainSettings,
+    *,
+    max_length: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> dict:
     """Fine-tune a pretrained encoder on the task (this makes the teacher); returns the report."""
     set_seed(settings.seed)  # the new task head's initial weights follow --seed
     tokenizer = load_tokenizer(model_path)
     model = load_encoder_for_task(model_path, task.scheme)
     length = max_length_for(task, max_length)
-    train_set, dev_set = task.encode(task.train_path, tokenizer, length), task.encode(task.dev_paths[0], tokenizer, length)
-    train(model, TaskOnly(), train_set, dev_set, task.spec.metrics, out, settings, tokenizer=tokenizer, resume=resume,
-          progress=progress, description=f"finetune {task.spec.name}")
+    train_set, dev_set = (
+        task.encode(task.train_path, tokenizer, length),
+        task.encode(task.dev_paths[0], tokenizer, length),
+    )
+    train(
+        model,
+        TaskOnly(),
+        train_set,
+        dev_set,
+        task.spec.metrics,
+        out,
+        settings,
+        tokenizer=tokenizer,
+        resume=resume,
+        progress=progress,
+        description=f"finetune {task.spec.name}",
+    )
     return _final_report(task, Path(out), length, teacher_path=None, train_examples=len(train_set))
 
 
-def ensure_teacher(task: TaskData, settings: TrainSettings, *, max_length: int | None = None,
-                   progress: bool = True) -> Path:
+def ensure_teacher(
+    task: TaskData, settings: TrainSettings, *, max_length: int | None = None, progress: bool = True
+) -> Path:
     """The default teacher of a task, runs/teacher/TASK: fine-tuned first from the default encoder on
     the task's original (not augmented) rows when no finished one is there; an interrupted fine-tune
     (a checkpoint but no report yet) is resumed."""
@@ -87,16 +121,33 @@ def ensure_teacher(task: TaskData, settings: TrainSettings, *, max_length: int |
         return teacher
     unfinished = (teacher / "checkpoint").is_dir()
     encoder = base_encoder()
-    log.info(f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'} from "
-             f"{encoder} on {task.original_train_path} first (pass --teacher to use your own)")
-    finetune(replace(task, train_path=task.original_train_path), encoder, teacher, replace(settings, lr=None), max_length=max_length, resume=unfinished,
-             progress=progress)
+    log.info(
+        f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'} from "
+        f"{encoder} on {task.original_train_path} first (pass --teacher to use your own)"
+    )
+    finetune(
+        replace(task, train_path=task.original_train_path),
+        encoder,
+        teacher,
+        replace(settings, lr=None),
+        max_length=max_length,
+        resume=unfinished,
+        progress=progress,
+    )
     return teacher
 
 
-def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings: TrainSettings,
-            recipe: DistillSettings = DistillSettings(), *, max_length: int | None = None, resume: bool = False,
-            progress: bool = True) -> dict:
+def distill(
+    task: TaskData,
+    teacher_path: str | Path,
+    out: str | Path,
+    settings: TrainSettings,
+    recipe: DistillSettings = DistillSettings(),
+    *,
+    max_length: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> dict:
     """Distil the teacher into a student with the recipe's method; returns the report."""
     if recipe.method not in TEMPERATURES:
         raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {recipe.method!r}")
@@ -106,10 +157,19 @@ def distill(task: TaskData, teacher_path: str | Path, out: str | Path, settings:
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, recipe.student)
     length = max_length_for(task, max_length)
-    train_set, dev_set = task.encode(task.train_path, tokenizer, length), task.encode(task.dev_paths[0], tokenizer, length)
+    train_set, dev_set = (
+        task.encode(task.train_path, tokenizer, length),
+        task.encode(task.dev_paths[0], tokenizer, length),
+    )
     init = recipe.init or default_init(recipe, teacher.config)
-    student = build_student(recipe.student, teacher, task.scheme, init, calibration=train_set,
-                            teacher_layers=_imitated_layers(recipe, teacher) if init == "teacher-pruned" else None)
+    student = build_student(
+        recipe.student,
+        teacher,
+        task.scheme,
+        init,
+        calibration=train_set,
+        teacher_layers=_imitated_layers(recipe, teacher) if init == "teacher-pruned" else None,
+    )
     run = _Run(student, teacher, tokenizer, train_set, dev_set, task.spec.metrics, out, settings, resume, progress)
     {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
     if PartialState().is_main_process:
@@ -133,8 +193,20 @@ class _Run:
     progress: bool
 
     def train(self, objective, dev_set, out: Path, settings: TrainSettings, description: str) -> None:
-        train(self.student, objective, self.train_set, dev_set, self.metrics, out, settings, teacher=self.teacher,
-              tokenizer=self.tokenizer, resume=self.resume, progress=self.progress, description=description)
+        train(
+            self.student,
+            objective,
+            self.train_set,
+            dev_set,
+            self.metrics,
+            out,
+            settings,
+            teacher=self.teacher,
+            tokenizer=self.tokenizer,
+            resume=self.resume,
+            progress=self.progress,
+            description=description,
+        )
 
     @property
     def layers(self) -> tuple[int, int]:
@@ -147,25 +219,39 @@ def _tinybert(run: _Run, recipe: DistillSettings) -> None:
         raise InputError(f"--stage must be intermediate, prediction or both, got {recipe.stage!r}")
     temperature = recipe.temperature or TEMPERATURES["tinybert"]
     if recipe.stage in ("intermediate", "both"):
-        objective = TinyBertIntermediate(layer_maps.resolve(recipe.layer_map, *run.layers),
-                                         run.student.config.hidden_size, run.teacher.config.hidden_size,
-                                         getattr(run.student.config, "pruned_hidden_channels", None))
+        objective = TinyBertIntermediate(
+            layer_maps.resolve(recipe.layer_map, *run.layers),
+            run.student.config.hidden_size,
+            run.teacher.config.hidden_size,
+            getattr(run.student.config, "pruned_hidden_channels", None),
+        )
         own = run.settings if recipe.stage == "intermediate" else replace(run.settings, epochs=None, lr=None)
-        run.train(objective, None, run.out / "intermediate" if recipe.stage == "both" else run.out,
-                  _with_defaults(own, recipe.intermediate_epochs, recipe.intermediate_lr),
-                  "tinybert stage 1 (intermediate layers)")
+        run.train(
+            objective,
+            None,
+            run.out / "intermediate" if recipe.stage == "both" else run.out,
+            _with_defaults(own, recipe.intermediate_epochs, recipe.intermediate_lr),
+            "tinybert stage 1 (intermediate layers)",
+        )
     if recipe.stage in ("prediction", "both"):
-        run.train(TinyBertPrediction(temperature), run.dev_set, run.out,
-                  _with_defaults(run.settings, PREDICTION_EPOCHS, PREDICTION_LR), "tinybert stage 2 (prediction)")
+        run.train(
+            TinyBertPrediction(temperature),
+            run.dev_set,
+            run.out,
+            _with_defaults(run.settings, PREDICTION_EPOCHS, PREDICTION_LR),
+            "tinybert stage 2 (prediction)",
+        )
 
 
 def _distilbert(run: _Run, recipe: DistillSettings) -> None:
     if recipe.layer_map:
-        raise InputError("--layer-map does not apply to --method distilbert (its cosine loss reads the "
-                         "last hidden states only)")
+        raise InputError(
+            "--layer-map does not apply to --method distilbert (its cosine loss reads the last hidden states only)"
+        )
     _same_width(run.student, run.teacher, "distilbert")
-    objective = DistilBert(recipe.alpha_ce, recipe.alpha_task, recipe.alpha_cos,
-                           recipe.temperature or TEMPERATURES["distilbert"])
+    objective = DistilBert(
+        recipe.alpha_ce, recipe.alpha_task, recipe.alpha_cos, recipe.temperature or TEMPERATURES["distilbert"]
+    )
     run.train(objective, run.dev_set, run.out, run.settings, "distilbert")
 
 
@@ -174,16 +260,28 @@ def _pkd(run: _Run, recipe: DistillSettings) -> None:
     if recipe.pkd_strategy not in layer_maps.PKD_MAPS:
         raise InputError(f"--pkd-strategy must be skip or last, got {recipe.pkd_strategy!r}")
     if run.layers[0] < 2 and not recipe.layer_map:
-        raise InputError("--method pkd needs a student of at least 2 layers: its patient loss matches "
-                         "student layers 1..M-1 (the top one is left to the KD loss)")
+        raise InputError(
+            "--method pkd needs a student of at least 2 layers: its patient loss matches "
+            "student layers 1..M-1 (the top one is left to the KD loss)"
+        )
     chosen = layer_maps.resolve(recipe.layer_map, *run.layers, default=layer_maps.PKD_MAPS[recipe.pkd_strategy])
     objective = PatientKD(chosen, recipe.pkd_alpha, recipe.pkd_beta, recipe.temperature or TEMPERATURES["pkd"])
     run.train(objective, run.dev_set, run.out, run.settings, f"pkd-{recipe.pkd_strategy}")
 
 
-def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str | Path, settings: TrainSettings, *,
-                    student: str = "4L-312", layer_map: str | None = None, max_length: int = 128,
-                    init: str = "teacher-pruned", resume: bool = False, progress: bool = True) -> dict:
+def general_distill(
+    teacher_path: str | Path,
+    corpus_path: str | Path,
+    out: str | Path,
+    settings: TrainSettings,
+    *,
+    student: str = "4L-312",
+    layer_map: str | None = None,
+    max_length: int = 128,
+    init: str = "teacher-pruned",
+    resume: bool = False,
+    progress: bool = True,
+) -> dict:
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
     (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes.
     By default it starts as the teacher pruned to the student's shape (measured on corpus lines)."""
@@ -195,20 +293,47 @@ def general_distill(teacher_path: str | Path, corpus_path: str | Path, out: str 
     with PartialState().main_process_first():  # one process tokenises; the others read its cache
         corpus = load_corpus(corpus_path, tokenizer, max_length)
     imitated = _imitated_layers(DistillSettings(student=student, layer_map=layer_map), teacher)
-    model = build_student(student, teacher, None, init, calibration=corpus,
-                          teacher_layers=imitated if init == "teacher-pruned" else None)
+    model = build_student(
+        student, teacher, None, init, calibration=corpus, teacher_layers=imitated if init == "teacher-pruned" else None
+    )
     chosen = layer_maps.resolve(layer_map, model.config.num_hidden_layers, teacher.config.num_hidden_layers)
-    objective = TinyBertIntermediate(chosen, model.config.hidden_size, teacher.config.hidden_size,
-                                     getattr(model.config, "pruned_hidden_channels", None))
-    result = train(model, objective, corpus, None, (), out, settings, teacher=teacher, tokenizer=tokenizer,
-                   resume=resume, progress=progress, description="general distillation")
-    losses = [json.loads(line)["loss"] for line in (Path(out) / "metrics.jsonl").open() if line.strip()]
-    summary = {"corpus_lines": len(corpus), "steps": result.steps, "student_parameters": model.num_parameters(),
-               "teacher_parameters": teacher.num_parameters(), "first_loss": losses[0] if losses else None,
-               "last_loss": losses[-1] if losses else None}
+    objective = TinyBertIntermediate(
+        chosen,
+        model.config.hidden_size,
+        teacher.config.hidden_size,
+        getattr(model.config, "pruned_hidden_channels", None),
+    )
+    result = train(
+        model,
+        objective,
+        corpus,
+        None,
+        (),
+        out,
+        settings,
+        teacher=teacher,
+        tokenizer=tokenizer,
+        resume=resume,
+        progress=progress,
+        description="general distillation",
+    )
+    return _general_report(Path(out), len(corpus), result.steps, model, teacher)
+
+
+def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict:
+    """general_report.json: corpus lines, steps, sizes, first and last loss (main process only)."""
     if not PartialState().is_main_process:
         return {}
-    (Path(out) / "general_report.json").write_text(json.dumps(summary, indent=2))
+    losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").open() if line.strip()]
+    summary = {
+        "corpus_lines": lines,
+        "steps": steps,
+        "student_parameters": student.num_parameters(),
+        "teacher_parameters": teacher.num_parameters(),
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+    }
+    (out / "general_report.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 
@@ -233,22 +358,28 @@ def _imitated_layers(recipe: DistillSettings, teacher) -> list[int] | None:
 
 def _same_width(student, teacher, method: str) -> None:
     if student.config.hidden_size != teacher.config.hidden_size:
-        raise InputError(f"--method {method} compares student and teacher states directly, so the student needs "
-                         f"the teacher's width {teacher.config.hidden_size} (got {student.config.hidden_size}); "
-                         f"use e.g. --student {max(1, teacher.config.num_hidden_layers // 2)}L-"
-                         f"{teacher.config.hidden_size}, or --method tinybert for a narrower student")
+        raise InputError(
+            f"--method {method} compares student and teacher states directly, so the student needs "
+            f"the teacher's width {teacher.config.hidden_size} (got {student.config.hidden_size}); "
+            f"use e.g. --student {max(1, teacher.config.num_hidden_layers // 2)}L-"
+            f"{teacher.config.hidden_size}, or --method tinybert for a narrower student"
+        )
 
 
-def evaluate_model(task: TaskData, model_path: str | Path, *, max_length: int | None = None,
-                   batch_size: int = 64, device: str = "cpu") -> dict:
+def evaluate_model(
+    task: TaskData, model_path: str | Path, *, max_length: int | None = None, batch_size: int = 64, device: str = "cpu"
+) -> dict:
     """Dev metrics on every dev file (computed on `device`; auto = CUDA when present), parameters, disk
     size and CPU speed of a saved model."""
     device = resolve_device(device)
     tokenizer = load_tokenizer(model_path)
     model = load_teacher(model_path, task.scheme)
     length = max_length_for(task, max_length)
-    result = {"model": str(model_path), "parameters": model.num_parameters(),
-              "disk_mb": sum(f.stat().st_size for f in Path(model_path).glob("*.safetensors")) / 2**20}
+    result = {
+        "model": str(model_path),
+        "parameters": model.num_parameters(),
+        "disk_mb": sum(f.stat().st_size for f in Path(model_path).glob("*.safetensors")) / 2**20,
+    }
     for path in task.dev_paths:
         dev = task.encode(path, tokenizer, length)
         result[path.stem] = evaluate(model.to(device), dev, task.spec.metrics, batch_size=batch_size, device=device)
@@ -264,6 +395,9 @@ def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_ex
     models = {"student" if teacher_path else "model": evaluate_model(task, out, max_length=length)}
     if teacher_path:
         models["teacher"] = evaluate_model(task, teacher_path, max_length=length)
-    data = {"train": str(task.train_path), "train_examples": train_examples,
-            "dev": [str(path) for path in task.dev_paths]}
+    data = {
+        "train": str(task.train_path),
+        "train_examples": train_examples,
+        "dev": [str(path) for path in task.dev_paths],
+    }
     return write_report(out, task.spec.name, task.spec.metrics, models, data)

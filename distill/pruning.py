@@ -6,6 +6,7 @@ Random weights are a poor start for a small student on a small task: a 4L-312 st
 MiniLM teacher, randomly initialised, still predicts the majority class of MRPC after ten minutes of
 TinyBERT distillation on a CPU. A pruned one starts from a network that already reads English.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,14 +29,17 @@ def _collect_importance(teacher, batches) -> dict:
     def record(name):
         def hook(module, inputs, output):
             sums[name] = sums.get(name, 0) + (output.abs() * mask[..., None]).sum(dim=(0, 1)).double()
+
         return hook
 
     hooks = []
     for i, layer in enumerate(layers):
-        hooks += [layer.attention.self.query.register_forward_hook(record(("query", i))),
-                  layer.attention.self.key.register_forward_hook(record(("key", i))),
-                  layer.attention.self.value.register_forward_hook(record(("value", i))),
-                  layer.intermediate.register_forward_hook(record(("ffn", i)))]
+        hooks += [
+            layer.attention.self.query.register_forward_hook(record(("query", i))),
+            layer.attention.self.key.register_forward_hook(record(("key", i))),
+            layer.attention.self.value.register_forward_hook(record(("value", i))),
+            layer.intermediate.register_forward_hook(record(("ffn", i))),
+        ]
     teacher.eval()
     try:
         with torch.inference_mode():
@@ -60,7 +64,7 @@ def top_channels(scores: torch.Tensor, count: int) -> torch.Tensor:
 def per_head_channels(scores: torch.Tensor, heads: int, keep: int) -> torch.Tensor:
     """The `keep` most important dimensions of every head, as flat indices into the projection."""
     size = scores.numel() // heads
-    return torch.cat([h * size + top_channels(scores[h * size:(h + 1) * size], keep) for h in range(heads)])
+    return torch.cat([h * size + top_channels(scores[h * size : (h + 1) * size], keep) for h in range(heads)])
 
 
 def _copy_linear(target: nn.Linear, source: nn.Linear, rows: torch.Tensor, cols: torch.Tensor, scale: float = 1.0):
@@ -77,10 +81,15 @@ def prune_teacher_into(student, teacher, teacher_layers: list[int], batches) -> 
     """Fill `student` (same head count, narrower or equal width, teacher_layers[i] -> layer i) with the
     teacher's weights restricted to the most important channels measured on `batches`."""
     s_cfg, t_cfg = student.config, teacher.config
-    if s_cfg.num_attention_heads != t_cfg.num_attention_heads or s_cfg.hidden_size > t_cfg.hidden_size \
-            or s_cfg.intermediate_size > t_cfg.intermediate_size:
-        raise InputError("pruning the teacher into the student needs the teacher's head count and a width "
-                         "no larger than the teacher's")
+    if (
+        s_cfg.num_attention_heads != t_cfg.num_attention_heads
+        or s_cfg.hidden_size > t_cfg.hidden_size
+        or s_cfg.intermediate_size > t_cfg.intermediate_size
+    ):
+        raise InputError(
+            "pruning the teacher into the student needs the teacher's head count and a width "
+            "no larger than the teacher's"
+        )
     importance = _collect_importance(teacher, batches)
     heads = s_cfg.num_attention_heads
     head_size = s_cfg.hidden_size // heads
@@ -109,7 +118,10 @@ def prune_teacher_into(student, teacher, teacher_layers: list[int], batches) -> 
             _copy_norm(dst.output.LayerNorm, src.output.LayerNorm, hidden)
         if getattr(s, "pooler", None) is not None and getattr(t, "pooler", None) is not None:
             _copy_linear(s.pooler.dense, t.pooler.dense, hidden, hidden)
-        if hasattr(student, "classifier") and hasattr(teacher, "classifier") \
-                and student.classifier.out_features == teacher.classifier.out_features:
+        if (
+            hasattr(student, "classifier")
+            and hasattr(teacher, "classifier")
+            and student.classifier.out_features == teacher.classifier.out_features
+        ):
             rows = torch.arange(teacher.classifier.out_features)
             _copy_linear(student.classifier, teacher.classifier, rows, hidden)

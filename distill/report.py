@@ -1,4 +1,5 @@
 """The end-of-run report: report.json, report.md and report.png (loss and dev metric curves)."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,10 @@ def _curves(run: Path, metric: str, png: Path) -> bool:
     import matplotlib.pyplot as plt
 
     files = sorted(run.glob("**/metrics.jsonl"))
-    records = {f.parent.name if f.parent != run else "final stage": [json.loads(line) for line in f.open() if line.strip()]
-               for f in files}
+    records = {
+        f.parent.name if f.parent != run else "final stage": [json.loads(line) for line in f.open() if line.strip()]
+        for f in files
+    }
     if not any(records.values()):
         return False
     figure, (loss_axis, metric_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -38,21 +41,32 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], d
     training file (and its example count) and the dev files the figures come from."""
     run = Path(run)
     report = {"task": task, "main_metric": metrics[0], "data": data, "models": models}
-    lines = [f"# {task}: {', '.join(models)}", "",
-             "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
-             "CPU examples/s (batch 32) |", "|---" * (len(metrics) + 5) + "|"]
+    lines = [
+        f"# {task}: {', '.join(models)}",
+        "",
+        "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
+        "CPU examples/s (batch 32) |",
+        "|---" * (len(metrics) + 5) + "|",
+    ]
     for name, result in models.items():
         dev = next(v for k, v in result.items() if isinstance(v, dict) and k != "cpu")
         cpu = result["cpu"]
-        lines.append(f"| {name} | " + " | ".join(f"{dev[m]:.4f}" for m in metrics)
-                     + f" | {result['parameters']:,} | {result['disk_mb']:.1f} | {cpu['latency_ms_batch1']:.1f} | "
-                     f"{cpu['examples_per_s_batch32']:.1f} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{dev[m]:.4f}" for m in metrics)
+            + f" | {result['parameters']:,} | {result['disk_mb']:.1f} | {cpu['latency_ms_batch1']:.1f} | "
+            f"{cpu['examples_per_s_batch32']:.1f} |"
+        )
     if "teacher" in models and "student" in models:
-        speedup = models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
+        speedup = (
+            models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
+        )
         report["cpu_speedup_batch32"] = speedup
         lines += ["", f"Student vs teacher: {speedup:.2f}x CPU throughput at batch 32."]
-    lines += ["", f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on "
-              f"{', '.join(data['dev'])}."]
+    lines += [
+        "",
+        f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on {', '.join(data['dev'])}.",
+    ]
     if _curves(run, metrics[0], run / "report.png"):
         lines += ["", "![loss and dev metric](report.png)"]
     (run / "report.md").write_text("\n".join(lines) + "\n")

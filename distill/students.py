@@ -1,6 +1,7 @@
 """Students: built from a shape such as "4L-312" on the teacher's config and vocabulary, or loaded
 from a folder; optionally initialised from chosen teacher layers (DistilBERT: alternate layers,
 PKD: the lowest ones)."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ _SHAPE = re.compile(r"^(\d+)L-(\d+)$", re.IGNORECASE)
 
 
 def parse_shape(shape: str) -> tuple[int, int] | None:
-    """"4L-312" -> (4 layers, hidden 312); None when `shape` is not a shape (then it is a folder)."""
+    """ "4L-312" -> (4 layers, hidden 312); None when `shape` is not a shape (then it is a folder)."""
     found = _SHAPE.match(shape.strip())
     return (int(found.group(1)), int(found.group(2))) if found else None
 
@@ -23,8 +24,10 @@ def student_config(teacher: PretrainedConfig, layers: int, hidden: int) -> Pretr
     the feed-forward width keeps the teacher's ratio to the hidden width."""
     heads = teacher.num_attention_heads
     if hidden % heads:
-        raise InputError(f"student width {hidden} is not divisible by the teacher's {heads} attention heads; "
-                         f"pick a multiple of {heads} (e.g. {hidden - hidden % heads or heads})")
+        raise InputError(
+            f"student width {hidden} is not divisible by the teacher's {heads} attention heads; "
+            f"pick a multiple of {heads} (e.g. {hidden - hidden % heads or heads})"
+        )
     config = teacher.__class__.from_dict(teacher.to_dict())
     ratio = teacher.intermediate_size / teacher.hidden_size
     config.num_hidden_layers, config.hidden_size = layers, hidden
@@ -51,9 +54,11 @@ def copy_teacher_layers(student: PreTrainedModel, teacher: PreTrainedModel, teac
     """Copy the embeddings and teacher layer teacher_layers[i] into student layer i (same width)."""
     s, t = student.base_model, teacher.base_model
     if student.config.hidden_size != teacher.config.hidden_size:
-        raise InputError(f"initialising from teacher layers needs the teacher's width "
-                         f"({teacher.config.hidden_size}), the student has {student.config.hidden_size}; "
-                         f"use a shape such as {len(teacher_layers)}L-{teacher.config.hidden_size}")
+        raise InputError(
+            f"initialising from teacher layers needs the teacher's width "
+            f"({teacher.config.hidden_size}), the student has {student.config.hidden_size}; "
+            f"use a shape such as {len(teacher_layers)}L-{teacher.config.hidden_size}"
+        )
     s.embeddings.load_state_dict(t.embeddings.state_dict())
     for i, j in enumerate(teacher_layers):
         s.encoder.layer[i].load_state_dict(t.encoder.layer[j].state_dict())

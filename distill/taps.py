@@ -4,6 +4,7 @@ Hugging Face models return attention *probabilities*, and only with the slow eag
 needs the scores before the softmax. Forward hooks on the query/key projections capture what is
 needed to compute q·kᵀ/√d per head, and the fast SDPA attention stays on.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,10 @@ class AttentionScores:
             attentions = [layer.attention.self for layer in model.base_model.encoder.layer]
             self._projections = [(a.query, a.key) for a in attentions]
         except AttributeError:
-            raise InputError(f"{type(model).__name__}: attention distillation needs a BERT-style encoder "
-                             "(encoder.layer[i].attention.self.query/key)") from None
+            raise InputError(
+                f"{type(model).__name__}: attention distillation needs a BERT-style encoder "
+                "(encoder.layer[i].attention.self.query/key)"
+            ) from None
         self.heads = model.config.num_attention_heads
         self._captured: list[list[torch.Tensor]] = []
         self._hooks: list = []
@@ -43,6 +46,7 @@ class AttentionScores:
     def _keep(self, layer: int, slot: int):
         def hook(module, inputs, output):
             self._captured[layer][slot] = output
+
         return hook
 
     def scores(self) -> list[torch.Tensor]:

@@ -5,6 +5,7 @@ Device, mixed precision and several processes go through Hugging Face accelerate
 holds the best student as a `save_pretrained` folder, `metrics.jsonl`, `settings.json`, and a
 `checkpoint/` (model, optimizer, scheduler, RNG states, step) that `resume=True` continues from.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,58 +68,55 @@ class _Trainable(nn.Module):
         return self.objective(student, teacher, batch)
 
 
-def train(student, objective: Objective, train_set: LabelledExamples, dev_set: LabelledExamples | None, metric_names,
-          out_dir: str | Path, settings: TrainSettings, *, teacher=None, tokenizer=None, resume: bool = False,
-          progress: bool = True, description: str = "train") -> TrainResult:
+def train(
+    student,
+    objective: Objective,
+    train_set: LabelledExamples,
+    dev_set: LabelledExamples | None,
+    metric_names,
+    out_dir: str | Path,
+    settings: TrainSettings,
+    *,
+    teacher=None,
+    tokenizer=None,
+    resume: bool = False,
+    progress: bool = True,
+    description: str = "train",
+) -> TrainResult:
     """Train `student` with `objective`; evaluate on `dev_set` every eval_steps and keep the best."""
     out = Path(out_dir)
-    settings = replace(settings, epochs=3.0 if settings.epochs is None else settings.epochs,
-                       lr=5e-5 if settings.lr is None else settings.lr)
+    settings = replace(
+        settings,
+        epochs=3.0 if settings.epochs is None else settings.epochs,
+        lr=5e-5 if settings.lr is None else settings.lr,
+    )
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
-    accelerator = _accelerator(settings)
-    set_seed(settings.seed)
-    trainable = _Trainable(student, objective)
-    optimizer = _optimizer(trainable, settings)
-    trainable, optimizer, loader = accelerator.prepare(trainable, optimizer, _loader(train_set, settings))
-    steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))  # this process's share of the data
-    total_steps = settings.max_steps or max(1, math.ceil(settings.epochs * steps_per_epoch))
-    # Not prepared: stepped once per optimizer step, whatever the number of processes.
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup * total_steps), total_steps)
-    accelerator.register_for_checkpointing(scheduler)
-    if teacher is not None:
-        teacher.to(accelerator.device).eval()
-    cache = forward.TeacherCache.for_run(objective, teacher, len(train_set))
-    eval_every = settings.eval_steps or steps_per_epoch
-    state = checkpoint.resume_or_start(accelerator, out, json.loads(json.dumps(asdict(settings))), resume) or \
-        {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
-    accelerator.wait_for_everyone()
-
-    bar = tqdm(total=total_steps, initial=state["step"], desc=description, unit="step",
-               disable=not progress or not accelerator.is_local_main_process)
+    loop = _Loop.prepare(student, objective, train_set, teacher, settings)
+    state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(asdict(settings))), resume)
+    state = state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
+    loop.accelerator.wait_for_everyone()
+    shown = progress and loop.accelerator.is_local_main_process
+    bar = tqdm(total=loop.total_steps, initial=state["step"], desc=description, unit="step", disable=not shown)
     recent: list[dict] = []  # loss and its parts for every batch since the last evaluation
     tokens, started = 0, time.perf_counter()
-    while state["step"] < total_steps:
-        loader.set_epoch(state["epoch"])
-        batches = accelerator.skip_first_batches(loader, state["batches_done"]) if state["batches_done"] else loader
-        for batch in batches:
-            teacher_out = forward.teacher_outputs(objective, teacher, cache, batch, accelerator)
-            loss, parts = _step(accelerator, trainable, optimizer, scheduler, batch, teacher_out, settings)
+    while state["step"] < loop.total_steps:
+        for batch in loop.batches(state):
+            loss, parts = loop.step(batch)
             state["batches_done"] += 1
-            tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
+            tokens += int(batch["attention_mask"].sum()) * loop.accelerator.num_processes
             recent.append({"loss": loss.item(), **parts})
-            if not accelerator.sync_gradients:
+            if not loop.accelerator.sync_gradients:
                 continue
             state["step"] += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}", tokens_per_s=f"{tokens / (time.perf_counter() - started):.0f}")
-            if state["step"] % eval_every == 0 or state["step"] == total_steps:
-                record = {"step": state["step"], "epoch": state["epoch"],
-                          **{name: sum(r[name] for r in recent) / len(recent) for name in recent[0]}}
+            if state["step"] % loop.eval_every == 0 or state["step"] == loop.total_steps:
+                record = {"step": state["step"], "epoch": state["epoch"], **_means(recent)}
                 recent = []
-                _evaluate_and_keep_best(accelerator, trainable, dev_set, metric_names, out, tokenizer, state, record)
-                checkpoint.save(accelerator, out / "checkpoint", state)
-            if state["step"] >= total_steps:
+                _evaluate_and_keep_best(loop, dev_set, metric_names, out, tokenizer, state, record)
+                checkpoint.save(loop.accelerator, out / "checkpoint", state)
+            if state["step"] >= loop.total_steps:
                 break
         else:
             state["epoch"] += 1
@@ -127,18 +125,76 @@ def train(student, objective: Objective, train_set: LabelledExamples, dev_set: L
     return TrainResult(state["step"])
 
 
-def _step(accelerator, trainable, optimizer, scheduler, batch, teacher_out, settings: TrainSettings):
-    """Forward and backward one batch; every grad_accum batches, clip at max_grad_norm and step."""
-    with accelerator.accumulate(trainable):
-        loss, parts = trainable(batch, teacher_out)
-        accelerator.backward(loss)
-        if accelerator.sync_gradients:
-            accelerator.clip_grad_norm_(trainable.parameters(), settings.max_grad_norm)
-        optimizer.step()
-        if accelerator.sync_gradients:
-            scheduler.step()
-        optimizer.zero_grad()
-    return loss, parts
+def _means(records: list[dict]) -> dict:
+    return {name: sum(r[name] for r in records) / len(records) for name in records[0]}
+
+
+@dataclass
+class _Loop:
+    """What one run trains with, prepared by accelerate: model and objective, optimizer, schedule,
+    batches, the frozen teacher (and its cache), and the step budget."""
+
+    accelerator: Accelerator
+    trainable: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    loader: DataLoader
+    objective: Objective
+    teacher: object
+    cache: forward.TeacherCache | None
+    settings: TrainSettings
+    total_steps: int
+    eval_every: int
+
+    @classmethod
+    def prepare(cls, student, objective: Objective, train_set: LabelledExamples, teacher, settings: TrainSettings):
+        accelerator = _accelerator(settings)
+        set_seed(settings.seed)
+        trainable = _Trainable(student, objective)
+        optimizer = _optimizer(trainable, settings)
+        trainable, optimizer, loader = accelerator.prepare(trainable, optimizer, _loader(train_set, settings))
+        steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))  # this process's share
+        total_steps = settings.max_steps or max(1, math.ceil(settings.epochs * steps_per_epoch))
+        # Not prepared: stepped once per optimizer step, whatever the number of processes.
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup * total_steps), total_steps)
+        accelerator.register_for_checkpointing(scheduler)
+        if teacher is not None:
+            teacher.to(accelerator.device).eval()
+        cache = forward.TeacherCache.for_run(objective, teacher, len(train_set))
+        return cls(
+            accelerator,
+            trainable,
+            optimizer,
+            scheduler,
+            loader,
+            objective,
+            teacher,
+            cache,
+            settings,
+            total_steps,
+            settings.eval_steps or steps_per_epoch,
+        )
+
+    def batches(self, state: dict):
+        """This epoch's batches, past those a resumed run already trained on."""
+        self.loader.set_epoch(state["epoch"])
+        done = state["batches_done"]
+        return self.accelerator.skip_first_batches(self.loader, done) if done else self.loader
+
+    def step(self, batch: dict):
+        """Forward and backward one batch; every grad_accum batches, clip at max_grad_norm and step."""
+        accelerator = self.accelerator
+        teacher_out = forward.teacher_outputs(self.objective, self.teacher, self.cache, batch, accelerator)
+        with accelerator.accumulate(self.trainable):
+            loss, parts = self.trainable(batch, teacher_out)
+            accelerator.backward(loss)
+            if accelerator.sync_gradients:
+                accelerator.clip_grad_norm_(self.trainable.parameters(), self.settings.max_grad_norm)
+            self.optimizer.step()
+            if accelerator.sync_gradients:
+                self.scheduler.step()
+            self.optimizer.zero_grad()
+        return loss, parts
 
 
 def _accelerator(settings: TrainSettings) -> Accelerator:
@@ -149,17 +205,22 @@ def _accelerator(settings: TrainSettings) -> Accelerator:
     AcceleratorState._reset_state(reset_partial_state=False)
     # Unused parameters are normal here (a task head during TinyBERT stage 1, a pooler in general
     # distillation), so DistributedDataParallel must look for them.
-    return Accelerator(mixed_precision="no" if precision == "fp32" else precision, cpu=settings.device == "cpu",
-                       gradient_accumulation_steps=settings.grad_accum,
-                       kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    return Accelerator(
+        mixed_precision="no" if precision == "fp32" else precision,
+        cpu=settings.device == "cpu",
+        gradient_accumulation_steps=settings.grad_accum,
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
 
 
 def _optimizer(trainable: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     """AdamW; no weight decay on biases and norms."""
     decay = [p for p in trainable.parameters() if p.ndim > 1]
     no_decay = [p for p in trainable.parameters() if p.ndim <= 1]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr)
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=settings.lr,
+    )
 
 
 def _loader(train_set: LabelledExamples, settings: TrainSettings) -> DataLoader:
@@ -168,24 +229,29 @@ def _loader(train_set: LabelledExamples, settings: TrainSettings) -> DataLoader:
     another point of that stream."""
     lengths = train_set.lengths() if settings.group_by_length else None
     sampler = EpochShuffle(len(train_set), settings.seed, lengths, settings.batch_size)
-    return DataLoader(train_set, batch_size=settings.batch_size, sampler=sampler, collate_fn=train_set.collate,
-                      generator=torch.Generator().manual_seed(settings.seed))
+    return DataLoader(
+        train_set,
+        batch_size=settings.batch_size,
+        sampler=sampler,
+        collate_fn=train_set.collate,
+        generator=torch.Generator().manual_seed(settings.seed),
+    )
 
 
-def _evaluate_and_keep_best(accelerator, trainable, dev_set, metric_names, out, tokenizer, state, record):
+def _evaluate_and_keep_best(loop: _Loop, dev_set, metric_names, out, tokenizer, state, record):
     """Score the dev set; when the main metric improves, save the student as a loadable folder."""
-    model = accelerator.unwrap_model(trainable).student
+    model = loop.accelerator.unwrap_model(loop.trainable).student
     if dev_set is None:
         improved = True
     else:
-        metrics = score(predict(model, dev_set, device=accelerator.device), dev_set.labels.numpy(), metric_names)
+        metrics = score(predict(model, dev_set, device=loop.accelerator.device), dev_set.labels.numpy(), metric_names)
         model.train()
         record["dev"] = metrics
         main = metrics[metric_names[0]]
         improved = state["best_metric"] is None or main > state["best_metric"]
         if improved:
             state["best_metric"], state["best_step"] = main, state["step"]
-    if accelerator.is_main_process:
+    if loop.accelerator.is_main_process:
         with open(out / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(record) + "\n")
         if improved:

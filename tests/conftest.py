@@ -1,4 +1,5 @@
 """Shared fixtures: real data from ../shared, and small masked-LMs saved to disk like a user's model."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,14 @@ def tokenizer():
 def save_tiny_mlm(folder: Path, tokenizer, max_positions: int = 128, seed: int = 0) -> Path:
     """A 2-layer random BertForMaskedLM with the real uncased vocabulary, saved and loaded by path."""
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=max_positions)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_positions,
+    )
     BertForMaskedLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -60,7 +67,7 @@ def copy_glue_rows(folder: Path, task: str, rows: dict[str, int]) -> Path:
     folder.mkdir(parents=True)
     for name, count in rows.items():
         lines = (GLUE / task / name).read_bytes().splitlines(keepends=True)
-        (folder / name).write_bytes(b"".join(lines[:count + 1]))
+        (folder / name).write_bytes(b"".join(lines[: count + 1]))
     return folder
 
 
@@ -84,27 +91,52 @@ def other_mlms(tmp_path_factory, tokenizer) -> dict[str, Path]:
     """A tiny DistilBERT (WordPiece vocab) and a tiny RoBERTa with a byte-level BPE tokenizer trained
     here on real MRPC sentences, both saved as Hugging Face folders."""
     from tokenizers import ByteLevelBPETokenizer
-    from transformers import (DistilBertConfig, DistilBertForMaskedLM, RobertaConfig, RobertaForMaskedLM,
-                              RobertaTokenizerFast)
+    from transformers import (
+        DistilBertConfig,
+        DistilBertForMaskedLM,
+        RobertaConfig,
+        RobertaForMaskedLM,
+        RobertaTokenizerFast,
+    )
 
     from data import read_table
 
     torch.manual_seed(0)
     distil = tmp_path_factory.mktemp("tiny-distilbert")
-    DistilBertForMaskedLM(DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=32, n_layers=2, n_heads=2,
-                                           hidden_dim=64, max_position_embeddings=128)).save_pretrained(distil)
+    DistilBertForMaskedLM(
+        DistilBertConfig(
+            vocab_size=tokenizer.vocab_size, dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128
+        )
+    ).save_pretrained(distil)
     tokenizer.save_pretrained(distil)
 
     roberta = tmp_path_factory.mktemp("tiny-roberta")
     texts = read_table(GLUE / "MRPC" / "train.tsv")["#1 String"].tolist()
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(texts, vocab_size=3000, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    bpe_tokenizer = RobertaTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>",
-                                         sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
-                                         mask_token="<mask>")
+    bpe_tokenizer = RobertaTokenizerFast(
+        tokenizer_object=bpe._tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+    )
     bpe_tokenizer.save_pretrained(roberta)
-    RobertaForMaskedLM(RobertaConfig(vocab_size=len(bpe_tokenizer), hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
-                                     pad_token_id=1, bos_token_id=0, eos_token_id=2,
-                                     type_vocab_size=1)).save_pretrained(roberta)
+    RobertaForMaskedLM(
+        RobertaConfig(
+            vocab_size=len(bpe_tokenizer),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=130,
+            pad_token_id=1,
+            bos_token_id=0,
+            eos_token_id=2,
+            type_vocab_size=1,
+        )
+    ).save_pretrained(roberta)
     return {"distilbert": distil, "roberta": roberta}

@@ -1,5 +1,6 @@
 """Whole-file augmentation on real MRPC rows: rows per example, pair alignment, labels, determinism
 across workers, resume, and the tolerated oddities (ragged rows, empty and over-long texts)."""
+
 import pytest
 
 import augment.runner
@@ -27,8 +28,9 @@ def _same_words_except_replaceable(original: str, variant: str) -> bool:
 @pytest.fixture(scope="module")
 def mrpc_augmented(tmp_path_factory, tiny_mlm, mrpc_head):
     out = tmp_path_factory.mktemp("out") / "train_aug.tsv"
-    summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), label_column="Quality",
-                           shard_rows=16, progress=False)
+    summary = augment_file(
+        mrpc_head, out, TEXTS, _config(tiny_mlm), label_column="Quality", shard_rows=16, progress=False
+    )
     return summary, read_table(mrpc_head), read_table(out), out
 
 
@@ -76,8 +78,9 @@ def test_same_seed_same_bytes_for_one_or_two_workers(tmp_path, tiny_mlm, mrpc_he
     assert other_seed.read_bytes() != one_worker.read_bytes()
 
 
-def test_resume_reuses_finished_shards_and_gives_the_same_file(tmp_path, tiny_mlm, mrpc_head, monkeypatch,
-                                                               mrpc_augmented):
+def test_resume_reuses_finished_shards_and_gives_the_same_file(
+    tmp_path, tiny_mlm, mrpc_head, monkeypatch, mrpc_augmented
+):
     *_, uninterrupted = mrpc_augmented
     out = tmp_path / "train_aug.tsv"
     real_write, written = augment.runner._PartsFolder.write, []
@@ -104,23 +107,20 @@ def test_resume_with_other_settings_starts_over(tmp_path, tiny_mlm, mrpc_head, m
     monkeypatch.setattr(augment.runner._PartsFolder, "assemble", lambda *a: None)
     augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
     monkeypatch.undo()
-    summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm, p=0.2), shard_rows=16, progress=False,
-                           resume=True)
+    summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm, p=0.2), shard_rows=16, progress=False, resume=True)
     assert summary.resumed_shards == 0
 
 
 def test_ragged_empty_and_long_texts_are_tolerated(tmp_path, tiny_mlm):
     source = tmp_path / "reviews.tsv"
     long_text = " ".join(["the river crossed the quiet valley"] * 40)
-    source.write_text("review\tstars\n"
-                      "a quiet river town\t5\n"
-                      "   \t3\n"
-                      "broken\trow\twith\textra\tfields\n"
-                      f"{long_text}\t4\n"
-                      "\t1\n")
+    source.write_text(
+        f"review\tstars\na quiet river town\t5\n   \t3\nbroken\trow\twith\textra\tfields\n{long_text}\t4\n\t1\n"
+    )
     out = tmp_path / "reviews_aug.tsv"
-    summary = augment_file(source, out, ["review"], _config(tiny_mlm, max_length=64), label_column="stars",
-                           progress=False)
+    summary = augment_file(
+        source, out, ["review"], _config(tiny_mlm, max_length=64), label_column="stars", progress=False
+    )
     frame = read_table(out)
     assert summary.ragged_lines == [4]
     assert summary.counts["empty_texts"] == 2 and summary.counts["cut_windows"] > 0
@@ -132,10 +132,13 @@ def test_ragged_empty_and_long_texts_are_tolerated(tmp_path, tiny_mlm):
 def test_csv_keeps_its_quoting_and_original_rows_byte_for_byte(tmp_path, tiny_mlm):
     """Raw lines, not a pandas read-back: quoting, number formats and line endings are compared."""
     source = tmp_path / "reviews.csv"
-    source.write_text('id,review,stars\n'
-                      '1,"A ""quiet"", lovely river town.",5\n'
-                      '2,"The border, closed.",1\n'
-                      '3,Plain words about the quiet valley,3.5\n', encoding="utf-8")
+    source.write_text(
+        "id,review,stars\n"
+        '1,"A ""quiet"", lovely river town.",5\n'
+        '2,"The border, closed.",1\n'
+        "3,Plain words about the quiet valley,3.5\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.csv"
     augment_file(source, out, ["review"], _config(tiny_mlm), label_column="stars", progress=False)
     lines, originals = out.read_text(encoding="utf-8").splitlines(), source.read_text().splitlines()
@@ -143,16 +146,20 @@ def test_csv_keeps_its_quoting_and_original_rows_byte_for_byte(tmp_path, tiny_ml
     assert [line for line in lines if line in originals[1:]] == originals[1:]  # each original, unchanged, in order
     assert len(lines) > len(originals)
     import csv
+
     rows = list(csv.reader(lines[1:]))
     assert all(len(row) == 3 for row in rows) and {row[2] for row in rows} == {"5", "1", "3.5"}
     for row, line in zip(rows, lines[1:]):  # a field is quoted exactly when it needs it
-        assert line.startswith(f"{row[0]},\"") == any(c in row[1] for c in ',"\n')
+        assert line.startswith(f'{row[0]},"') == any(c in row[1] for c in ',"\n')
 
 
 def test_jsonl_keeps_its_value_types_and_original_records(tmp_path, tiny_mlm):
     import json
-    records = [{"id": 1, "review": 'A "quiet", lovely river town café.', "stars": 5, "score": 0.75, "tags": ["a"]},
-               {"id": 2, "review": "The border stayed closed all week.", "stars": 1, "score": 1.0, "tags": []}]
+
+    records = [
+        {"id": 1, "review": 'A "quiet", lovely river town café.', "stars": 5, "score": 0.75, "tags": ["a"]},
+        {"id": 2, "review": "The border stayed closed all week.", "stars": 1, "score": 1.0, "tags": []},
+    ]
     source = tmp_path / "reviews.jsonl"
     source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     out = tmp_path / "out.jsonl"
@@ -161,6 +168,7 @@ def test_jsonl_keeps_its_value_types_and_original_records(tmp_path, tiny_mlm):
     assert len(written) > 2 and written[0] == records[0] and records[1] in written
     for record in written:  # numbers stay numbers (5, not "5"; 1.0 stays a float), lists stay lists
         original = next(r for r in records if r["id"] == record["id"])
-        assert {k: (v, type(v)) for k, v in record.items() if k != "review"} == \
-            {k: (v, type(v)) for k, v in original.items() if k != "review"}
+        assert {k: (v, type(v)) for k, v in record.items() if k != "review"} == {
+            k: (v, type(v)) for k, v in original.items() if k != "review"
+        }
     assert "café" in out.read_text(encoding="utf-8")  # UTF-8 kept, not \u escapes

@@ -1,4 +1,5 @@
 """Length-grouped training batches: every example once per epoch, little padding, reproducible."""
+
 import torch
 
 from distill.batches import EpochShuffle
@@ -6,7 +7,7 @@ from distill.batches import EpochShuffle
 
 def _batches(sampler, size):
     order = list(sampler)
-    return [order[i:i + size] for i in range(0, len(order), size)]
+    return [order[i : i + size] for i in range(0, len(order), size)]
 
 
 def test_grouped_batches_cover_every_example_once_with_little_padding():

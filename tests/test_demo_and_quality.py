@@ -1,4 +1,5 @@
 """The demo's choice of inputs (data, masked-LM, vectors) and the quality table's majority floor."""
+
 import importlib.util
 from pathlib import Path
 

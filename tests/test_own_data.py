@@ -1,5 +1,6 @@
 """Own data through finetune, distill and evaluate (--train/--dev/--text-col/--label-col/--regression):
 real SST-2 rows as a CSV with named labels, real STS-B pairs as JSON Lines with float scores."""
+
 import csv
 import json
 
@@ -40,8 +41,9 @@ def similarity(tmp_path_factory):
     for name, part in (("train.jsonl", frame.iloc[:64]), ("dev.jsonl", frame.iloc[64:])):
         with open(folder / name, "w") as handle:
             for _, row in part.iterrows():
-                handle.write(json.dumps({"a": row["sentence1"], "b": row["sentence2"], "score": float(row["score"])})
-                             + "\n")
+                handle.write(
+                    json.dumps({"a": row["sentence1"], "b": row["sentence2"], "score": float(row["score"])}) + "\n"
+                )
     return folder
 
 
@@ -55,13 +57,22 @@ def _outputs(model_dir, *texts, max_length):
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     with torch.no_grad():
-        return model(**tokenizer(*texts, truncation=True, max_length=max_length, padding=True,
-                                 return_tensors="pt")).logits.numpy()
+        return model(
+            **tokenizer(*texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+        ).logits.numpy()
 
 
 def test_own_csv_with_named_labels_through_finetune_and_evaluate(tmp_path, encoder, reviews):
-    own = ["--train", reviews / "train.csv", "--dev", reviews / "dev.csv", "--text-col", "sentence",
-           "--label-col", "sentiment"]
+    own = [
+        "--train",
+        reviews / "train.csv",
+        "--dev",
+        reviews / "dev.csv",
+        "--text-col",
+        "sentence",
+        "--label-col",
+        "sentiment",
+    ]
     _invoke("finetune", "--quiet", "--model", encoder, *own, "--max-steps", 3, "--out", tmp_path / "teacher")
     saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "teacher")
     assert saved.config.id2label == {0: "negative", 1: "positive"}  # the train set's labels, sorted
@@ -80,19 +91,42 @@ def test_own_csv_with_named_labels_through_finetune_and_evaluate(tmp_path, encod
 
 
 def test_own_jsonl_pairs_as_regression_through_finetune_distill_and_evaluate(tmp_path, encoder, similarity):
-    own = ["--train", similarity / "train.jsonl", "--dev", similarity / "dev.jsonl", "--text-col", "a",
-           "--text-col", "b", "--label-col", "score", "--regression"]
+    own = [
+        "--train",
+        similarity / "train.jsonl",
+        "--dev",
+        similarity / "dev.jsonl",
+        "--text-col",
+        "a",
+        "--text-col",
+        "b",
+        "--label-col",
+        "score",
+        "--regression",
+    ]
     _invoke("finetune", "--quiet", "--model", encoder, *own, "--max-steps", 3, "--out", tmp_path / "teacher")
     teacher = AutoModelForSequenceClassification.from_pretrained(tmp_path / "teacher")
     assert teacher.config.num_labels == 1 and teacher.config.problem_type == "regression"
-    _invoke("distill", "--quiet", "--teacher", tmp_path / "teacher", *own, "--student", "1L-32", "--stage",
-            "prediction", "--max-steps", 2, "--out", tmp_path / "student")
+    _invoke(
+        "distill",
+        "--quiet",
+        "--teacher",
+        tmp_path / "teacher",
+        *own,
+        "--student",
+        "1L-32",
+        "--stage",
+        "prediction",
+        "--max-steps",
+        2,
+        "--out",
+        tmp_path / "student",
+    )
     report = json.loads((tmp_path / "student" / "report.json").read_text())
     assert report["main_metric"] == "pearson" and report["data"]["train_examples"] == 64
 
     records = [json.loads(line) for line in (similarity / "dev.jsonl").read_text().splitlines()]
-    values = _outputs(tmp_path / "student", [r["a"] for r in records], [r["b"] for r in records],
-                      max_length=128)[:, 0]
+    values = _outputs(tmp_path / "student", [r["a"] for r in records], [r["b"] for r in records], max_length=128)[:, 0]
     pearson = float(np.corrcoef(values, [r["score"] for r in records])[0, 1])
     evaluated = json.loads(_invoke("evaluate", "--model", tmp_path / "student", *own).output)
     assert set(evaluated["dev"]) == {"pearson", "spearman"}

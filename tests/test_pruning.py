@@ -1,12 +1,13 @@
 """Width pruning: a student cut from the teacher keeps the teacher's most active channels and, at the
 teacher's own shape, is the teacher."""
+
 import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError, read_table
-from distill.features import LabelScheme, encode_frame, model_inputs
 from distill import build_student
+from distill.features import LabelScheme, encode_frame, model_inputs
 from distill.pruning import per_head_channels, top_channels
 
 from .conftest import GLUE
@@ -15,9 +16,16 @@ from .conftest import GLUE
 @pytest.fixture(scope="module")
 def teacher(tokenizer):
     torch.manual_seed(0)
-    return BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=64,
-                                                    num_hidden_layers=4, num_attention_heads=4,
-                                                    intermediate_size=128, num_labels=2)).eval()
+    return BertForSequenceClassification(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=64,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            intermediate_size=128,
+            num_labels=2,
+        )
+    ).eval()
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +49,16 @@ def test_pruning_keeps_the_most_active_channels(teacher, examples):
     silent = BertForSequenceClassification(teacher.config)
     silent.load_state_dict(teacher.state_dict())
     with torch.no_grad():  # channels 0..15 of every hidden state are exactly zero in this teacher
-        norms = [silent.bert.embeddings.LayerNorm] + [m for layer in silent.bert.encoder.layer
-                                                      for m in (layer.attention.output.LayerNorm, layer.output.LayerNorm)]
+        norms = [silent.bert.embeddings.LayerNorm] + [
+            m for layer in silent.bert.encoder.layer for m in (layer.attention.output.LayerNorm, layer.output.LayerNorm)
+        ]
         for norm in norms:
             norm.weight[:16] = 0
             norm.bias[:16] = 0
     student = build_student("2L-48", silent, LabelScheme(("0", "1")), "teacher-pruned", calibration=examples)
-    assert torch.equal(student.bert.embeddings.word_embeddings.weight, silent.bert.embeddings.word_embeddings.weight[:, 16:])
+    assert torch.equal(
+        student.bert.embeddings.word_embeddings.weight, silent.bert.embeddings.word_embeddings.weight[:, 16:]
+    )
     # layers 0 and 2 (evenly spaced), their feed-forward cut from 128 to 96 neurons
     assert student.bert.encoder.layer[1].intermediate.dense.weight.shape == (96, 48)
     kept = student.bert.encoder.layer[1].output.LayerNorm.weight
@@ -55,7 +66,7 @@ def test_pruning_keeps_the_most_active_channels(teacher, examples):
 
 
 def test_head_dimensions_are_chosen_within_each_head():
-    scores = torch.tensor([5., 1, 3, 2, 0, 9, 8, 1])  # 2 heads of 4 dims
+    scores = torch.tensor([5.0, 1, 3, 2, 0, 9, 8, 1])  # 2 heads of 4 dims
     assert top_channels(scores, 3).tolist() == [0, 5, 6]  # in their original order, not by score
     assert per_head_channels(scores, 2, 2).tolist() == [0, 2, 5, 6]
 
@@ -77,19 +88,25 @@ def test_projections_of_a_pruned_student_start_as_its_channel_selection():
     assert TinyBertIntermediate(((1, 1),), 3, 5).projections[1].weight.abs().sum() > 0  # random otherwise
 
 
-@pytest.mark.parametrize("settings, imitated", [
-    (dict(student="2L-48", layer_map="1,3", stage="prediction"), [0, 2]),  # explicit map: layers 1, 3 (1-based)
-    (dict(student="2L-48", stage="prediction"), [1, 3]),  # uniform map m * 4 / 2
-    (dict(student="auto", stage="prediction"), [1, 3]),  # auto: half the teacher's 4 layers
-    (dict(method="pkd", student="2L-64"), None),  # PKD starts from the lowest layers, no pruning
-])
-def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(tmp_path, teacher, tokenizer, mrpc_head,
-                                                                      monkeypatch, settings, imitated):
+@pytest.mark.parametrize(
+    "settings, imitated",
+    [
+        (dict(student="2L-48", layer_map="1,3", stage="prediction"), [0, 2]),  # explicit map: layers 1, 3 (1-based)
+        (dict(student="2L-48", stage="prediction"), [1, 3]),  # uniform map m * 4 / 2
+        (dict(student="auto", stage="prediction"), [1, 3]),  # auto: half the teacher's 4 layers
+        (dict(method="pkd", student="2L-64"), None),  # PKD starts from the lowest layers, no pruning
+    ],
+)
+def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(
+    tmp_path, teacher, tokenizer, mrpc_head, monkeypatch, settings, imitated
+):
     """Spy on the pruning call that a real `distill` makes, and check the student it builds."""
     from dataclasses import replace
 
     import distill.models
-    from distill import DistillSettings, TrainSettings, distill as run_distill, glue_task_data
+    from distill import DistillSettings, TrainSettings, glue_task_data
+    from distill import distill as run_distill
+
     teacher.save_pretrained(tmp_path / "teacher")
     tokenizer.save_pretrained(tmp_path / "teacher")
     calls, real_prune = [], distill.models.prune_teacher_into
@@ -100,11 +117,19 @@ def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(tmp_path, 
         # the student's layer i now holds teacher layer layers[i], cut: its kept LayerNorm weights prove it
         kept = student.config.pruned_hidden_channels
         for i, t in enumerate(layers):
-            assert torch.equal(student.bert.encoder.layer[i].output.LayerNorm.weight,
-                               source.bert.encoder.layer[t].output.LayerNorm.weight[kept])
+            assert torch.equal(
+                student.bert.encoder.layer[i].output.LayerNorm.weight,
+                source.bert.encoder.layer[t].output.LayerNorm.weight[kept],
+            )
 
     monkeypatch.setattr(distill.models, "prune_teacher_into", spy)
     task = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
-    run_distill(task, tmp_path / "teacher", tmp_path / "run", TrainSettings(max_steps=1, batch_size=8),
-                DistillSettings(**settings), progress=False)
+    run_distill(
+        task,
+        tmp_path / "teacher",
+        tmp_path / "run",
+        TrainSettings(max_steps=1, batch_size=8),
+        DistillSettings(**settings),
+        progress=False,
+    )
     assert calls == ([] if imitated is None else [imitated])

@@ -1,5 +1,6 @@
 """What README promises of the training loop: gradient accumulation, warm-up then linear decay,
 clipping at 1.0, each TinyBERT stage's own flags, and a default teacher fine-tune that resumes."""
+
 import json
 from pathlib import Path
 
@@ -26,16 +27,29 @@ def mrpc_small(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_classifier(tmp_path_factory, tokenizer):
     """A 2-layer BERT classifier without dropout (so batch splits are the only difference), saved."""
-    return save_tiny_bert(tmp_path_factory.mktemp("tiny-classifier"), tokenizer, BertForSequenceClassification,
-                          hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    return save_tiny_bert(
+        tmp_path_factory.mktemp("tiny-classifier"),
+        tokenizer,
+        BertForSequenceClassification,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
 
 
 def _fine_tune(folder, mrpc_small, tokenizer, out, **settings):
     task = glue_task_data("MRPC", mrpc_small.parent)
     examples = task.encode(task.train_path, tokenizer, 128)
     model = BertForSequenceClassification.from_pretrained(folder)
-    train(model, TaskOnly(), examples, None, task.spec.metrics, out,
-          TrainSettings(**{"group_by_length": False, "lr": 1e-3, "warmup": 0.0, **settings}), progress=False)
+    train(
+        model,
+        TaskOnly(),
+        examples,
+        None,
+        task.spec.metrics,
+        out,
+        TrainSettings(**{"group_by_length": False, "lr": 1e-3, "warmup": 0.0, **settings}),
+        progress=False,
+    )
     return model.state_dict()
 
 
@@ -59,8 +73,7 @@ def _relative_gap(a, b):
     return max(((x - y).abs().max() / x.abs().max()).item() for x, y in zip(a, b) if x.abs().max() > 0)
 
 
-def test_gradient_accumulation_equals_one_larger_batch(tmp_path, tiny_classifier, mrpc_small, tokenizer,
-                                                       monkeypatch):
+def test_gradient_accumulation_equals_one_larger_batch(tmp_path, tiny_classifier, mrpc_small, tokenizer, monkeypatch):
     common = (monkeypatch, tiny_classifier, mrpc_small, tokenizer)
     large = _first_step_gradients(*common, tmp_path / "a", batch_size=8)
     accumulated = _first_step_gradients(*common, tmp_path / "b", batch_size=4, grad_accum=2)
@@ -72,8 +85,9 @@ def test_gradient_accumulation_equals_one_larger_batch(tmp_path, tiny_classifier
     assert steps == [3]  # 3 optimizer steps from 6 batches
 
 
-def test_learning_rate_warms_up_linearly_then_decays_linearly(tmp_path, tiny_classifier, mrpc_small, tokenizer,
-                                                              monkeypatch):
+def test_learning_rate_warms_up_linearly_then_decays_linearly(
+    tmp_path, tiny_classifier, mrpc_small, tokenizer, monkeypatch
+):
     used, real_step = [], torch.optim.AdamW.step
 
     def recording(self, *args, **kwargs):
@@ -81,8 +95,9 @@ def test_learning_rate_warms_up_linearly_then_decays_linearly(tmp_path, tiny_cla
         return real_step(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.optim.AdamW, "step", recording)
-    _fine_tune(tiny_classifier, mrpc_small, tokenizer, tmp_path / "run", max_steps=20, batch_size=4, lr=1e-3,
-               warmup=0.1)
+    _fine_tune(
+        tiny_classifier, mrpc_small, tokenizer, tmp_path / "run", max_steps=20, batch_size=4, lr=1e-3, warmup=0.1
+    )
     # 10% of 20 steps: 2 warm-up steps up to the peak 1e-3, then a straight line down towards 0 at step 20
     expected = [1e-3 * s / 2 for s in range(2)] + [1e-3 * (20 - s) / 18 for s in range(2, 20)]
     assert used == pytest.approx(expected, rel=1e-6)
@@ -108,14 +123,30 @@ def test_gradients_are_clipped_at_norm_one(tmp_path, tiny_classifier, mrpc_small
 
 def test_stage_both_gives_each_tinybert_stage_its_own_flags(tmp_path, tiny_classifier, mrpc_small):
     def run(out, *flags):
-        result = CliRunner().invoke(main, ["distill", "--quiet", "--data-dir", mrpc_small.parent, "--teacher",
-                                           tiny_classifier, "--student", "1L-16", "--batch-size", "16",
-                                           "--out", out, *map(str, flags)])
+        result = CliRunner().invoke(
+            main,
+            [
+                "distill",
+                "--quiet",
+                "--data-dir",
+                mrpc_small.parent,
+                "--teacher",
+                tiny_classifier,
+                "--student",
+                "1L-16",
+                "--batch-size",
+                "16",
+                "--out",
+                out,
+                *map(str, flags),
+            ],
+        )
         assert result.exit_code == 0, result.output
         return [json.loads((out / part / "settings.json").read_text()) for part in ("intermediate", ".")]
 
-    stage1, stage2 = run(tmp_path / "given", "--intermediate-epochs", 1, "--intermediate-lr", 1e-3,
-                         "--epochs", 2, "--lr", 2e-4)
+    stage1, stage2 = run(
+        tmp_path / "given", "--intermediate-epochs", 1, "--intermediate-lr", 1e-3, "--epochs", 2, "--lr", 2e-4
+    )
     assert (stage1["epochs"], stage1["lr"]) == (1.0, 1e-3) and (stage2["epochs"], stage2["lr"]) == (2.0, 2e-4)
     steps = [json.loads(line)["step"] for line in (tmp_path / "given" / "metrics.jsonl").open()]
     assert steps == [3, 6]  # 40 rows in batches of 16: 3 steps per epoch, 2 epochs
@@ -137,8 +168,20 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
             raise KeyboardInterrupt  # killed right after the teacher's first checkpoint
 
     monkeypatch.setattr(checkpoint_module, "save", save)
-    flags = ["distill", "--quiet", "--data-dir", mrpc_small.parent, "--student", "1L-16", "--stage", "prediction",
-             "--max-steps", "4", "--eval-steps", "2"]
+    flags = [
+        "distill",
+        "--quiet",
+        "--data-dir",
+        mrpc_small.parent,
+        "--student",
+        "1L-16",
+        "--stage",
+        "prediction",
+        "--max-steps",
+        "4",
+        "--eval-steps",
+        "2",
+    ]
     interrupt = True
     result = CliRunner().invoke(main, flags)
     assert result.exit_code != 0 and saves == [(True, 2)]
@@ -155,6 +198,7 @@ def test_runs_of_other_precisions_follow_each_other_in_one_process(tmp_path, tin
     """accelerate keeps one state per process; a Python user (or a benchmark) running bf16 then fp32 must
     get both, not 'AcceleratorState has already been initialized'."""
     for precision in ("bf16", "fp32", "bf16"):
-        _fine_tune(tiny_classifier, mrpc_small, tokenizer, tmp_path / precision, max_steps=1, batch_size=8,
-                   precision=precision)
+        _fine_tune(
+            tiny_classifier, mrpc_small, tokenizer, tmp_path / precision, max_steps=1, batch_size=8, precision=precision
+        )
         assert json.loads((tmp_path / precision / "settings.json").read_text())["precision"] == precision

@@ -1,4 +1,5 @@
 """Word splitting, the replaceable-word rule, rendering, and the statistics of the draw."""
+
 import numpy as np
 import pytest
 
