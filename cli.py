@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download at run time
@@ -27,9 +28,7 @@ from data.hardware import PRECISION_HELP, PRECISIONS  # noqa: E402
 from distill import (  # noqa: E402
     DistillSettings,
     TrainSettings,
-    base_encoder,
     distill,
-    ensure_teacher,
     evaluate_model,
     finetune,
     general_distill,
@@ -197,7 +196,7 @@ def main():
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def augment(mlm, glove, n, p, k, seed, context, dtype, device, batch_size, max_length, quiet, **where):
+def augment(mlm, glove, quiet, **opts):
     """TinyBERT data augmentation: write train_aug.tsv (or your table + _aug).
 
     Every example is kept and followed by up to N distinct copies. In each copy, every replaceable
@@ -205,20 +204,10 @@ def augment(mlm, glove, n, p, k, seed, context, dtype, device, batch_size, max_l
     predictions for words that are one word piece, GloVe neighbours for words of several pieces.
     For sentence pairs, copy j of an example pairs text A's draw j with text B's draw j.
     """
-    config = AugmentConfig(
-        n=n,
-        p=p,
-        k=k,
-        seed=seed,
-        context=context,
-        dtype=dtype,
-        device=device,
-        batch_size=batch_size,
-        max_length=max_length,
-        glove=glove or str(DEFAULT_VECTORS),
-        mlm=None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM)),
-    )
-    _print_summary(augment_dataset(config, progress=not quiet, **where))
+    settings = {field.name: opts.pop(field.name) for field in fields(AugmentConfig) if field.name in opts}
+    mlm = None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM))
+    config = AugmentConfig(mlm=mlm, glove=glove or str(DEFAULT_VECTORS), **settings)
+    _print_summary(augment_dataset(config, progress=not quiet, **opts))
 
 
 def _print_summary(summary) -> None:
@@ -383,9 +372,15 @@ def _split(opts: dict) -> tuple[dict, TrainSettings]:
     )
 
 
-def _print_report(out) -> None:
-    click.echo((Path(out) / "report.md").read_text(), err=True)
-    click.echo(f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True)
+def _print_report(report: dict) -> None:
+    """The run's report.md and where the model is; nothing for the other processes of a multi-GPU run,
+    which get an empty report."""
+    if report:
+        out = report["run"]
+        click.echo((Path(out) / "report.md").read_text(), err=True)
+        click.echo(
+            f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True
+        )
 
 
 @main.command("finetune")
@@ -403,9 +398,8 @@ def finetune_command(model, out, aug, max_length, resume, quiet, **opts):
     as a Hugging Face folder, with metrics.jsonl and report.md."""
     where, settings = _split(opts)
     data = task_data_for(aug=aug, **where)
-    out = out or f"runs/teacher/{data.spec.name}"
-    if finetune(data, model or base_encoder(), out, settings, max_length=max_length, resume=resume, progress=not quiet):
-        _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
+    report = finetune(data, model, out, settings, max_length=max_length, resume=resume, progress=not quiet)
+    _print_report(report)
 
 
 # Flags of task distillation that have no meaning for --general (which trains on --corpus, no task).
@@ -567,7 +561,6 @@ def distill_command(
         _refuse_given(_TASK_ONLY, "--general trains on --corpus without a task")
         if not teacher or not corpus:
             raise InputError("--general needs --teacher ENCODER_FOLDER and --corpus TEXT_FILE")
-        out = out or "runs/general"
         summary = general_distill(
             teacher,
             corpus,
@@ -582,17 +575,16 @@ def distill_command(
         )
         if summary:  # the main process's summary; other processes of a multi-GPU run get {}
             click.echo(
-                f"{json.dumps(summary, indent=1)}\ngeneral student saved in {out}; use it with "
-                f"`distill --student {out}`",
+                f"{json.dumps(summary, indent=1)}\ngeneral student saved in {summary['run']}; use it with "
+                f"`distill --student {summary['run']}`",
                 err=True,
             )
         return
     data = task_data_for(aug=aug, **where)
-    teacher = teacher or ensure_teacher(data, settings, max_length=max_length, progress=not quiet)
-    out = out or f"runs/student/{data.spec.name}-{opts['method']}"
     recipe = DistillSettings(student=student, layer_map=layer_map, init=init, **opts)
-    if distill(data, teacher, out, settings, recipe, max_length=max_length, resume=resume, progress=not quiet):
-        _print_report(out)  # the main process's report; other processes of a multi-GPU run get {}
+    _print_report(
+        distill(data, teacher, out, settings, recipe, max_length=max_length, resume=resume, progress=not quiet)
+    )
 
 
 @main.command("evaluate")

@@ -77,15 +77,18 @@ def max_length_for(task: TaskData, max_length: int | None) -> int:
 
 def finetune(
     task: TaskData,
-    model_path: str | Path,
-    out: str | Path,
+    model_path: str | Path | None,
+    out: str | Path | None,
     settings: TrainSettings,
     *,
     max_length: int | None = None,
     resume: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Fine-tune a pretrained encoder on the task (this makes the teacher); returns the report."""
+    """Fine-tune a pretrained encoder (None: the default MiniLM encoder) on the task: this makes the
+    teacher, in `out` (None: runs/teacher/TASK). Returns the report."""
+    model_path = model_path or base_encoder()
+    out = Path(out or teacher_folder(task))
     set_seed(settings.seed)  # the new task head's initial weights follow --seed
     tokenizer = load_tokenizer(model_path)
     model = load_encoder_for_task(model_path, task.scheme)
@@ -107,7 +110,12 @@ def finetune(
         progress=progress,
         description=f"finetune {task.spec.name}",
     )
-    return _final_report(task, Path(out), length, teacher_path=None, train_examples=len(train_set))
+    return _final_report(task, out, length, teacher_path=None, train_examples=len(train_set))
+
+
+def teacher_folder(task: TaskData) -> Path:
+    """Where a task's teacher is made and looked for by default."""
+    return Path("runs") / "teacher" / task.spec.name
 
 
 def ensure_teacher(
@@ -116,7 +124,7 @@ def ensure_teacher(
     """The default teacher of a task, runs/teacher/TASK: fine-tuned first from the default encoder on
     the task's original (not augmented) rows when no finished one is there; an interrupted fine-tune
     (a checkpoint but no report yet) is resumed."""
-    teacher = Path("runs") / "teacher" / task.spec.name
+    teacher = teacher_folder(task)
     if (teacher / "report.json").is_file():  # written last: the fine-tune finished
         return teacher
     unfinished = (teacher / "checkpoint").is_dir()
@@ -139,8 +147,8 @@ def ensure_teacher(
 
 def distill(
     task: TaskData,
-    teacher_path: str | Path,
-    out: str | Path,
+    teacher_path: str | Path | None,
+    out: str | Path | None,
     settings: TrainSettings,
     recipe: DistillSettings = DistillSettings(),
     *,
@@ -148,11 +156,14 @@ def distill(
     resume: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Distil the teacher into a student with the recipe's method; returns the report."""
+    """Distil the teacher (None: the task's default teacher, fine-tuned first when absent, see
+    `ensure_teacher`) into a student with the recipe's method, in `out` (None: runs/student/TASK-METHOD);
+    returns the report."""
     if recipe.method not in TEMPERATURES:
         raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {recipe.method!r}")
-    out = Path(out)
+    out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
     set_seed(settings.seed)  # student, task head and projections are initialised under --seed
+    teacher_path = teacher_path or ensure_teacher(task, settings, max_length=max_length, progress=progress)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, recipe.student)
@@ -272,7 +283,7 @@ def _pkd(run: _Run, recipe: DistillSettings) -> None:
 def general_distill(
     teacher_path: str | Path,
     corpus_path: str | Path,
-    out: str | Path,
+    out: str | Path | None,
     settings: TrainSettings,
     *,
     student: str = "4L-312",
@@ -284,7 +295,9 @@ def general_distill(
 ) -> dict:
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
     (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes.
-    By default it starts as the teacher pruned to the student's shape (measured on corpus lines)."""
+    By default it starts as the teacher pruned to the student's shape (measured on corpus lines). `out`
+    defaults to runs/general."""
+    out = Path(out or Path("runs") / "general")
     set_seed(settings.seed)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_encoder(teacher_path)
@@ -317,7 +330,7 @@ def general_distill(
         progress=progress,
         description="general distillation",
     )
-    return _general_report(Path(out), len(corpus), result.steps, model, teacher)
+    return _general_report(out, len(corpus), result.steps, model, teacher)
 
 
 def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict:
@@ -326,6 +339,7 @@ def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict
         return {}
     losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").open() if line.strip()]
     summary = {
+        "run": str(out),
         "corpus_lines": lines,
         "steps": steps,
         "student_parameters": student.num_parameters(),

@@ -40,7 +40,7 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], d
     """Write the report files into the run folder and return the report as a dict. `data` names the
     training file (and its example count) and the dev files the figures come from."""
     run = Path(run)
-    report = {"task": task, "main_metric": metrics[0], "data": data, "models": models}
+    report = {"task": task, "run": str(run), "main_metric": metrics[0], "data": data, "models": models}
     lines = [
         f"# {task}: {', '.join(models)}",
         "",

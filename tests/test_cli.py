@@ -88,6 +88,11 @@ def _bad(tmp_path, *args, message):
     assert not out.exists() and not list(tmp_path.glob(".never.tsv*"))
 
 
+def _own(table):
+    """The flags of a run on one's own table: its path and the text column of real MRPC rows."""
+    return "--input", table, "--text-col", "#1 String"
+
+
 def test_missing_data_dir_says_where_to_put_glue(tmp_path):
     _bad(tmp_path, "--data-dir", tmp_path / "nowhere", message="Put the GLUE files in a folder such as glue/MRPC")
 
@@ -122,10 +127,7 @@ def test_encoder_without_masked_lm_head(tmp_path, mrpc_head):
 
     _bad(
         tmp_path,
-        "--input",
-        mrpc_head,
-        "--text-col",
-        "#1 String",
+        *_own(mrpc_head),
         "--mlm",
         get_model_path(),
         message="has no masked-LM head",
@@ -135,10 +137,7 @@ def test_encoder_without_masked_lm_head(tmp_path, mrpc_head):
 def test_missing_model_folder(tmp_path, mrpc_head):
     _bad(
         tmp_path,
-        "--input",
-        mrpc_head,
-        "--text-col",
-        "#1 String",
+        *_own(mrpc_head),
         "--mlm",
         tmp_path / "no-model",
         message="no such masked-LM folder",
@@ -150,10 +149,7 @@ def test_vector_file_in_unknown_format(tmp_path, mrpc_head):
     vectors.write_text("just some words\n")
     _bad(
         tmp_path,
-        "--input",
-        mrpc_head,
-        "--text-col",
-        "#1 String",
+        *_own(mrpc_head),
         "--mlm",
         "none",
         "--glove",

@@ -100,6 +100,7 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
     written = json.loads((tmp_path / "general" / "general_report.json").read_text())
     assert written == summary
     assert written == {
+        "run": str(tmp_path / "general"),
         "corpus_lines": 200,
         "steps": 24,
         "student_parameters": general.num_parameters(),
