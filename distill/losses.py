@@ -3,14 +3,39 @@ against values computed by hand. Objectives combine them; see objectives.py.
 
 Shapes: logits [batch, classes]; hidden states [batch, length, width]; attention scores [batch,
 heads, length, length]; `mask` is the attention mask [batch, length] with 1 for real tokens.
+
+Every loss is computed in fp32 from upcast inputs, whatever autocast is active: CPU autocast leaves
+softmax and log-softmax in bf16 (CUDA's does not), which made a KL divergence come out negative.
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 import torch.nn.functional as F
 
 
+def _in_fp32(loss):
+    """Upcast floating tensor arguments (also inside lists) to fp32 and compute with autocast off."""
+
+    def upcast(value):
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            return value.float()
+        if isinstance(value, (list, tuple)):
+            return type(value)(upcast(v) for v in value)
+        return value
+
+    @functools.wraps(loss)
+    def wrapper(*args, **kwargs):
+        device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), "cpu")
+        with torch.autocast(device_type=device, enabled=False):
+            return loss(*map(upcast, args), **{k: upcast(v) for k, v in kwargs.items()})
+
+    return wrapper
+
+
+@_in_fp32
 def soft_cross_entropy(
     student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0
 ) -> torch.Tensor:
@@ -20,6 +45,7 @@ def soft_cross_entropy(
     return -(targets * F.log_softmax(student_logits / temperature, dim=-1)).sum(-1).mean()
 
 
+@_in_fp32
 def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """Hinton's KD term: T^2 * KL(teacher/T || student/T), mean over the batch (DistilBERT, PKD)."""
     return (
@@ -32,6 +58,7 @@ def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperatur
     )
 
 
+@_in_fp32
 def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy on gold labels, or MSE for regression (one output, float labels)."""
     if logits.shape[-1] == 1:
@@ -39,12 +66,14 @@ def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, labels)
 
 
+@_in_fp32
 def masked_mse(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """MSE over the real tokens of [batch, length, width] states; padding does not count at all."""
     keep = mask.bool()
     return F.mse_loss(student[keep], teacher[keep])
 
 
+@_in_fp32
 def attention_mse(student_scores: torch.Tensor, teacher_scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """MSE of pre-softmax attention scores over (query, key) pairs of real tokens only: padded rows and
     columns are left out (not zeroed, which would still count them). With different head counts the
@@ -56,12 +85,14 @@ def attention_mse(student_scores: torch.Tensor, teacher_scores: torch.Tensor, ma
     return F.mse_loss(student_scores[pairs], teacher_scores[pairs])
 
 
+@_in_fp32
 def cosine_hidden_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """DistilBERT's cosine term: mean of 1 - cos(student, teacher) over real tokens."""
     keep = mask.bool()
     return (1 - F.cosine_similarity(student[keep], teacher[keep], dim=-1)).mean()
 
 
+@_in_fp32
 def patient_loss(student_cls: list[torch.Tensor], teacher_cls: list[torch.Tensor]) -> torch.Tensor:
     """Patient KD: summed over matched layers, the mean squared distance between L2-normalised [CLS]
     states ([batch, width] each)."""
@@ -69,3 +100,9 @@ def patient_loss(student_cls: list[torch.Tensor], teacher_cls: list[torch.Tensor
         ((F.normalize(s, dim=-1) - F.normalize(t, dim=-1)) ** 2).sum(-1).mean()
         for s, t in zip(student_cls, teacher_cls)
     )
+
+
+@_in_fp32
+def mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Plain MSE (a regression student against its teacher's output)."""
+    return F.mse_loss(student, teacher)

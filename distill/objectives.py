@@ -43,7 +43,7 @@ class Objective(nn.Module):
 def _kd(student_logits, teacher_logits, temperature):
     """Soft-target term; for regression (one output) the student matches the teacher's value."""
     if student_logits.shape[-1] == 1:
-        return nn.functional.mse_loss(student_logits, teacher_logits)
+        return losses.mse(student_logits, teacher_logits)
     return losses.kd_kl(student_logits, teacher_logits, temperature)
 
 
@@ -104,7 +104,7 @@ class TinyBertPrediction(Objective):
 
     def forward(self, student, teacher, batch):
         if student.logits.shape[-1] == 1:
-            loss = nn.functional.mse_loss(student.logits, teacher.logits)
+            loss = losses.mse(student.logits, teacher.logits)
         else:
             loss = losses.soft_cross_entropy(student.logits, teacher.logits, self.temperature)
         return loss, {"prediction": loss.item()}

@@ -166,3 +166,55 @@ def test_attention_scores_from_hooks_equal_the_models_own_pre_softmax_scores(mon
         assert rebuilt.shape == own.shape == (2, 4, 7, 7)
         assert torch.allclose(rebuilt[pairs], own[pairs], atol=1e-5)
         assert (own[~pairs.any(2, keepdim=True).expand_as(pairs)] < -1e30).all()  # padded keys were masked
+
+
+def _loss_inputs():
+    """Each loss with inputs shaped as in training (logits, states, scores, mask)."""
+    from distill import losses
+
+    g = torch.Generator().manual_seed(0)
+    logits = lambda: torch.randn(16, 3, generator=g) * 4  # noqa: E731
+    states = lambda: torch.randn(4, 7, 8, generator=g)  # noqa: E731
+    mask = T([[1] * 7, [1] * 5 + [0] * 2, [1] * 3 + [0] * 4, [1] * 7])
+    return {
+        "soft_cross_entropy": (losses.soft_cross_entropy, (logits(), logits(), 2.0)),
+        "kd_kl": (losses.kd_kl, (logits(), logits(), 10.0)),
+        "task_loss": (losses.task_loss, (logits(), torch.randint(0, 3, (16,), generator=g))),
+        "masked_mse": (losses.masked_mse, (states(), states(), mask)),
+        "attention_mse": (losses.attention_mse, (torch.randn(4, 2, 7, 7, generator=g), torch.randn(4, 2, 7, 7), mask)),
+        "cosine_hidden_loss": (losses.cosine_hidden_loss, (states(), states(), mask)),
+        "patient_loss": (losses.patient_loss, ([torch.randn(16, 8, generator=g)], [torch.randn(16, 8, generator=g)])),
+        "mse": (losses.mse, (logits(), logits())),
+    }
+
+
+@pytest.mark.parametrize("name", list(_loss_inputs()))
+def test_every_loss_is_computed_in_fp32_under_bf16_autocast(name):
+    """Model outputs arrive in bf16 under CPU autocast, which leaves softmax in bf16: each loss must
+    still be the fp32 value of those same (bf16-rounded) inputs."""
+    loss, args = _loss_inputs()[name]
+
+    def bf16(value):
+        if isinstance(value, list):
+            return [bf16(v) for v in value]
+        return value.bfloat16() if isinstance(value, torch.Tensor) and value.is_floating_point() else value
+
+    def fp32(value):
+        if isinstance(value, list):
+            return [fp32(v) for v in value]
+        return value.float() if isinstance(value, torch.Tensor) and value.is_floating_point() else value
+
+    rounded = [bf16(a) for a in args]
+    reference = loss(*[fp32(a) for a in rounded])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = loss(*rounded)
+    assert got.dtype == torch.float32
+    assert got.item() == pytest.approx(reference.item(), rel=1e-6, abs=1e-7)
+
+
+def test_kl_divergence_of_a_distribution_with_itself_is_zero_under_bf16_autocast():
+    from distill.losses import kd_kl
+
+    logits = (torch.randn(64, 2, generator=torch.Generator().manual_seed(0)) * 3).bfloat16()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert kd_kl(logits, logits, 10.0).item() == pytest.approx(0.0, abs=1e-5)  # the bug gave -1e-3
