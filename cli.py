@@ -258,10 +258,14 @@ DATA_OPTIONS = [
     ),
     click.option("--dev", type=click.Path(dir_okay=False), default=None, help="Your own dev table (with --train)."),
     click.option("--text-col", "text_columns", multiple=True, help="With --train: text column(s); twice for pairs."),
-    click.option(
-        "--label-col", "label_column", default="label", show_default=True, help="With --train: the label column."
-    ),
+    click.option("--label-col", "label_column", default=None, help="With --train: the label column. Default: label."),
     click.option("--regression", is_flag=True, help="With --train: float labels (MSE, Pearson/Spearman)."),
+    click.option(
+        "--positive-label",
+        default=None,
+        help="With --train, a binary task: the class whose F1 is reported. Default: the second label in sorted "
+        "order (the report names it).",
+    ),
     click.option(
         "--max-seq-length",
         "max_length",
@@ -352,7 +356,7 @@ _TRAIN_FIELDS = (
     "device",
     "precision",
 )
-_DATA_FIELDS = ("task", "data_dir", "train", "dev", "text_columns", "label_column", "regression")
+_DATA_FIELDS = ("task", "data_dir", "train", "dev", "text_columns", "label_column", "regression", "positive_label")
 
 
 def _with(options):

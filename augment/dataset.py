@@ -35,6 +35,11 @@ def augment_dataset(
     output under ./runs. A GLUE run is recorded so that `distill --aug` finds its output."""
     if input_path and task:
         raise InputError("give either --task (a GLUE task) or --input (your own file), not both")
+    if not input_path and (text_columns or label_column):
+        raise InputError(
+            "--text-col and --label-col describe your own file: add --input FILE, or drop them "
+            "(a GLUE task has its own columns)"
+        )
     if input_path:
         if not text_columns:
             raise InputError(f"{input_path}: say which column holds the text with --text-col COLUMN")

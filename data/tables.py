@@ -130,14 +130,29 @@ def _skipped_lines(caught: list[warnings.WarningMessage]) -> list[int]:
     return [int(n) for w in caught for n in re.findall(r"Skipping line (\d+)", str(w.message))]
 
 
-def read_table(path: str | Path, fmt: TableFormat | None = None) -> pd.DataFrame:
-    """The whole table as one string DataFrame (ragged rows skipped)."""
+@dataclass(frozen=True)
+class Table:
+    """A whole table, and the line numbers of the ragged rows left out of it."""
+
+    frame: pd.DataFrame
+    skipped_lines: tuple[int, ...]
+
+
+def read_rows(path: str | Path, fmt: TableFormat | None = None) -> Table:
+    """The whole table as one string DataFrame, with the ragged rows it skipped."""
     fmt = fmt or format_for(path)
     scan = scan_table(path, fmt)
-    chunks = [chunk for chunk, _ in read_chunks(path, fmt, scan, chunksize=65536)]
-    if not chunks:
-        return pd.DataFrame(columns=list(scan.columns))
-    return pd.concat(chunks, ignore_index=True)
+    chunks, skipped = [], list(scan.ragged_lines)
+    for chunk, lines in read_chunks(path, fmt, scan, chunksize=65536):
+        chunks.append(chunk)
+        skipped += lines
+    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=list(scan.columns))
+    return Table(frame, tuple(sorted(skipped)))
+
+
+def read_table(path: str | Path, fmt: TableFormat | None = None) -> pd.DataFrame:
+    """The whole table as one string DataFrame (ragged rows skipped: `read_rows` says which)."""
+    return read_rows(path, fmt).frame
 
 
 def check_columns(path: str | Path, available: tuple[str, ...] | list[str], wanted: list[str], flag: str) -> None:

@@ -56,6 +56,7 @@ class LabelledExamples(Dataset):
 
     def __init__(self, features: list[dict[str, list[int]]], labels: torch.Tensor, tokenizer):
         self.features, self.labels, self.tokenizer = features, labels, tokenizer
+        self.skipped_lines: tuple[int, ...] = ()  # ragged rows of the source file, left out
 
     def __len__(self) -> int:
         return len(self.features)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
@@ -87,8 +88,24 @@ def load_teacher(path: str | Path, scheme: LabelScheme):
             f"{folder}: the teacher has {config.num_labels} outputs, this task needs "
             f"{scheme.num_outputs}; it was fine-tuned for another task"
         )
+    _check_label_names(folder, config, scheme)
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
     return _require_bert_family(model, folder, "distillation")
+
+
+def _check_label_names(folder: Path, config, scheme: LabelScheme) -> None:
+    """A classifier's outputs must mean the task's labels in the task's order. Folders whose config
+    names no labels (LABEL_0, LABEL_1...) cannot be checked; every folder made here names them."""
+    if scheme.labels is None:
+        return
+    names = tuple(str(config.id2label.get(i, f"LABEL_{i}")) for i in range(config.num_labels))
+    if all(re.fullmatch(r"LABEL_\d+", name) for name in names) or names == scheme.labels:
+        return
+    raise InputError(
+        f"{folder}: its outputs are the labels {', '.join(names)} in this order, while this task's are "
+        f"{', '.join(scheme.labels)}; it was trained on other data or with another label order. Use a model "
+        "made for this task (finetune --task/--train), or give the data it was made for"
+    )
 
 
 def load_encoder(path: str | Path, flag: str = "--teacher"):

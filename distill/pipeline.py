@@ -389,16 +389,23 @@ def evaluate_model(
     tokenizer = load_tokenizer(model_path)
     model = load_teacher(model_path, task.scheme)
     length = max_length_for(task, max_length)
-    result = {
-        "model": str(model_path),
-        "parameters": model.num_parameters(),
-        "disk_mb": sum(f.stat().st_size for f in Path(model_path).glob("*.safetensors")) / 2**20,
-    }
+    result = {"model": str(model_path), "parameters": model.num_parameters(), "disk_mb": weights_mb(model_path)}
+    rows = {}
     for path in task.dev_paths:
         dev = task.encode(path, tokenizer, length)
         result[path.stem] = evaluate(model.to(device), dev, task.spec.metrics, batch_size=batch_size, device=device)
-    result["cpu"] = cpu_speed(model, dev)
+        rows[path.stem] = {"scored": len(dev), "skipped_lines": list(dev.skipped_lines)}
+        log.info(f"{path}: scored on {len(dev)} of {len(dev) + len(dev.skipped_lines)} rows")
+    result["rows"], result["cpu"] = rows, cpu_speed(model, dev)
     return result
+
+
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack")
+
+
+def weights_mb(folder: str | Path) -> float:
+    """The size of a model folder's weight files (safetensors or PyTorch .bin, sharded or not)."""
+    return sum(f.stat().st_size for pattern in WEIGHT_FILES for f in Path(folder).glob(pattern)) / 2**20
 
 
 def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_examples: int) -> dict:
@@ -410,6 +417,7 @@ def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_ex
     if teacher_path:
         models["teacher"] = evaluate_model(task, teacher_path, max_length=length)
     data = {
+        "positive_label": task.positive_label,
         "train": str(task.train_path),
         "train_examples": train_examples,
         "dev": [str(path) for path in task.dev_paths],

@@ -49,7 +49,7 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], d
         "|---" * (len(metrics) + 5) + "|",
     ]
     for name, result in models.items():
-        dev = next(v for k, v in result.items() if isinstance(v, dict) and k != "cpu")
+        dev = next(v for k, v in result.items() if isinstance(v, dict) and k not in ("cpu", "rows"))
         cpu = result["cpu"]
         lines.append(
             f"| {name} | "
@@ -63,6 +63,8 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], d
         )
         report["cpu_speedup_batch32"] = speedup
         lines += ["", f"Student vs teacher: {speedup:.2f}x CPU throughput at batch 32."]
+    if data.get("positive_label") is not None and "f1" in metrics:
+        lines += ["", f"F1 is the F1 of the positive class {data['positive_label']!r}."]
     lines += [
         "",
         f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on {', '.join(data['dev'])}.",

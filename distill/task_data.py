@@ -3,14 +3,20 @@ its dev files) or the user's own train/dev tables. Reading goes through `data/`.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from data import InputError, TaskSpec, check_columns, find_task_dir, format_for, get_task, read_table
+import pandas as pd
+
+from data import InputError, TaskSpec, check_columns, find_task_dir, format_for, get_task, read_rows, read_table
 from data.paths import augmented_train_path, last_augment
 
 from .features import LabelledExamples, LabelScheme, encode_frame
+
+log = logging.getLogger("tinydistill")
 
 
 @dataclass(frozen=True)
@@ -27,14 +33,32 @@ class TaskData:
     def scheme(self) -> LabelScheme:
         return LabelScheme(self.spec.labels)
 
+    @property
+    def positive_label(self) -> str | None:
+        """The class whose F1 is reported (label id 1) on binary tasks."""
+        return self.spec.labels[1] if self.spec.labels and len(self.spec.labels) == 2 else None
+
     def encode(self, path: Path, tokenizer, max_length: int) -> LabelledExamples:
-        frame = read_table(path, format_for(path, self.spec.column_names))
-        check_columns(
-            path, list(frame.columns), [*self.spec.text_columns, self.spec.label_column], "--text-col/--label-col"
+        """Tokenised examples of one file; ragged rows are left out and reported (file and lines)."""
+        table = read_rows(path, format_for(path, self.spec.column_names))
+        if table.skipped_lines:
+            shown = ", ".join(map(str, table.skipped_lines[:20])) + (" ..." if len(table.skipped_lines) > 20 else "")
+            log.warning(
+                f"{path}: skipped {len(table.skipped_lines)} ragged rows (wrong number of fields): lines {shown}"
+            )
+        wanted = [*self.spec.text_columns, self.spec.label_column]
+        check_columns(path, list(table.frame.columns), wanted, "--text-col/--label-col")
+        examples = encode_frame(
+            table.frame,
+            list(self.spec.text_columns),
+            self.spec.label_column,
+            self.scheme,
+            tokenizer,
+            max_length,
+            str(path),
         )
-        return encode_frame(
-            frame, list(self.spec.text_columns), self.spec.label_column, self.scheme, tokenizer, max_length, str(path)
-        )
+        examples.skipped_lines = table.skipped_lines
+        return examples
 
 
 def glue_task_data(
@@ -58,18 +82,54 @@ def glue_task_data(
 
 
 def custom_task_data(
-    train: str | Path, dev: str | Path, text_columns: list[str], label_column: str, *, regression: bool = False
+    train: str | Path,
+    dev: str | Path,
+    text_columns: list[str],
+    label_column: str,
+    *,
+    regression: bool = False,
+    positive_label: str | None = None,
 ) -> TaskData:
-    """The user's own tables; classification labels are the train set's distinct values, sorted."""
+    """The user's own tables. Classification labels are the train set's distinct values, sorted (on a
+    binary task `positive_label` goes second: F1 is reported for it). The task is named after the file
+    and a hash of its content, so runs on different files never share a folder."""
     train, dev = Path(train), Path(dev)
     if not text_columns or len(text_columns) > 2:
         raise InputError("give one --text-col (single texts) or two (sentence pairs)")
     frame = read_table(train)
     check_columns(train, list(frame.columns), [label_column], "--label-col")
-    labels = None if regression else tuple(sorted(frame[label_column].astype(str).unique()))
+    labels = None if regression else _class_labels(train, label_column, frame[label_column], positive_label)
     metrics = ("pearson", "spearman") if regression else ("accuracy", "f1") if len(labels) == 2 else ("accuracy",)
-    spec = TaskSpec(train.stem, tuple(text_columns), label_column, labels, metrics)
+    digest = hashlib.sha256(train.read_bytes()).hexdigest()[:8]
+    spec = TaskSpec(f"{train.stem}-{digest}", tuple(text_columns), label_column, labels, metrics)
     return TaskData(spec, train, (dev,), train)
+
+
+def _class_labels(train: Path, column: str, raw: pd.Series, positive: str | None) -> tuple[str, ...]:
+    """The classes of an own training table, refusing what would silently train the wrong model."""
+    values = raw.astype(str)
+    empty = raw.isna() | (values.str.strip() == "")
+    if empty.any():
+        row = int(empty.to_numpy().argmax())
+        raise InputError(f"{train}: row {row + 1} has an empty label in column {column!r}; fill it in or drop the row")
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all() and (numbers % 1 != 0).any():
+        example = values[(numbers % 1 != 0).to_numpy()].iloc[0]
+        raise InputError(
+            f"{train}: the labels in {column!r} are numbers with decimals (e.g. {example}); for a "
+            "score pass --regression, for classes use whole numbers or names"
+        )
+    labels = sorted(values.unique())
+    if len(labels) < 2:
+        raise InputError(f"{train}: every row has the label {labels[0]!r}; a classifier needs at least two classes")
+    if positive is not None:
+        if len(labels) != 2 or positive not in labels:
+            raise InputError(
+                f"--positive-label {positive!r}: give one of the two labels of a binary task "
+                f"(labels here: {', '.join(labels)})"
+            )
+        labels = [label for label in labels if label != positive] + [positive]
+    return tuple(labels)
 
 
 def task_data_for(
@@ -79,19 +139,46 @@ def task_data_for(
     train: str | os.PathLike | None = None,
     dev: str | os.PathLike | None = None,
     text_columns: tuple[str, ...] = (),
-    label_column: str = "label",
+    label_column: str | None = None,
     regression: bool = False,
+    positive_label: str | None = None,
     aug: bool = False,
 ) -> TaskData:
-    """The data a command's flags name: the user's own tables with `train`, else a GLUE task. With no
-    task given, the latest `augment` run's task and folder; `aug` takes the file that run wrote."""
+    """The data a command's flags name: the user's own tables with `train`, else a GLUE task (default:
+    the latest `augment` run's task, else MRPC). The GLUE folder is `data_dir`, else the latest augment's
+    folder when it was for this task, else $GLUE_DIR or ../shared; `aug` takes the file augment wrote.
+    The files chosen are logged."""
     if train:
         if not dev or not text_columns:
             raise InputError("--train needs --dev FILE and --text-col COLUMN too")
-        return custom_task_data(train, dev, list(text_columns), label_column, regression=regression)
-    last = last_augment()
-    if task is None and last:
-        task, data_dir = last["task"], data_dir or last.get("data_dir")
-    name = get_task(task or "MRPC").name
-    same_run = last.get("task") == name and Path(last.get("output", "")).is_file()
-    return glue_task_data(name, data_dir, aug=aug, aug_path=last["output"] if aug and same_run else None)
+        data = custom_task_data(
+            train,
+            dev,
+            list(text_columns),
+            label_column or "label",
+            regression=regression,
+            positive_label=positive_label,
+        )
+    else:
+        own = {
+            "--dev": dev,
+            "--text-col": text_columns,
+            "--label-col": label_column,
+            "--regression": regression,
+            "--positive-label": positive_label,
+        }
+        given = [flag for flag, value in own.items() if value]
+        if given:
+            raise InputError(
+                f"{', '.join(given)} describe your own data: add --train FILE (its labels fix the "
+                "label order), or drop them to use a GLUE task"
+            )
+        last = last_augment()
+        name = get_task(task or last.get("task") or "MRPC").name
+        same_task = last.get("task") == name
+        if data_dir is None and same_task:
+            data_dir = last.get("data_dir")
+        augmented = last["output"] if aug and same_task and Path(last.get("output", "")).is_file() else None
+        data = glue_task_data(name, data_dir, aug=aug, aug_path=augmented)
+    log.info(f"data: train {data.train_path}; dev {', '.join(map(str, data.dev_paths))}")
+    return data

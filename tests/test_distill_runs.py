@@ -304,7 +304,7 @@ def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_s
 
     result = CliRunner().invoke(main, ["evaluate", "--data-dir", mrpc_small.parent, "--model", out])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["dev"] == pytest.approx(by_hand, abs=1e-9)
     assert report["parameters"] == saved.num_parameters()
     assert report["disk_mb"] == pytest.approx((out / "model.safetensors").stat().st_size / 2**20)

@@ -84,7 +84,7 @@ def test_own_csv_with_named_labels_through_finetune_and_evaluate(tmp_path, encod
     predicted = _outputs(tmp_path / "teacher", [r["sentence"] for r in rows], max_length=64).argmax(1)
     gold = np.array([r["sentiment"] == "positive" for r in rows], dtype=int)
     accuracy = float(np.mean(predicted == gold))
-    evaluated = json.loads(_invoke("evaluate", "--model", tmp_path / "teacher", *own).output)
+    evaluated = json.loads(_invoke("evaluate", "--model", tmp_path / "teacher", *own).stdout)
     assert evaluated["dev"]["accuracy"] == pytest.approx(accuracy)
     assert set(evaluated["dev"]) == {"accuracy", "f1"}
     assert report["models"]["model"]["dev"]["accuracy"] == pytest.approx(accuracy)
@@ -128,7 +128,7 @@ def test_own_jsonl_pairs_as_regression_through_finetune_distill_and_evaluate(tmp
     records = [json.loads(line) for line in (similarity / "dev.jsonl").read_text().splitlines()]
     values = _outputs(tmp_path / "student", [r["a"] for r in records], [r["b"] for r in records], max_length=128)[:, 0]
     pearson = float(np.corrcoef(values, [r["score"] for r in records])[0, 1])
-    evaluated = json.loads(_invoke("evaluate", "--model", tmp_path / "student", *own).output)
+    evaluated = json.loads(_invoke("evaluate", "--model", tmp_path / "student", *own).stdout)
     assert set(evaluated["dev"]) == {"pearson", "spearman"}
     assert evaluated["dev"]["pearson"] == pytest.approx(pearson, abs=1e-5)
     assert report["models"]["student"]["dev"]["pearson"] == pytest.approx(pearson, abs=1e-5)

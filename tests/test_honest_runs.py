@@ -1,0 +1,205 @@
+"""Do what was asked or exit 2 saying why, and record what was done: own-data flags, run folders of
+own data, label names and order, which data a figure comes from, skipped rows, own-data labels."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from transformers import BertForSequenceClassification, BertModel
+
+from cli import main
+from data import read_table
+
+from .conftest import GLUE, copy_glue_rows, save_tiny_bert
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [*map(str, args)])
+
+
+def _refused(*args, message):
+    result = _run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory, tokenizer):
+    return save_tiny_bert(tmp_path_factory.mktemp("classifier"), tokenizer, BertForSequenceClassification)
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory, tokenizer):
+    return save_tiny_bert(tmp_path_factory.mktemp("encoder"), tokenizer, BertModel)
+
+
+@pytest.fixture
+def reviews(tmp_path):
+    """Two own tables (SST-2 phrases, named labels) in folders of their own."""
+    frame = read_table(GLUE / "SST-2" / "train.tsv").head(60)
+    frame = frame.assign(y=frame["label"].map({"0": "neg", "1": "pos"}))[["sentence", "y"]]
+    (tmp_path / "a").mkdir()
+    frame.iloc[:40].to_csv(tmp_path / "a" / "train.csv", index=False)
+    frame.iloc[40:].to_csv(tmp_path / "a" / "dev.csv", index=False)
+    return tmp_path / "a"
+
+
+def test_own_data_flags_without_train_are_refused_not_ignored(tmp_path, classifier, reviews):
+    """Before: `evaluate --dev mine.csv --text-col ...` silently scored the GLUE MRPC dev set."""
+    _refused(
+        "evaluate",
+        "--model",
+        classifier,
+        "--dev",
+        reviews / "dev.csv",
+        "--text-col",
+        "sentence",
+        "--label-col",
+        "y",
+        message="--dev, --text-col, --label-col describe your own data: add --train",
+    )
+    _refused("finetune", "--regression", message="--regression describe your own data")
+    _refused("augment", "--task", "MRPC", "--text-col", "sentence", message="add --input FILE")
+
+
+def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, encoder, reviews, monkeypatch):
+    """Before: the task name was the file stem, so B/train.csv reused A/train.csv's runs/teacher/train."""
+    monkeypatch.setattr("distill.pipeline.base_encoder", lambda: str(encoder))
+    other = tmp_path / "b"
+    other.mkdir()
+    frame = read_table(reviews / "train.csv")
+    frame.assign(y=frame["y"].map({"neg": "bad", "pos": "good"})).to_csv(other / "train.csv", index=False)
+    dev = read_table(reviews / "dev.csv")
+    dev.assign(y=dev["y"].map({"neg": "bad", "pos": "good"})).to_csv(other / "dev.csv", index=False)
+    for folder in (reviews, other):
+        result = _run(
+            "distill",
+            "--quiet",
+            "--train",
+            folder / "train.csv",
+            "--dev",
+            folder / "dev.csv",
+            "--text-col",
+            "sentence",
+            "--label-col",
+            "y",
+            "--student",
+            "1L-32",
+            "--stage",
+            "prediction",
+            "--max-steps",
+            1,
+        )
+        assert result.exit_code == 0, result.output
+        assert "fine-tuning from" in result.output  # each file gets its own teacher
+    teachers = sorted(p.name for p in (tmp_path / "runs" / "teacher").iterdir())
+    assert len(teachers) == 2 and all(name.startswith("train-") for name in teachers)
+    labels = [json.loads((tmp_path / "runs" / "teacher" / t / "config.json").read_text())["id2label"] for t in teachers]
+    assert sorted(map(sorted, (v.values() for v in labels))) == [["bad", "good"], ["neg", "pos"]]
+
+
+def test_a_model_with_other_label_names_or_order_is_refused(tmp_path, tokenizer):
+    """Before: only the number of outputs was compared, so an MNLI model with another label order was scored."""
+    folder = tmp_path / "glue" / "MNLI"
+    folder.mkdir(parents=True)
+    head = "index\tsentence1\tsentence2\tgold_label\n"
+    for name in ("train.tsv", "dev_matched.tsv", "dev_mismatched.tsv"):
+        (folder / name).write_text(head + "0\tA cat sat.\tA cat.\tentailment\n1\tA dog ran.\tNo dog.\tcontradiction\n")
+    model = save_tiny_bert(
+        tmp_path / "model",
+        tokenizer,
+        BertForSequenceClassification,
+        num_labels=3,
+        id2label={0: "contradiction", 1: "neutral", 2: "entailment"},
+    )
+    _refused(
+        "evaluate",
+        "--model",
+        model,
+        "--task",
+        "MNLI",
+        "--data-dir",
+        tmp_path / "glue",
+        message="its outputs are the labels contradiction, neutral, entailment in this order, while this "
+        "task's are contradiction, entailment, neutral",
+    )
+
+
+def test_typing_the_task_name_keeps_the_data_folder_of_the_latest_augment(tmp_path, classifier, tiny_mlm):
+    """Before: after `augment --data-dir X`, `evaluate --task MRPC` switched to $GLUE_DIR / ../shared."""
+    data = copy_glue_rows(tmp_path / "mine" / "MRPC", "MRPC", {"train.tsv": 8, "dev.tsv": 24})
+    assert _run("augment", "--quiet", "--data-dir", data.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
+    for flags in ([], ["--task", "MRPC"], ["--task", "mrpc"]):
+        result = _run("evaluate", "--model", classifier, *flags)
+        assert result.exit_code == 0, result.output
+        assert f"dev {data / 'dev.tsv'}" in result.output  # the data line names the file scored
+        assert json.loads(result.stdout)["rows"]["dev"]["scored"] == 24
+
+
+def test_ragged_rows_are_reported_and_the_scored_count_printed(tmp_path, classifier):
+    """Before: a 100-row dev file was scored on 98 rows without a word."""
+    data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 10, "dev.tsv": 100})
+    lines = (data / "dev.tsv").read_text(encoding="utf-8-sig").splitlines()
+    lines[5] += "\textra field"
+    lines[50] = lines[50].rsplit("\t", 1)[0]
+    (data / "dev.tsv").write_text("\n".join(lines) + "\n")
+    result = _run("evaluate", "--model", classifier, "--data-dir", tmp_path / "glue")
+    assert result.exit_code == 0, result.output
+    assert "skipped 2 ragged rows (wrong number of fields): lines 6, 51" in result.output
+    assert "scored on 98 of 100 rows" in result.output
+    assert json.loads(result.stdout)["rows"]["dev"] == {"scored": 98, "skipped_lines": [6, 51]}
+
+
+def _own(folder, *extra):
+    return [
+        "--train",
+        folder / "train.csv",
+        "--dev",
+        folder / "dev.csv",
+        "--text-col",
+        "sentence",
+        "--label-col",
+        "y",
+        *extra,
+    ]
+
+
+def test_own_labels_that_would_train_a_wrong_model_are_refused(tmp_path, encoder, reviews):
+    frame = read_table(reviews / "train.csv")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "dev.csv").write_bytes((reviews / "dev.csv").read_bytes())
+    frame.assign(y=["neg"] * 3 + [""] + list(frame["y"][4:])).to_csv(bad / "train.csv", index=False)
+    _refused("finetune", "--model", encoder, *_own(bad), message="row 4 has an empty label in column 'y'")
+    frame.assign(y=[f"{i % 5}.5" for i in range(len(frame))]).to_csv(bad / "train.csv", index=False)
+    _refused(
+        "finetune",
+        "--model",
+        encoder,
+        *_own(bad),
+        message="numbers with decimals (e.g. 0.5); for a score pass --regression",
+    )
+    frame.assign(y="pos").to_csv(bad / "train.csv", index=False)
+    _refused("finetune", "--model", encoder, *_own(bad), message="every row has the label 'pos'; a classifier needs")
+
+
+def test_the_positive_class_is_named_in_the_report_and_can_be_chosen(tmp_path, encoder, reviews):
+    for positive, out in ((None, "default"), ("neg", "chosen")):
+        flags = [] if positive is None else ["--positive-label", positive]
+        result = _run(
+            "finetune", "--quiet", "--model", encoder, *_own(reviews, *flags), "--max-steps", 1, "--out", tmp_path / out
+        )
+        assert result.exit_code == 0, result.output
+    default, chosen = (json.loads((tmp_path / out / "report.json").read_text()) for out in ("default", "chosen"))
+    assert default["data"]["positive_label"] == "pos" and chosen["data"]["positive_label"] == "neg"
+    assert "F1 is the F1 of the positive class 'neg'." in (tmp_path / "chosen" / "report.md").read_text()
+    config = json.loads((tmp_path / "chosen" / "config.json").read_text())
+    assert config["id2label"] == {"0": "pos", "1": "neg"}  # F1 is computed for label id 1
+    _refused(
+        "finetune",
+        "--model",
+        encoder,
+        *_own(reviews, "--positive-label", "maybe"),
+        message="--positive-label 'maybe': give one of the two labels",
+    )
