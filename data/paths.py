@@ -3,6 +3,7 @@ the user cache, and whether a folder may be written (read-only folders such as .
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -72,3 +73,29 @@ def record_augment(task: str, task_dir: Path, output: Path) -> None:
 def last_augment() -> dict:
     """The latest GLUE augmentation's record, or {} when there is none."""
     return json.loads(LAST_AUGMENT.read_text()) if LAST_AUGMENT.is_file() else {}
+
+
+_DIGESTS: dict[tuple, str] = {}  # (path, inode, size, times) -> digest: each file is read once per process
+MODEL_FILES = ("config.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack")
+
+
+def content_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes; for a model folder, of its config and weight files. Caches and resumes
+    key on this, not on names or times: a replaced file with an old time (`cp -p`) is still seen."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted({f for pattern in MODEL_FILES for f in path.glob(pattern) if f.is_file()})
+        combined = hashlib.sha256()
+        for file in files:
+            combined.update(f"{file.name}:{content_digest(file)}\n".encode())
+        return combined.hexdigest()
+    stat_ = path.stat()
+    # ctime too: `cp -p` sets an old mtime, never an old ctime
+    key = (str(path.resolve()), stat_.st_ino, stat_.st_size, stat_.st_mtime_ns, stat_.st_ctime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]

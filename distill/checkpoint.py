@@ -20,10 +20,12 @@ def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dic
     if resume and not (checkpoint / STATE_FILE).is_file():
         checkpoint = out / "checkpoint.old"  # a kill came between the two renames of `save`
     if resume and (checkpoint / STATE_FILE).is_file():
-        if json.loads((out / "settings.json").read_text()) != settings:
+        saved = json.loads((out / "settings.json").read_text())
+        if saved != settings:
             raise InputError(
-                f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); "
-                "these differ. Drop --resume to start over, or repeat the original flags"
+                f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); these "
+                f"differ in {', '.join(_differences(saved, settings))}. Drop --resume to start over, or repeat "
+                "the original flags and inputs"
             )
         accelerator.load_state(str(checkpoint))
         return json.loads((checkpoint / STATE_FILE).read_text())
@@ -33,6 +35,18 @@ def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dic
         (out / "metrics.jsonl").write_text("")
         (out / "settings.json").write_text(json.dumps(settings, indent=2))
     return None
+
+
+def _differences(saved: dict, given: dict, prefix: str = "") -> list[str]:
+    """The dotted names of the settings that differ (run.recipe.temperature, max_length...)."""
+    names = []
+    for key in sorted(set(saved) | set(given)):
+        a, b = saved.get(key), given.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            names += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            names.append(f"{prefix}{key}")
+    return names
 
 
 def save(accelerator, checkpoint: Path, state: dict) -> None:

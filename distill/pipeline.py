@@ -14,6 +14,7 @@ from accelerate.utils import set_seed
 
 from data import InputError
 from data.hardware import resolve_device
+from data.paths import content_digest
 
 from . import layer_maps
 from .corpus import load_corpus
@@ -109,6 +110,12 @@ def finetune(
         resume=resume,
         progress=progress,
         description=f"finetune {task.spec.name}",
+        recorded={
+            "model": _source(model_path),
+            "train": _source(task.train_path),
+            "max_length": length,
+            "labels": task.spec.labels,
+        },
     )
     return _final_report(task, out, length, teacher_path=None, train_examples=len(train_set))
 
@@ -181,7 +188,18 @@ def distill(
         calibration=train_set,
         teacher_layers=_imitated_layers(recipe, teacher) if init == "teacher-pruned" else None,
     )
-    run = _Run(student, teacher, tokenizer, train_set, dev_set, task.spec.metrics, out, settings, resume, progress)
+    recorded = {
+        "recipe": asdict(recipe),
+        "init": init,
+        "teacher": _source(teacher_path),
+        "train": _source(task.train_path),
+        "max_length": length,
+        "labels": task.spec.labels,
+        "student_folder": _source(recipe.student) if Path(recipe.student).is_dir() else None,
+    }
+    run = _Run(
+        student, teacher, tokenizer, train_set, dev_set, task.spec.metrics, out, settings, resume, progress, recorded
+    )
     {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
     if PartialState().is_main_process:
         (out / "distill_settings.json").write_text(json.dumps(asdict(recipe), indent=2))
@@ -202,6 +220,7 @@ class _Run:
     settings: TrainSettings
     resume: bool
     progress: bool
+    recorded: dict
 
     def train(self, objective, dev_set, out: Path, settings: TrainSettings, description: str) -> None:
         train(
@@ -217,6 +236,7 @@ class _Run:
             resume=self.resume,
             progress=self.progress,
             description=description,
+            recorded=self.recorded,
         )
 
     @property
@@ -329,6 +349,14 @@ def general_distill(
         resume=resume,
         progress=progress,
         description="general distillation",
+        recorded={
+            "teacher": _source(teacher_path),
+            "corpus": _source(corpus_path),
+            "student": student,
+            "layer_map": layer_map,
+            "max_length": max_length,
+            "init": init,
+        },
     )
     return _general_report(out, len(corpus), result.steps, model, teacher)
 
@@ -349,6 +377,11 @@ def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict
     }
     (out / "general_report.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _source(path: str | Path) -> dict:
+    """A file or model folder as a run records it: where it was, and a digest of its content."""
+    return {"path": str(path), "sha256": content_digest(path)}
 
 
 def default_init(recipe: DistillSettings, teacher_config) -> str:

@@ -82,8 +82,12 @@ def train(
     resume: bool = False,
     progress: bool = True,
     description: str = "train",
+    recorded: dict | None = None,
 ) -> TrainResult:
-    """Train `student` with `objective`; evaluate on `dev_set` every eval_steps and keep the best."""
+    """Train `student` with `objective`; evaluate on `dev_set` every eval_steps and keep the best.
+
+    settings.json records the training settings, the precision and device they resolved to, and
+    `recorded` (what else shaped the model: data, teacher, recipe); --resume refuses any difference."""
     out = Path(out_dir)
     settings = replace(
         settings,
@@ -93,7 +97,8 @@ def train(
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
     loop = _Loop.prepare(student, objective, train_set, teacher, settings)
-    state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(asdict(settings))), resume)
+    record = {**asdict(settings), "resolved": loop.resolved, "run": recorded or {}}
+    state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(record)), resume)
     state = state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
     loop.accelerator.wait_for_everyone()
     shown = progress and loop.accelerator.is_local_main_process
@@ -145,6 +150,7 @@ class _Loop:
     settings: TrainSettings
     total_steps: int
     eval_every: int
+    resolved: dict  # the precision and device `auto` became here
 
     @classmethod
     def prepare(cls, student, objective: Objective, train_set: LabelledExamples, teacher, settings: TrainSettings):
@@ -161,6 +167,10 @@ class _Loop:
         if teacher is not None:
             teacher.to(accelerator.device).eval()
         cache = forward.TeacherCache.for_run(objective, teacher, len(train_set))
+        resolved = {
+            "precision": resolve_precision(settings.precision, resolve_device(settings.device)),
+            "device": str(accelerator.device),
+        }
         return cls(
             accelerator,
             trainable,
@@ -173,6 +183,7 @@ class _Loop:
             settings,
             total_steps,
             settings.eval_steps or steps_per_epoch,
+            resolved,
         )
 
     def batches(self, state: dict):

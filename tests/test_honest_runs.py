@@ -203,3 +203,43 @@ def test_the_positive_class_is_named_in_the_report_and_can_be_chosen(tmp_path, e
         *_own(reviews, "--positive-label", "maybe"),
         message="--positive-label 'maybe': give one of the two labels",
     )
+
+
+def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
+    """Before: `--resume --temperature 7 --alpha-ce 0.9 --max-seq-length 16` on a finished run was
+    accepted, rewrote distill_settings.json and re-reported at length 16."""
+    data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 24, "dev.tsv": 16})
+    teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
+    flags = [
+        "distill",
+        "--quiet",
+        "--data-dir",
+        data.parent,
+        "--teacher",
+        teacher,
+        "--method",
+        "distilbert",
+        "--student",
+        "2L-32",
+        "--max-steps",
+        2,
+        "--out",
+        tmp_path / "run",
+    ]
+    assert _run(*flags).exit_code == 0
+    recipe = (tmp_path / "run" / "distill_settings.json").read_text()
+    _refused(
+        *flags,
+        "--resume",
+        "--temperature",
+        7,
+        "--alpha-ce",
+        0.9,
+        "--max-seq-length",
+        16,
+        message="differ in run.max_length, run.recipe.alpha_ce, run.recipe.temperature",
+    )
+    assert (tmp_path / "run" / "distill_settings.json").read_text() == recipe  # nothing rewritten
+    save_tiny_bert(teacher, tokenizer, BertForSequenceClassification, seed=1, num_hidden_layers=4)  # same path
+    _refused(*flags, "--resume", message="differ in run.teacher.sha256")
+    assert _run(*flags, "--resume").exit_code == 2 and _run(*flags).exit_code == 0  # a fresh start is fine
