@@ -21,6 +21,8 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from data import TableFormat, check_columns, format_for
+from data.hardware import resolve_device, resolve_precision
+from data.paths import content_digest
 from data.tables import header_line, read_chunks, scan_table, write_rows
 
 from .augmenter import AugmentConfig, Augmenter
@@ -140,17 +142,14 @@ def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index,
 
 
 def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int, fmt: TableFormat) -> str:
-    """Everything that decides the parts' content; a resume only reuses parts with the same one."""
-    stat = input_path.stat()
-    facts = [
-        str(input_path.resolve()),
-        stat.st_size,
-        stat.st_mtime_ns,
-        asdict(config),
-        list(text_columns),
-        shard_rows,
-        asdict(fmt),
-    ]
+    """Everything that decides the parts' content; a resume only reuses parts with the same one. Files
+    and models count by content, not name (a replaced vector file must not reuse old parts), and the
+    precision by what `auto` resolved to on this machine."""
+    settings = asdict(config)
+    settings["mlm"] = config.mlm and content_digest(config.mlm)
+    settings["glove"] = content_digest(config.glove)
+    settings["dtype"] = resolve_precision(config.dtype, resolve_device(config.device)) if config.mlm else None
+    facts = [content_digest(input_path), settings, list(text_columns), shard_rows, asdict(fmt)]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from data import InputError
-from data.paths import cache_root
+from data.paths import cache_root, content_digest
 
 _BATCH_LINES = 4096
 
@@ -82,10 +82,7 @@ def load_corpus(path: str | Path, tokenizer, max_length: int = 128) -> Corpus:
         )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the corpus is empty")
-    stat = path.stat()
-    key = json.dumps(
-        [str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_length, _tokenizer_fingerprint(tokenizer)]
-    )
+    key = json.dumps([content_digest(path), max_length, _tokenizer_fingerprint(tokenizer)])  # content, not time
     folder = cache_root() / "corpus" / f"{path.name}.{hashlib.sha1(key.encode()).hexdigest()[:16]}"
     if not (folder / "offsets.npy").is_file():
         _build(path, tokenizer, max_length, folder)

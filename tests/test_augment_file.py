@@ -172,3 +172,42 @@ def test_jsonl_keeps_its_value_types_and_original_records(tmp_path, tiny_mlm):
             k: (v, type(v)) for k, v in original.items() if k != "review"
         }
     assert "café" in out.read_text(encoding="utf-8")  # UTF-8 kept, not \u escapes
+
+
+def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny_mlm, mrpc_head, monkeypatch):
+    """Before: parts were keyed by the vector file's path, so replacing it and resuming reused old parts."""
+    import os
+    import shutil
+
+    vectors = tmp_path / "vectors.txt"
+    shutil.copy(VECTORS, vectors)
+    out = tmp_path / "train_aug.tsv"
+    config = AugmentConfig(n=4, mlm=None, glove=str(vectors))
+
+    def interrupted():
+        def crash(*args):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(augment.runner._PartsFolder, "assemble", crash)
+        with pytest.raises(KeyboardInterrupt):
+            augment_file(mrpc_head, out, TEXTS, config, shard_rows=16, progress=False)
+        monkeypatch.undo()
+
+    interrupted()  # every part written, then killed before the output was assembled
+    lines = VECTORS.read_text(encoding="utf-8").splitlines()
+    lines = [line.split(" ", 1)[0] + " " + " ".join(reversed(line.split(" ")[1:])) for line in lines]
+    vectors.write_text("\n".join(lines) + "\n")  # same words, same size, other vectors...
+    os.utime(vectors, (0, 0))  # ...and an old time
+    summary = augment_file(mrpc_head, out, TEXTS, config, shard_rows=16, progress=False, resume=True)
+    assert summary.resumed_shards == 0
+    fresh = tmp_path / "fresh.tsv"
+    augment_file(mrpc_head, fresh, TEXTS, config, shard_rows=16, progress=False)
+    assert out.read_bytes() == fresh.read_bytes()
+
+    tiny = AugmentConfig(n=4, mlm=str(tiny_mlm), glove=str(vectors))
+    monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "fp32")
+    monkeypatch.setattr(augment.runner._PartsFolder, "assemble", lambda *a: None)
+    augment_file(mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False)
+    monkeypatch.undo()
+    monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "bf16")  # `auto` on another machine
+    assert augment_file(mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False, resume=True).resumed_shards == 0

@@ -196,3 +196,18 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
         corpus.parent,
         message="drop --temperature, --pkd-beta, --intermediate-epochs, --intermediate-lr, --data-dir",
     )
+
+
+def test_corpus_cache_follows_the_content_not_the_time(corpus, minilm, monkeypatch, tmp_path):
+    import os
+
+    builds = _counting_builds(monkeypatch, tmp_path)
+    tokenizer = load_tokenizer(minilm)
+    changed = tmp_path / "corpus.txt"
+    changed.write_text("the river runs\n")
+    os.utime(changed, (10**9, 10**9))
+    assert load_corpus(changed, tokenizer, max_length=32)[0]["input_ids"] == tokenizer("the river runs")["input_ids"]
+    changed.write_text("a quieter town\n")  # the same size
+    os.utime(changed, (10**9, 10**9))  # and the same time
+    assert load_corpus(changed, tokenizer, max_length=32)[0]["input_ids"] == tokenizer("a quieter town")["input_ids"]
+    assert builds == [32, 32]

@@ -82,3 +82,21 @@ def test_packaged_glove_is_the_full_400k_set_converted_once(real):
     assert full.index_to_key[:20000] == real.index_to_key
     assert np.allclose(full.vectors[:50], real.vectors[:50], atol=1e-3)
     assert packaged_glove() == path and path.stat().st_mtime == packaged_glove().stat().st_mtime  # not redone
+
+
+def test_a_replaced_vector_file_with_an_old_time_is_not_answered_from_the_cache(tmp_path):
+    """Before: the cache was refreshed only when the source was newer, so `cp -p` kept old neighbours."""
+    import os
+
+    lines = VECTORS.read_text(encoding="utf-8").splitlines()[:3000]
+    source = tmp_path / "vectors.txt"
+    source.write_text("\n".join(lines) + "\n")
+    first = load_vectors(source)
+    assert cache_path(source).is_file()
+    replaced = [line.split(" ", 1)[0] + " " + " ".join(reversed(line.split(" ")[1:])) for line in lines]
+    source.write_text("\n".join(replaced) + "\n")  # same words, same size, other vectors
+    os.utime(source, (0, 0))  # an old time, as `cp -p` of an older file leaves it
+    again = load_vectors(source)
+    fresh = load_vectors(source, use_cache=False)
+    assert np.array_equal(np.asarray(again.vectors), fresh.vectors)
+    assert not np.allclose(np.asarray(again.vectors), np.asarray(first.vectors))
