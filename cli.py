@@ -430,6 +430,14 @@ _TASK_ONLY = (
 )
 
 
+# Flags of one method that another method would silently ignore.
+_NOT_FOR = {
+    "tinybert": ("alpha_ce", "alpha_task", "alpha_cos", "pkd_strategy", "pkd_alpha", "pkd_beta"),
+    "distilbert": ("stage", "intermediate_epochs", "intermediate_lr", "pkd_strategy", "pkd_alpha", "pkd_beta"),
+    "pkd": ("stage", "intermediate_epochs", "intermediate_lr", "alpha_ce", "alpha_task", "alpha_cos"),
+}
+
+
 def _refuse_given(names, why: str) -> None:
     """Exit 2 naming every flag of `names` that the user typed (flags that would silently do nothing)."""
     context = click.get_current_context()
@@ -541,9 +549,9 @@ def _refuse_given(names, why: str) -> None:
 @click.option(
     "--intermediate-epochs",
     type=float,
-    default=10.0,
-    show_default=True,
-    help="TinyBERT stage 1 epochs (--epochs overrides it for --stage intermediate alone).",
+    default=None,
+    help="TinyBERT stage 1 epochs. Default: 10 (published), capped by --max-steps; given explicitly, stage 1 "
+    "runs exactly these epochs. --epochs overrides it for --stage intermediate alone.",
 )
 @click.option(
     "--intermediate-lr",
@@ -584,6 +592,10 @@ def distill_command(
                 err=True,
             )
         return
+    method = opts["method"]
+    _refuse_given(_NOT_FOR[method], f"--method {method} has no use for these flags")
+    if method == "tinybert" and opts["stage"] == "prediction":
+        _refuse_given(("intermediate_epochs", "intermediate_lr"), "--stage prediction runs no stage 1")
     data = task_data_for(aug=aug, **where)
     recipe = DistillSettings(student=student, layer_map=layer_map, init=init, **opts)
     _print_report(

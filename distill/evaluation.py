@@ -38,8 +38,10 @@ def evaluate(model, dataset: LabelledExamples, metric_names, *, batch_size: int 
     return score(predict(model, dataset, batch_size=batch_size, device=device), dataset.labels.numpy(), metric_names)
 
 
-def cpu_speed(model, dataset: LabelledExamples, *, batch_sizes=(1, 32), repeats: int = 5) -> dict[str, float]:
-    """Median latency (ms per batch) and throughput (examples/s) on the CPU for real dev examples."""
+def cpu_speed(model, dataset: LabelledExamples, *, batch_sizes=(1, 32), repeats: int = 9) -> dict[str, float]:
+    """Median latency (ms per batch) and throughput (examples/s) on the CPU for real dev examples, over
+    `repeats` timed runs after a warm-up; `spread_batchN` is (slowest - fastest) / median, which is wide
+    on a busy machine."""
     model = model.to("cpu").eval()
     result = {}
     for size in batch_sizes:
@@ -55,4 +57,5 @@ def cpu_speed(model, dataset: LabelledExamples, *, batch_sizes=(1, 32), repeats:
         seconds = statistics.median(times)
         result[f"latency_ms_batch{size}"] = 1000 * seconds
         result[f"examples_per_s_batch{size}"] = len(inputs["input_ids"]) / seconds
+        result[f"spread_batch{size}"] = (max(times) - min(times)) / seconds
     return result

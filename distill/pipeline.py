@@ -54,12 +54,13 @@ class DistillSettings:
     pkd_strategy: str = "skip"  # PKD: skip | last
     pkd_alpha: float = 0.5
     pkd_beta: float = 100.0
-    intermediate_epochs: float = 10.0  # TinyBERT stage 1 (published: 10 epochs on augmented data)
+    intermediate_epochs: float | None = None  # TinyBERT stage 1; None: 10 (published), capped by max_steps
     intermediate_lr: float = 5e-5
 
 
 TEMPERATURES = {"tinybert": 1.0, "distilbert": 2.0, "pkd": 10.0}
 PREDICTION_LR, PREDICTION_EPOCHS = 3e-5, 3.0  # TinyBERT stage 2, as published
+INTERMEDIATE_EPOCHS = 10.0  # TinyBERT stage 1, as published (on augmented data)
 
 
 def _with_defaults(settings: TrainSettings, epochs: float, lr: float) -> TrainSettings:
@@ -203,7 +204,16 @@ def distill(
     {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
     if PartialState().is_main_process:
         (out / "distill_settings.json").write_text(json.dumps(asdict(recipe), indent=2))
-    return _final_report(task, out, length, teacher_path=teacher_path, train_examples=len(train_set))
+    untrained = recipe.method == "tinybert" and recipe.stage == "intermediate"
+    note = (
+        (
+            "--stage intermediate trains the student's layers only: its task head is untrained, so its dev "
+            "figures are not those of a finished student; run --stage prediction on it next"
+        )
+        if untrained
+        else None
+    )
+    return _final_report(task, out, length, teacher_path=teacher_path, train_examples=len(train_set), note=note)
 
 
 @dataclass
@@ -256,12 +266,15 @@ def _tinybert(run: _Run, recipe: DistillSettings) -> None:
             run.teacher.config.hidden_size,
             getattr(run.student.config, "pruned_hidden_channels", None),
         )
-        own = run.settings if recipe.stage == "intermediate" else replace(run.settings, epochs=None, lr=None)
+        own = run.settings
+        if recipe.stage == "both":  # --epochs and --lr are stage 2's; explicit stage-1 epochs are not capped
+            uncapped = recipe.intermediate_epochs is not None
+            own = replace(run.settings, epochs=None, lr=None, max_steps=None if uncapped else own.max_steps)
         run.train(
             objective,
             None,
             run.out / "intermediate" if recipe.stage == "both" else run.out,
-            _with_defaults(own, recipe.intermediate_epochs, recipe.intermediate_lr),
+            _with_defaults(own, recipe.intermediate_epochs or INTERMEDIATE_EPOCHS, recipe.intermediate_lr),
             "tinybert stage 1 (intermediate layers)",
         )
     if recipe.stage in ("prediction", "both"):
@@ -441,7 +454,7 @@ def weights_mb(folder: str | Path) -> float:
     return sum(f.stat().st_size for pattern in WEIGHT_FILES for f in Path(folder).glob(pattern)) / 2**20
 
 
-def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_examples: int) -> dict:
+def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_examples: int, note=None) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
     names the data the model was trained on."""
     if not PartialState().is_main_process:
@@ -451,6 +464,7 @@ def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_ex
         models["teacher"] = evaluate_model(task, teacher_path, max_length=length)
     data = {
         "positive_label": task.positive_label,
+        "note": note,
         "train": str(task.train_path),
         "train_examples": train_examples,
         "dev": [str(path) for path in task.dev_paths],

@@ -36,6 +36,9 @@ def _curves(run: Path, metric: str, png: Path) -> bool:
     return True
 
 
+SPREAD_WARNING = 0.5  # timings whose fastest and slowest repeats differ by more than half the median
+
+
 def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], data: dict) -> dict:
     """Write the report files into the run folder and return the report as a dict. `data` names the
     training file (and its example count) and the dev files the figures come from."""
@@ -63,6 +66,16 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], d
         )
         report["cpu_speedup_batch32"] = speedup
         lines += ["", f"Student vs teacher: {speedup:.2f}x CPU throughput at batch 32."]
+    spread = max(result["cpu"].get(f"spread_batch{size}", 0.0) for result in models.values() for size in (1, 32))
+    if spread > SPREAD_WARNING:
+        report["timing_warning"] = f"CPU timings varied by {spread:.0%} of their median between repeats"
+        lines += [
+            "",
+            f"Warning: {report['timing_warning']} (a busy machine?): the speed figures are rough; "
+            "re-run `python cli.py evaluate` on a quiet machine.",
+        ]
+    if data.get("note"):
+        lines += ["", f"Note: {data['note']}"]
     if data.get("positive_label") is not None and "f1" in metrics:
         lines += ["", f"F1 is the F1 of the positive class {data['positive_label']!r}."]
     lines += [

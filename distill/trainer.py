@@ -9,6 +9,7 @@ holds the best student as a `save_pretrained` folder, `metrics.jsonl`, `settings
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass, replace
@@ -31,6 +32,8 @@ from .batches import EpochShuffle
 from .evaluation import predict, score
 from .features import LabelledExamples
 from .objectives import Objective
+
+log = logging.getLogger("tinydistill")
 
 
 @dataclass
@@ -97,6 +100,12 @@ def train(
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
     loop = _Loop.prepare(student, objective, train_set, teacher, settings)
+    if loop.accelerator.is_main_process:
+        budget = "--max-steps" if settings.max_steps else f"{settings.epochs:g} epochs of {len(train_set):,} examples"
+        log.info(
+            f"{description}: {loop.total_steps:,} steps ({budget}), batch {settings.batch_size}, "
+            f"peak lr {settings.lr:g}, {loop.resolved['precision']} on {loop.resolved['device']}"
+        )
     record = {**asdict(settings), "resolved": loop.resolved, "run": recorded or {}}
     state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(record)), resume)
     state = state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}

@@ -2,6 +2,7 @@
 own data, label names and order, which data a figure comes from, skipped rows, own-data labels."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -243,3 +244,82 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
     save_tiny_bert(teacher, tokenizer, BertForSequenceClassification, seed=1, num_hidden_layers=4)  # same path
     _refused(*flags, "--resume", message="differ in run.teacher.sha256")
     assert _run(*flags, "--resume").exit_code == 2 and _run(*flags).exit_code == 0  # a fresh start is fine
+
+
+def _distill_flags(tmp_path, tokenizer, rows=24):
+    data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": rows, "dev.tsv": 16})
+    teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
+    return ["distill", "--data-dir", data.parent, "--teacher", teacher, "--student", "2L-32", "--batch-size", 8]
+
+
+def test_flags_a_method_would_ignore_are_refused(tmp_path, tokenizer):
+    """Before: --stage with --method pkd|distilbert was ignored yet recorded, and so were the others."""
+    flags = _distill_flags(tmp_path, tokenizer)
+    _refused(
+        *flags,
+        "--method",
+        "pkd",
+        "--stage",
+        "prediction",
+        message="--method pkd has no use for these flags: drop --stage",
+    )
+    _refused(
+        *flags,
+        "--method",
+        "distilbert",
+        "--intermediate-epochs",
+        2,
+        "--pkd-beta",
+        10,
+        message="drop --pkd-beta, --intermediate-epochs",
+    )
+    _refused(*flags, "--alpha-ce", 0.3, message="--method tinybert has no use for these flags: drop --alpha-ce")
+    _refused(*flags, "--stage", "prediction", "--intermediate-lr", 1e-4, message="--stage prediction runs no stage 1")
+
+
+def test_explicit_stage_one_epochs_are_not_capped_by_max_steps_and_each_stage_says_its_budget(tmp_path, tokenizer):
+    """Before: --max-steps also capped TinyBERT stage 1 over an explicit --intermediate-epochs."""
+    flags = [*_distill_flags(tmp_path, tokenizer), "--quiet", "--max-steps", 2]
+    result = _run(*flags, "--intermediate-epochs", 2, "--out", tmp_path / "explicit")
+    assert result.exit_code == 0, result.output
+    steps = [json.loads(line)["step"] for line in (tmp_path / "explicit" / "intermediate" / "metrics.jsonl").open()]
+    assert steps[-1] == 6  # 2 epochs of 24 rows in batches of 8: 6 steps, not --max-steps 2
+    assert [json.loads(line)["step"] for line in (tmp_path / "explicit" / "metrics.jsonl").open()][-1] == 2
+    assert (
+        "tinybert stage 1 (intermediate layers): 6 steps (2 epochs of 24 examples), batch 8, peak lr 5e-05"
+        in result.output
+    )
+    assert "tinybert stage 2 (prediction): 2 steps (--max-steps), batch 8, peak lr 3e-05" in result.output
+    result = _run(*flags, "--out", tmp_path / "capped")  # the published 10 epochs, capped by --max-steps
+    assert "tinybert stage 1 (intermediate layers): 2 steps (--max-steps)" in result.output
+
+
+def test_reports_count_bin_weights_name_an_untrained_head_and_warn_of_noisy_timings(tmp_path, tokenizer, monkeypatch):
+    import torch
+
+    from distill import evaluation
+
+    flags = [*_distill_flags(tmp_path, tokenizer), "--quiet", "--max-steps", 1]
+    assert _run(*flags, "--stage", "intermediate", "--out", tmp_path / "stage1").exit_code == 0
+    report = json.loads((tmp_path / "stage1" / "report.json").read_text())
+    assert "its task head is untrained" in report["data"]["note"]
+    assert (
+        "Note: --stage intermediate trains the student's layers only" in (tmp_path / "stage1" / "report.md").read_text()
+    )
+
+    old_style = tmp_path / "old-style"  # weights as pytorch_model.bin, as older tools save them
+    model = BertForSequenceClassification.from_pretrained(tmp_path / "teacher")
+    model.config.save_pretrained(old_style)
+    tokenizer.save_pretrained(old_style)
+    torch.save(model.state_dict(), old_style / "pytorch_model.bin")
+    ticks = iter(range(10**6))  # a clock for the timings alone, each repeat 1.3^2 times slower than the last
+    monkeypatch.setattr(evaluation, "time", SimpleNamespace(perf_counter=lambda: 1.3 ** next(ticks) / 1000))
+    result = _run("evaluate", "--model", old_style, "--data-dir", tmp_path / "glue")
+    assert result.exit_code == 0, result.output
+    evaluated = json.loads(result.stdout)
+    assert evaluated["disk_mb"] == pytest.approx((old_style / "pytorch_model.bin").stat().st_size / 2**20)
+    assert evaluated["cpu"]["spread_batch32"] > 0.5
+    assert _run(*flags, "--stage", "prediction", "--out", tmp_path / "noisy").exit_code == 0
+    report = json.loads((tmp_path / "noisy" / "report.json").read_text())
+    assert "CPU timings varied by" in report["timing_warning"]
+    assert "the speed figures are rough" in (tmp_path / "noisy" / "report.md").read_text()
