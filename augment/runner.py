@@ -20,7 +20,7 @@ import torch
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from data import TableFormat, check_columns, format_for
+from data import InputError, TableFormat, check_columns, format_for
 from data.hardware import resolve_device, resolve_precision
 from data.paths import content_digest
 from data.tables import header_line, read_chunks, scan_table, write_rows
@@ -65,9 +65,15 @@ def augment_file(
     """
     started = time.perf_counter()
     config.validate()
+    if jobs == 0 or jobs < -1:
+        raise InputError(f"--jobs must be a number of worker processes (1 or more), or -1 for one per core; got {jobs}")
+    if shard_rows < 1:
+        raise InputError(f"--shard-rows must be at least 1, got {shard_rows}")
     input_path, output_path = Path(input_path), Path(output_path)
     fmt = fmt or format_for(input_path)
     scan = scan_table(input_path, fmt)
+    if scan.rows == 0:
+        raise InputError(f"{input_path}: no rows to augment (only a header, or nothing); nothing was written")
     chunks = read_chunks(input_path, fmt, scan, shard_rows)
     first = next(chunks, None)
     columns = list(first[0].columns) if first is not None else list(scan.columns)
@@ -78,11 +84,13 @@ def augment_file(
     _load_models(config, keep=workers == 1)
     parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
-    tasks = _shard_tasks(_prepend(first, chunks), parts, config, list(text_columns), threads)
+    tasks = _shard_tasks(input_path, _prepend(first, chunks), parts, config, list(text_columns), threads)
 
     summary, counts, ragged = AugmentSummary(output=output_path), Counter(), list(scan.ragged_lines)
     with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
-        for index, frame, stats, skipped in Parallel(n_jobs=workers, return_as="generator")(tasks):
+        for index, frame, stats, skipped in parts.discarded_on_bad_input(
+            Parallel(n_jobs=workers, return_as="generator")(tasks)
+        ):
             if frame is None:
                 summary.resumed_shards += 1
             else:
@@ -114,16 +122,29 @@ def _prepend(first, rest):
         yield from rest
 
 
-def _shard_tasks(chunks, parts, config: AugmentConfig, text_columns: list[str], threads: int | None):
+def _shard_tasks(source: Path, chunks, parts, config: AugmentConfig, text_columns: list[str], threads: int | None):
     """One joblib task per shard: a finished part (on --resume) only hands back its counts. Nothing here
     counts or reports: joblib may run this generator from its own thread."""
     row = 0
     for index, (chunk, skipped) in enumerate(chunks):
+        _check_texts(source, chunk, text_columns, row)
         if parts.done(index):
             yield delayed(_finished_shard)(index, parts.stats(index), skipped)
         else:
             yield delayed(_augment_shard)(config, chunk, text_columns, row, index, threads, skipped)
         row += len(chunk)
+
+
+def _check_texts(source: Path, chunk, text_columns: list[str], first_row: int) -> None:
+    """A text that is missing (a JSON record without the key, or null) is an error, not an empty text."""
+    for column in text_columns:
+        missing = chunk[column].isna().to_numpy()
+        if missing.any():
+            line = first_row + int(missing.argmax()) + 1
+            raise InputError(
+                f"{source}, record {line}: no {column!r} (the key is missing or null); give every "
+                "record its text (an empty string is fine), or drop the record"
+            )
 
 
 def _finished_shard(index, stats, skipped):
@@ -182,6 +203,15 @@ class _PartsFolder:
         os.replace(f"{part}.tmp", part)
         Path(f"{part}.json.tmp").write_text(json.dumps(stats))
         os.replace(f"{part}.json.tmp", part.with_suffix(".json"))
+
+    def discarded_on_bad_input(self, results):
+        """Pass the results through; bad input found mid-run makes every part useless (the input must
+        change, and with it the fingerprint), so the folder goes too: nothing half-written stays."""
+        try:
+            yield from results
+        except InputError:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     def assemble(self, shards: int, header: str, bom: bool) -> None:
         temporary = self.output.with_name(f".{self.output.name}.tmp")

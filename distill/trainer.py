@@ -166,6 +166,7 @@ class _Loop:
         accelerator = _accelerator(settings)
         set_seed(settings.seed)
         trainable = _Trainable(student, objective)
+        trainable.train()  # dropout on from the first step: `from_pretrained` returns models in eval mode
         optimizer = _optimizer(trainable, settings)
         trainable, optimizer, loader = accelerator.prepare(trainable, optimizer, _loader(train_set, settings))
         steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))  # this process's share

@@ -107,7 +107,7 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
             str(source), binary=kind == "word2vec-binary", no_header=kind == "glove"
         )
     except (ValueError, UnicodeDecodeError, EOFError) as err:
-        raise VectorFileError(f"{source}: cannot read it as {kind}: {err}") from None
+        raise VectorFileError(_bad_row(source, kind) or f"{source}: cannot read it as {kind}: {err}") from None
     vectors = _normalised(vectors)
     if use_cache:
         _save_atomically(vectors, cached)
@@ -116,6 +116,24 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
         except OSError:
             pass
     return vectors
+
+
+def _bad_row(source: Path, kind: str) -> str | None:
+    """For a text vector file: the first line whose number of values differs from the dimension."""
+    if kind not in ("glove", "word2vec-text"):
+        return None
+    with open(source, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().split()
+        dimension = int(first[1]) if kind == "word2vec-text" else len(first) - 1
+        for number, line in enumerate(handle, 2):
+            values = len(line.rstrip("\n").split(" ")) - 1
+            if line.strip() and values != dimension:
+                return (
+                    f"{source}, line {number}: {values} values after the word where {dimension} were "
+                    f"expected ({'the header says so' if kind == 'word2vec-text' else 'as on line 1'}); "
+                    "fix or drop that line"
+                )
+    return None
 
 
 def _normalised(vectors: KeyedVectors) -> KeyedVectors:

@@ -201,3 +201,54 @@ def test_own_file_in_a_read_only_folder_is_augmented_under_runs(tmp_path, mrpc_h
     assert result.exit_code == 0, result.output
     assert (tmp_path / "runs" / "augment" / "pairs_aug.tsv").is_file()  # the cwd is tmp_path in tests
     assert sorted(p.name for p in folder.iterdir()) == ["pairs.tsv"]
+
+
+def test_a_table_with_a_header_and_no_rows(tmp_path):
+    source = tmp_path / "reviews.tsv"
+    source.write_text("review\tstars\n")
+    _bad(tmp_path, "--input", source, "--text-col", "review", message="reviews.tsv: no rows to augment")
+
+
+def test_a_json_record_without_its_text_names_the_record(tmp_path):
+    source = tmp_path / "reviews.jsonl"
+    source.write_text('{"review": "a fine day", "y": 1}\n{"review": "", "y": 0}\n{"y": 0}\n')  # "" is tolerated
+    _bad(
+        tmp_path,
+        "--input",
+        source,
+        "--text-col",
+        "review",
+        "--mlm",
+        "none",
+        "--glove",
+        VECTORS,
+        message="reviews.jsonl, record 3: no 'review' (the key is missing or null)",
+    )
+
+
+def test_a_vector_row_of_the_wrong_length_names_the_line_and_the_dimension(tmp_path, mrpc_head):
+    lines = VECTORS.read_text(encoding="utf-8").splitlines()[:50]
+    lines[29] = lines[29].rsplit(" ", 1)[0]
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("\n".join(lines) + "\n")
+    _bad(
+        tmp_path,
+        *_own(mrpc_head),
+        "--mlm",
+        "none",
+        "--glove",
+        vectors,
+        message="vectors.txt, line 30: 49 values after the word where 50 were expected",
+    )
+
+
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--jobs", 0, "--jobs must be"),
+        ("--jobs", -5, "--jobs must be"),
+        ("--shard-rows", 0, "Invalid value for '--shard-rows'"),
+    ],
+)
+def test_worker_and_shard_counts_that_make_no_sense(tmp_path, mrpc_head, flag, value, message):
+    _bad(tmp_path, *_own(mrpc_head), flag, value, message=message)

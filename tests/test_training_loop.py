@@ -202,3 +202,32 @@ def test_runs_of_other_precisions_follow_each_other_in_one_process(tmp_path, tin
             tiny_classifier, mrpc_small, tokenizer, tmp_path / precision, max_steps=1, batch_size=8, precision=precision
         )
         assert json.loads((tmp_path / precision / "settings.json").read_text())["precision"] == precision
+
+
+@pytest.mark.parametrize("built", ["folder", "shape"])
+def test_dropout_is_on_from_the_first_step(tmp_path, mrpc_small, tokenizer, monkeypatch, built):
+    """`from_pretrained` returns a model in eval mode: before the fix a folder-loaded model (the teacher
+    fine-tuned from MiniLM, a general student) trained without dropout until its first evaluation."""
+    from distill import DistillSettings, distill
+    from distill.trainer import _Trainable
+
+    modes, real_forward = [], _Trainable.forward
+
+    def recording(self, batch, teacher):
+        modes.append((self.student.training, all(m.training for m in self.student.modules())))
+        return real_forward(self, batch, teacher)
+
+    monkeypatch.setattr(_Trainable, "forward", recording)
+    teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
+    task = glue_task_data("MRPC", mrpc_small.parent)
+    if built == "folder":
+        BertForSequenceClassification.from_pretrained(teacher).save_pretrained(tmp_path / "student")
+        student = str(tmp_path / "student")
+    else:
+        student = "2L-32"
+    settings = TrainSettings(max_steps=3, batch_size=8, eval_steps=2)
+    distill(
+        task, teacher, tmp_path / "run", settings, DistillSettings(method="distilbert", student=student), progress=False
+    )
+    assert modes[0] == (True, True)  # dropout on at the very first step...
+    assert all(mode == (True, True) for mode in modes)  # ...and after evaluations
