@@ -28,13 +28,24 @@ def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dic
                 "the original flags and inputs"
             )
         accelerator.load_state(str(checkpoint))
-        return json.loads((checkpoint / STATE_FILE).read_text())
+        state = json.loads((checkpoint / STATE_FILE).read_text())
+        if accelerator.is_main_process:
+            _forget_after(out / "metrics.jsonl", state["step"])
+        return state
     if accelerator.is_main_process:  # a fresh run: an older run's checkpoint must not be resumed later
         shutil.rmtree(out / "checkpoint", ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.jsonl").write_text("")
         (out / "settings.json").write_text(json.dumps(settings, indent=2))
     return None
+
+
+def _forget_after(metrics: Path, step: int) -> None:
+    """Drop the records of evaluations after the checkpoint's step: a kill can land between an
+    evaluation's record and its checkpoint, and the resumed run evaluates that step again."""
+    if metrics.is_file():
+        kept = [line for line in metrics.read_text().splitlines(keepends=True) if json.loads(line)["step"] <= step]
+        metrics.write_text("".join(kept))
 
 
 def _differences(saved: dict, given: dict, prefix: str = "") -> list[str]:
