@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from data import InputError, find_task_dir, format_for, get_task
-from data.paths import augmented_train_path, record_augment, writable_folder
+from data.paths import augmented_table_path, augmented_train_path, record_augment
 
 from .augmenter import AugmentConfig
 from .runner import AugmentSummary, augment_file
@@ -45,12 +45,7 @@ def augment_dataset(
             raise InputError(f"{input_path}: say which column holds the text with --text-col COLUMN")
         source = Path(input_path)
         fmt, columns, label = format_for(source), list(text_columns), label_column
-        name = f"{source.stem}_aug{source.suffix}"
-        target = (
-            Path(out)
-            if out
-            else (source.with_name(name) if writable_folder(source.parent) else Path("runs") / "augment" / name)
-        )
+        target = Path(out) if out else augmented_table_path(source)
     else:
         spec = get_task(task or "MRPC")
         source = find_task_dir(spec, data_dir) / spec.train_file
@@ -71,6 +66,7 @@ def augment_dataset(
         resume=resume,
         shard_rows=shard_rows,
         progress=progress,
+        task=None if input_path else spec.name,
     )
     if not input_path:
         record_augment(spec.name, source.parent, target)

@@ -14,6 +14,8 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 
 import torch
@@ -22,6 +24,7 @@ from tqdm import tqdm
 
 from data import InputError, TableFormat, check_columns, format_for
 from data.hardware import resolve_device, resolve_precision
+from data.manifests import write_manifest
 from data.paths import content_digest
 from data.tables import header_line, read_chunks, scan_table, write_rows
 
@@ -57,6 +60,7 @@ def augment_file(
     resume: bool = False,
     shard_rows: int = 128,
     progress: bool = True,
+    task: str | None = None,
 ) -> AugmentSummary:
     """Write `output_path`: every input row followed by its augmented copies, in the input's format.
 
@@ -104,7 +108,36 @@ def augment_file(
     summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
     summary.ragged_lines, summary.counts = sorted(ragged), dict(counts)
     summary.seconds = time.perf_counter() - started
+    write_manifest(output_path, _facts(input_path, config, task, text_columns, label_column, summary))
     return summary
+
+
+def _facts(source: Path, config: AugmentConfig, task, text_columns, label_column, summary) -> dict:
+    """How an augmented file was made, for its manifest: source and models by content, every setting
+    with what `auto` resolved to, the counts, the package version and the date."""
+    device = resolve_device(config.device)
+
+    def described(path):
+        return None if path is None else {"path": str(path), "sha256": content_digest(path)}
+
+    return {
+        "source": {"path": str(source.resolve()), "size": source.stat().st_size, "sha256": content_digest(source)},
+        "task": task,
+        "text_columns": list(text_columns),
+        "label_column": label_column,
+        "settings": {
+            **asdict(config),
+            "dtype_resolved": resolve_precision(config.dtype, device) if config.mlm else None,
+            "device_resolved": str(device),
+        },
+        "masked_lm": described(config.mlm),
+        "vectors": described(config.glove),
+        "rows_in": summary.rows_in,
+        "rows_out": summary.rows_out,
+        "ragged_lines": summary.ragged_lines,
+        "tinydistill": version("tinydistill"),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _load_models(config: AugmentConfig, keep: bool) -> None:

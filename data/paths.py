@@ -38,6 +38,13 @@ def augmented_train_path(task_dir: Path) -> Path:
     return Path("runs") / "glue" / task_dir.name / "train_aug.tsv"
 
 
+def augmented_table_path(source: Path) -> Path:
+    """Where `augment --input FILE` writes by default and `distill --aug --train FILE` looks: FILE's
+    sibling NAME_aug.EXT, or runs/augment/NAME_aug.EXT when its folder is read-only."""
+    name = f"{source.stem}_aug{source.suffix}"
+    return source.with_name(name) if writable_folder(source.parent) else Path("runs") / "augment" / name
+
+
 def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> Path:
     """The folder holding the task's files: `data_dir/TASK`, or `data_dir` itself when it holds them.
 

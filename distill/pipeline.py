@@ -14,6 +14,7 @@ from accelerate.utils import set_seed
 
 from data import InputError
 from data.hardware import resolve_device
+from data.manifests import manifest_path
 from data.paths import content_digest
 
 from . import layer_maps
@@ -113,7 +114,7 @@ def finetune(
         description=f"finetune {task.spec.name}",
         recorded={
             "model": _source(model_path),
-            "train": _source(task.train_path),
+            "train": _train_record(task),
             "max_length": length,
             "labels": task.spec.labels,
         },
@@ -193,7 +194,7 @@ def distill(
         "recipe": asdict(recipe),
         "init": init,
         "teacher": _source(teacher_path),
-        "train": _source(task.train_path),
+        "train": _train_record(task),
         "max_length": length,
         "labels": task.spec.labels,
         "student_folder": _source(recipe.student) if Path(recipe.student).is_dir() else None,
@@ -395,6 +396,15 @@ def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict
 def _source(path: str | Path) -> dict:
     """A file or model folder as a run records it: where it was, and a digest of its content."""
     return {"path": str(path), "sha256": content_digest(path)}
+
+
+def _train_record(task: TaskData) -> dict:
+    """The training file by content; for augment's output also its manifest (how it was made)."""
+    record = _source(task.train_path)
+    manifest = manifest_path(task.train_path)
+    if task.train_path != task.original_train_path and manifest.is_file():
+        record["manifest"] = _source(manifest)
+    return record
 
 
 def default_init(recipe: DistillSettings, teacher_config) -> str:

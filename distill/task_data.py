@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from data import InputError, TaskSpec, check_columns, find_task_dir, format_for, get_task, read_rows, read_table
-from data.paths import augmented_train_path, last_augment
+from data.manifests import checked_manifest
+from data.paths import augmented_table_path, augmented_train_path, last_augment
 
 from .features import LabelledExamples, LabelScheme, encode_frame
 
@@ -64,21 +65,28 @@ class TaskData:
 def glue_task_data(
     task: str, data_dir: str | Path | None = None, *, aug: bool = False, aug_path: str | Path | None = None
 ) -> TaskData:
-    """A GLUE task's files; with `aug`, the train_aug.tsv that `augment` wrote for it (at its default
-    place, or at `aug_path` when augment was given --out)."""
+    """A GLUE task's files; with `aug`, the train_aug.tsv that `augment` made from THIS folder's
+    train.tsv (checked through its manifest): at its default place, else at `aug_path` (where the latest
+    augment wrote, e.g. with --out)."""
     spec = get_task(task)
     folder = find_task_dir(spec, data_dir)
-    train = (Path(aug_path) if aug_path else augmented_train_path(folder)) if aug else folder / spec.train_file
-    if aug and not train.is_file():
-        raise InputError(
-            f"--aug: no {train} yet. Make it first with: python cli.py augment --task {spec.name}"
-            + (f" --data-dir {data_dir}" if data_dir else "")
-        )
+    original = folder / spec.train_file
+    train = original
+    if aug:
+        places = [augmented_train_path(folder)] + ([Path(aug_path)] if aug_path else [])
+        found = [place for place in places if place.is_file()]
+        if not found:
+            raise InputError(
+                f"--aug: no {places[0]} yet. Make it first with: python cli.py augment --task {spec.name}"
+                + (f" --data-dir {data_dir}" if data_dir else "")
+            )
+        train = found[0]
+        checked_manifest(train, original)
     devs = tuple(folder / name for name in spec.dev_files)
     for dev in devs:
         if not dev.is_file():
             raise InputError(f"{dev}: the {spec.name} dev set is missing; put it beside {folder / spec.train_file}")
-    return TaskData(spec, train, devs, folder / spec.train_file)
+    return TaskData(spec, train, devs, original)
 
 
 def custom_task_data(
@@ -89,10 +97,12 @@ def custom_task_data(
     *,
     regression: bool = False,
     positive_label: str | None = None,
+    aug: bool = False,
 ) -> TaskData:
     """The user's own tables. Classification labels are the train set's distinct values, sorted (on a
     binary task `positive_label` goes second: F1 is reported for it). The task is named after the file
-    and a hash of its content, so runs on different files never share a folder."""
+    and a hash of its content, so runs on different files never share a folder. With `aug`, training
+    reads the file `augment --input TRAIN` wrote (NAME_aug.EXT), checked through its manifest."""
     train, dev = Path(train), Path(dev)
     if not text_columns or len(text_columns) > 2:
         raise InputError("give one --text-col (single texts) or two (sentence pairs)")
@@ -102,7 +112,15 @@ def custom_task_data(
     metrics = ("pearson", "spearman") if regression else ("accuracy", "f1") if len(labels) == 2 else ("accuracy",)
     digest = hashlib.sha256(train.read_bytes()).hexdigest()[:8]
     spec = TaskSpec(f"{train.stem}-{digest}", tuple(text_columns), label_column, labels, metrics)
-    return TaskData(spec, train, (dev,), train)
+    augmented = augmented_table_path(train) if aug else train
+    if aug:
+        if not augmented.is_file():
+            raise InputError(
+                f"--aug: no {augmented} yet. Make it first with: python cli.py augment --input {train} "
+                f"--text-col {' --text-col '.join(text_columns)} --label-col {label_column}"
+            )
+        checked_manifest(augmented, train)
+    return TaskData(spec, augmented, (dev,), train)
 
 
 def _class_labels(train: Path, column: str, raw: pd.Series, positive: str | None) -> tuple[str, ...]:
@@ -158,6 +176,7 @@ def task_data_for(
             label_column or "label",
             regression=regression,
             positive_label=positive_label,
+            aug=aug,
         )
     else:
         own = {

@@ -102,11 +102,21 @@ def test_resume_reuses_finished_shards_and_gives_the_same_file(
     assert not out.with_name(".train_aug.tsv.parts").exists()
 
 
+def _interrupted_before_assembly(monkeypatch, *args, **kwargs):
+    """Every part written, then interrupted before the output is assembled."""
+
+    def crash(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(augment.runner._PartsFolder, "assemble", crash)
+    with pytest.raises(KeyboardInterrupt):
+        augment_file(*args, **kwargs)
+    monkeypatch.undo()
+
+
 def test_resume_with_other_settings_starts_over(tmp_path, tiny_mlm, mrpc_head, monkeypatch):
     out = tmp_path / "a.tsv"
-    monkeypatch.setattr(augment.runner._PartsFolder, "assemble", lambda *a: None)
-    augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
-    monkeypatch.undo()
+    _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
     summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm, p=0.2), shard_rows=16, progress=False, resume=True)
     assert summary.resumed_shards == 0
 
@@ -184,16 +194,7 @@ def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny
     out = tmp_path / "train_aug.tsv"
     config = AugmentConfig(n=4, mlm=None, glove=str(vectors))
 
-    def interrupted():
-        def crash(*args):
-            raise KeyboardInterrupt
-
-        monkeypatch.setattr(augment.runner._PartsFolder, "assemble", crash)
-        with pytest.raises(KeyboardInterrupt):
-            augment_file(mrpc_head, out, TEXTS, config, shard_rows=16, progress=False)
-        monkeypatch.undo()
-
-    interrupted()  # every part written, then killed before the output was assembled
+    _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, config, shard_rows=16, progress=False)
     lines = VECTORS.read_text(encoding="utf-8").splitlines()
     lines = [line.split(" ", 1)[0] + " " + " ".join(reversed(line.split(" ")[1:])) for line in lines]
     vectors.write_text("\n".join(lines) + "\n")  # same words, same size, other vectors...
@@ -206,8 +207,6 @@ def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny
 
     tiny = AugmentConfig(n=4, mlm=str(tiny_mlm), glove=str(vectors))
     monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "fp32")
-    monkeypatch.setattr(augment.runner._PartsFolder, "assemble", lambda *a: None)
-    augment_file(mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False)
-    monkeypatch.undo()
+    _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False)
     monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "bf16")  # `auto` on another machine
     assert augment_file(mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False, resume=True).resumed_shards == 0

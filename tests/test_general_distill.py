@@ -109,7 +109,7 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
         "last_loss": losses[-1],
     }
     teacher = tmp_path / "teacher"  # a MiniLM classifier (untrained head) is enough to test the hand-over
-    small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
+    small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,), original_train_path=mrpc_head)
     load_encoder_for_task(minilm, small.scheme).save_pretrained(teacher)
     load_tokenizer(minilm).save_pretrained(teacher)
     report = distill(

@@ -123,7 +123,7 @@ def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(
             )
 
     monkeypatch.setattr(distill.models, "prune_teacher_into", spy)
-    task = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,))
+    task = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,), original_train_path=mrpc_head)
     run_distill(
         task,
         tmp_path / "teacher",
