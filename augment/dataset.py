@@ -29,6 +29,7 @@ def augment_dataset(
     resume: bool = False,
     shard_rows: int = 128,
     progress: bool = True,
+    dask: str | None = None,
 ) -> AugmentSummary:
     """Augment a GLUE task's train.tsv (default MRPC) into train_aug.tsv beside it, or `input_path` (the
     user's table, with `text_columns`) into NAME_aug.EXT beside it; a read-only folder sends the
@@ -67,6 +68,7 @@ def augment_dataset(
         shard_rows=shard_rows,
         progress=progress,
         task=None if input_path else spec.name,
+        dask=dask,
     )
     if not input_path:
         record_augment(spec.name, source.parent, target)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 
 import torch
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from data import InputError, TableFormat, check_columns, format_for
@@ -29,6 +31,8 @@ from data.paths import content_digest
 from data.tables import header_line, read_chunks, scan_table, write_rows
 
 from .augmenter import AugmentConfig, Augmenter
+
+log = logging.getLogger("tinydistill")
 
 
 @dataclass
@@ -61,11 +65,13 @@ def augment_file(
     shard_rows: int = 128,
     progress: bool = True,
     task: str | None = None,
+    dask: str | None = None,
 ) -> AugmentSummary:
     """Write `output_path`: every input row followed by its augmented copies, in the input's format.
 
-    Uses the active joblib backend (loky processes by default), so `joblib.parallel_config(
-    backend="dask")` runs the same shards on a dask cluster.
+    Shards run in `jobs` joblib worker processes, or with `dask` on a dask.distributed cluster ("local"
+    or a scheduler address); the bytes written are the same either way. A manifest (NAME.json) beside
+    the output records how it was made.
     """
     started = time.perf_counter()
     config.validate()
@@ -85,24 +91,22 @@ def augment_file(
     if label_column:
         check_columns(input_path, columns, [label_column], "--label-col")
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
-    _load_models(config, keep=workers == 1)
+    _load_models(config, keep=workers == 1 and dask is None)
     parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
-    tasks = _shard_tasks(input_path, _prepend(first, chunks), parts, config, list(text_columns), threads)
-
     summary, counts, ragged = AugmentSummary(output=output_path), Counter(), list(scan.ragged_lines)
-    with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
-        for index, frame, stats, skipped in parts.discarded_on_bad_input(
-            Parallel(n_jobs=workers, return_as="generator")(tasks)
-        ):
-            if frame is None:
-                summary.resumed_shards += 1
-            else:
-                parts.write(index, frame, fmt, stats)
-            counts.update(stats)
-            ragged += skipped
-            summary.shards += 1
-            bar.update(stats["rows_in"])
+    with _backend(dask, workers) as (n_jobs, threads):
+        tasks = _shard_tasks(input_path, _prepend(first, chunks), parts, config, list(text_columns), threads)
+        results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
+        with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
+            for index, frame, stats, skipped in results:
+                if frame is None:
+                    summary.resumed_shards += 1
+                else:
+                    parts.write(index, frame, fmt, stats)
+                counts.update(stats)
+                ragged += skipped
+                summary.shards += 1
+                bar.update(stats["rows_in"])
     parts.assemble(summary.shards, header_line(columns, fmt), scan.bom)
 
     summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
@@ -138,6 +142,48 @@ def _facts(source: Path, config: AugmentConfig, task, text_columns, label_column
         "tinydistill": version("tinydistill"),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+@contextmanager
+def _backend(dask: str | None, workers: int):
+    """(joblib n_jobs, torch threads per worker) for this run. Without `dask`, joblib's own processes,
+    each with cores/workers threads. With `dask` ("local": a LocalCluster of `workers` processes here;
+    else a scheduler address), the same shards on dask.distributed workers, each using as many
+    threads as it was started with."""
+    if dask is None:
+        yield workers, max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--dask needs dask.distributed: pip install 'dask[distributed]'") from None
+    cluster = None
+    if dask == "local":
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=max(1, (os.cpu_count() or 1) // workers),
+            processes=True,
+            dashboard_address=None,
+        )
+    try:
+        client = Client(cluster or dask, timeout=30)
+    except (OSError, TimeoutError) as err:
+        raise InputError(
+            f"--dask {dask}: cannot reach the scheduler ({err}); give its address, e.g. "
+            "tcp://scheduler:8786, or --dask local"
+        ) from None
+    workers_info = client.scheduler_info()["workers"].values()
+    log.info(
+        f"shards run on dask.distributed ({dask}): {len(workers_info)} workers, "
+        f"{sum(w['nthreads'] for w in workers_info)} threads in all"
+    )
+    try:
+        with parallel_config(backend="dask"):
+            yield -1, "worker"
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _load_models(config: AugmentConfig, keep: bool) -> None:
@@ -186,6 +232,10 @@ def _finished_shard(index, stats, skipped):
 
 def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads, skipped):
     """Runs in a worker: load the models on first use (kept for later shards), augment one shard."""
+    if threads == "worker":  # a dask worker: the threads it was started with, not the client's cores
+        from dask.distributed import get_worker
+
+        threads = get_worker().state.nthreads
     if threads and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     if config not in _LOADED:

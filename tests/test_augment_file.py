@@ -210,3 +210,43 @@ def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny
     _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False)
     monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "bf16")  # `auto` on another machine
     assert augment_file(mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False, resume=True).resumed_shards == 0
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_of_two_workers_gives_the_same_bytes(tmp_path, tiny_mlm, mrpc_head, mrpc_augmented):
+    """`augment --dask local --jobs 2`: the same shards on two dask.distributed worker processes."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    *_, one_worker = mrpc_augmented
+    out = tmp_path / "dask.tsv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "augment",
+            "--quiet",
+            "--input",
+            str(mrpc_head),
+            *sum((["--text-col", t] for t in TEXTS), []),
+            "--label-col",
+            "Quality",
+            "--mlm",
+            str(tiny_mlm),
+            "--glove",
+            str(VECTORS),
+            "--n",
+            "6",
+            "--shard-rows",
+            "16",
+            "--dask",
+            "local",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == one_worker.read_bytes()
+    assert "shards run on dask.distributed (local): 2 workers" in result.output
