@@ -168,6 +168,14 @@ def main():
     "--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Masked sentences per model call."
 )
 @click.option(
+    "--max-batch-tokens",
+    default=8192,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Padded word pieces per masked-LM call: long texts get fewer sentences per call, which bounds memory "
+    "(about 1 GB at the default for a BERT-base-sized model).",
+)
+@click.option(
     "--max-seq-length",
     "max_length",
     default=None,

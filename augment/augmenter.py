@@ -35,11 +35,14 @@ class AugmentConfig:
     dtype: str = "auto"
     device: str = "auto"
     batch_size: int = 64
+    max_batch_tokens: int = 8192  # padded word pieces per masked-LM call: bounds memory on long texts
     max_length: int | None = None
 
     def validate(self) -> None:
         if self.n < 1:
             raise InputError(f"--n must be at least 1 (augmented copies per example), got {self.n}")
+        if self.max_batch_tokens < 1:
+            raise InputError(f"--max-batch-tokens must be at least 1, got {self.max_batch_tokens}")
         if not 0.0 <= self.p <= 1.0:
             raise InputError(f"--p must lie in [0, 1] (chance to replace each word), got {self.p}")
         if self.k < 1:
@@ -67,6 +70,7 @@ class Augmenter:
                 device=config.device,
                 dtype=config.dtype,
                 batch_size=config.batch_size,
+                max_batch_tokens=config.max_batch_tokens,
                 context=config.context,
                 max_length=config.max_length,
             )

@@ -69,6 +69,7 @@ class MaskedLM:
         device: str = "auto",
         dtype: str = "auto",
         batch_size: int = 64,
+        max_batch_tokens: int = 8192,
         context: str = "pair",
         max_length: int | None = None,
     ):
@@ -79,7 +80,7 @@ class MaskedLM:
         self.model.to(self.device).eval()
         if self.device.type == "cuda" and self.dtype != torch.float32:
             self.model.to(self.dtype)
-        self.batch_size, self.context = batch_size, context
+        self.batch_size, self.max_batch_tokens, self.context = batch_size, max_batch_tokens, context
         config = self.model.config
         offset = config.pad_token_id + 1 if config.model_type in _POSITIONS_AFTER_PADDING else 0
         limits = [config.max_position_embeddings - offset, max_length or 10**9]
@@ -122,15 +123,29 @@ class MaskedLM:
         """
         ids, types, positions, originals, cut = self._build_inputs(encoded, queries)
         results: list[list[str]] = [[] for _ in queries]
-        order = np.argsort([len(row) for row in ids], kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            chosen = order[start : start + self.batch_size]
+        for chosen in self._batches(np.asarray([len(row) for row in ids])):
             top = self._predict(
                 [ids[i] for i in chosen], [types[i] for i in chosen], positions[chosen], originals[chosen], k
             )
             for i, words in zip(chosen, top):
                 results[i] = words
         return results, cut
+
+    def _batches(self, lengths: np.ndarray):
+        """Rows in length order, cut into batches of at most `batch_size` rows and `max_batch_tokens`
+        padded tokens: long texts make short batches, so memory stays bounded whatever the data."""
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while (
+                end < len(order)
+                and end - start < self.batch_size
+                and (end - start + 1) * lengths[order[end]] <= self.max_batch_tokens
+            ):
+                end += 1
+            yield order[start:end]
+            start = end
 
     def _build_inputs(self, encoded: list[Encoded], queries: list[tuple[int, int]]):
         """One input row per query. Rows of one sentence share everything but the mask position, so

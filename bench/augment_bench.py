@@ -68,10 +68,41 @@ def sample_input(examples: int) -> Path:
     return path
 
 
-def _config(n: int, k: int, p: float):
+def _config(n: int, k: int, p: float, **more):
     from augment import AugmentConfig
 
-    return AugmentConfig(n=n, k=k, p=p, mlm=str(MODEL), glove=str(VECTORS), dtype="fp32", device="cpu")
+    return AugmentConfig(n=n, k=k, p=p, mlm=str(MODEL), glove=str(VECTORS), dtype="fp32", device="cpu", **more)
+
+
+def long_input(kind: str, words: int) -> tuple[Path, list[str]]:
+    """Real MRPC sentences joined into long texts: one text of `words` words ("long"), or 24 RTE-like
+    pairs, a premise of five sentences and a one-sentence hypothesis ("rte")."""
+    from data import read_table
+    from data.paths import SHARED_DIR
+
+    sentences = read_table(SHARED_DIR / "data" / "glue" / "MRPC" / "train.tsv")["#1 String"].tolist()
+    if kind == "long":
+        text, i = [], 0
+        while len(text) < words:
+            text += sentences[i].split()
+            i += 1
+        path = WORK / f"long{words}.tsv"
+        path.write_text("text\n" + " ".join(text[:words]) + "\n", encoding="utf-8")
+        return path, ["text"]
+    path = WORK / "rte-like.tsv"
+    rows = [" ".join(sentences[6 * i : 6 * i + 5]) + "\t" + sentences[6 * i + 5] for i in range(24)]
+    path.write_text("premise\thypothesis\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path, ["premise", "hypothesis"]
+
+
+def run_long(kind: str, words: int, n: int, k: int, p: float, budget: int) -> tuple[float, int]:
+    """augment_file on long texts with a masked-LM token budget per call; seconds and sentences."""
+    from augment import augment_file
+
+    path, columns = long_input(kind, words)
+    started = time.perf_counter()
+    augment_file(path, WORK / f"out-{kind}.tsv", columns, _config(n, k, p, max_batch_tokens=budget), progress=False)
+    return time.perf_counter() - started, (1 if kind == "long" else 48)
 
 
 def run_ours(path: Path, n: int, k: int, p: float) -> float:
@@ -159,23 +190,31 @@ MODES = {
     "batched": "tinydistill Augmenter.augment_frame, 1 process (models loaded)",
     "file-jobs1": "tinydistill augment_file, 1 worker, end to end incl. model loading",
     "file-jobs2": "tinydistill augment_file, 2 workers x 1 thread, end to end incl. model loading",
+    "long-budget": "one long text (--long-words), augment_file, default --max-batch-tokens 8192",
+    "long-unbounded": "the same text, no token budget (64 windows per call)",
+    "rte-budget": "24 RTE-like pairs (5-sentence premises), pair context, default --max-batch-tokens 8192",
+    "rte-unbounded": "the same pairs, no token budget (64 rows per call)",
 }
 
 
-def measure(mode: str, examples: int, n: int, k: int, p: float) -> dict:
+def measure(mode: str, examples: int, n: int, k: int, p: float, words: int = 5000) -> dict:
     """Run one mode in this process (called in a child process by main)."""
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
     path = sample_input(examples)
     memory = PeakMemory()
-    if mode == "plain":
+    sentences = 2 * examples
+    if mode.startswith(("long", "rte")):
+        kind, bound = mode.split("-")
+        seconds, sentences = run_long(kind, words, n, k, p, 8192 if bound == "budget" else 10**9)
+    elif mode == "plain":
         seconds = run_plain(path, n, k, p)
     elif mode == "batched":
         seconds = run_ours(path, n, k, p)
     else:
         seconds = run_file(path, n, k, p, jobs=int(mode[-1]))
-    return {"mode": mode, "seconds": seconds, "sentences": 2 * examples, "peak_rss_mb": memory.stop() / 2**20}
+    return {"mode": mode, "seconds": seconds, "sentences": sentences, "peak_rss_mb": memory.stop() / 2**20}
 
 
 def main() -> None:
@@ -185,10 +224,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--k", type=int, default=15)
     parser.add_argument("--p", type=float, default=0.4)
+    parser.add_argument("--long-words", type=int, default=5000, help="words of the long-text case")
+    parser.add_argument("--only", nargs="*", choices=list(MODES), help="run these modes only")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(measure(args.worker, args.examples, args.n, args.k, args.p)))
+        print(json.dumps(measure(args.worker, args.examples, args.n, args.k, args.p, args.long_words)))
         return
     prepare()
     subprocess.run(
@@ -198,7 +239,7 @@ def main() -> None:
     )  # warm the vector cache
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeats):
-        for mode in MODES:  # interleaved, so drift hits all modes alike
+        for mode in args.only or MODES:  # interleaved, so drift hits all modes alike
             results.setdefault(mode, []).append(
                 in_child(
                     Path(__file__),
@@ -212,18 +253,22 @@ def main() -> None:
                     str(args.k),
                     "--p",
                     str(args.p),
+                    "--long-words",
+                    str(args.long_words),
                 )
             )
-    base = statistics.median(r["sentences"] / r["seconds"] for r in results["plain"])
+    base = statistics.median(r["sentences"] / r["seconds"] for r in results["plain"]) if "plain" in results else None
     print(
         f"{args.examples * 2} MRPC sentences, N={args.n}, K={args.k}, p={args.p}, fp32, "
         f"{os.cpu_count()} cores, median of {args.repeats}"
     )
-    print("| mode | sentences/s | peak RSS MB | vs plain | what |\n|---|---:|---:|---:|---|")
+    print("| mode | sentences/s (seconds) | peak RSS MB | vs plain | what |\n|---|---:|---:|---:|---|")
     for mode, runs in results.items():
         rate = statistics.median(r["sentences"] / r["seconds"] for r in runs)
         rss = statistics.median(r["peak_rss_mb"] for r in runs)
-        print(f"| {mode} | {rate:.2f} | {rss:.0f} | {rate / base:.2f}x | {MODES[mode]} |")
+        versus = f"{rate / base:.2f}x" if base else "-"
+        seconds = statistics.median(r["seconds"] for r in runs)
+        print(f"| {mode} | {rate:.2f} ({seconds:.0f} s) | {rss:.0f} | {versus} | {MODES[mode]} |")
 
 
 if __name__ == "__main__":

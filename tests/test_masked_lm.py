@@ -164,3 +164,19 @@ def test_context_pair_feeds_masked_then_original_sentence(tiny_mlm, context, exp
     (inputs,) = seen
     assert mlm.tokenizer.decode(inputs["input_ids"][0]) == expected
     assert inputs["token_type_ids"][0].tolist() == types
+
+
+def test_a_token_budget_bounds_every_masked_lm_call_without_changing_answers(tiny_mlm):
+    """Long texts make short batches: no call holds more than max_batch_tokens padded pieces."""
+    texts = [["river"] * 100, ["a", "quiet", "town"], ["the", "border", "closed", "early"] * 10]
+    queries = [(0, p) for p in range(0, 100, 3)] + [(1, 1), (1, 2)] + [(2, p) for p in range(0, 40, 2)]
+    free = MaskedLM(tiny_mlm, device="cpu", batch_size=64, max_batch_tokens=10**9)
+    bounded = MaskedLM(tiny_mlm, device="cpu", batch_size=64, max_batch_tokens=300)
+    shapes = []
+    hook = bounded.model.base_model.register_forward_pre_hook(
+        lambda module, args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)), with_kwargs=True
+    )
+    assert bounded.fill_masks(bounded.encode(texts), queries, 5) == free.fill_masks(free.encode(texts), queries, 5)
+    hook.remove()
+    assert sum(rows for rows, _ in shapes) == len(queries)
+    assert all(rows * length <= 300 for rows, length in shapes) and len(shapes) > 3
