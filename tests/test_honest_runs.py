@@ -46,6 +46,20 @@ def reviews(tmp_path):
     return tmp_path / "a"
 
 
+def _own(folder, *extra):
+    return [
+        "--train",
+        folder / "train.csv",
+        "--dev",
+        folder / "dev.csv",
+        "--text-col",
+        "sentence",
+        "--label-col",
+        "y",
+        *extra,
+    ]
+
+
 def test_own_data_flags_without_train_are_refused_not_ignored(tmp_path, classifier, reviews):
     """Before: `evaluate --dev mine.csv --text-col ...` silently scored the GLUE MRPC dev set."""
     _refused(
@@ -77,14 +91,7 @@ def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, en
         result = _run(
             "distill",
             "--quiet",
-            "--train",
-            folder / "train.csv",
-            "--dev",
-            folder / "dev.csv",
-            "--text-col",
-            "sentence",
-            "--label-col",
-            "y",
+            *_own(folder),
             "--student",
             "1L-32",
             "--stage",
@@ -150,20 +157,6 @@ def test_ragged_rows_are_reported_and_the_scored_count_printed(tmp_path, classif
     assert "skipped 2 ragged rows (wrong number of fields): lines 6, 51" in result.output
     assert "scored on 98 of 100 rows" in result.output
     assert json.loads(result.stdout)["rows"]["dev"] == {"scored": 98, "skipped_lines": [6, 51]}
-
-
-def _own(folder, *extra):
-    return [
-        "--train",
-        folder / "train.csv",
-        "--dev",
-        folder / "dev.csv",
-        "--text-col",
-        "sentence",
-        "--label-col",
-        "y",
-        *extra,
-    ]
 
 
 def test_own_labels_that_would_train_a_wrong_model_are_refused(tmp_path, encoder, reviews):
