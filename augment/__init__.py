@@ -1,18 +1,21 @@
 """TinyBERT data augmentation: masked-LM candidates for one-piece words, GloVe neighbours for the
 rest, N copies with each word replaced with probability p; any table, any number of workers."""
 
-from .augmenter import DEFAULT_MLM, DEFAULT_VECTORS, AugmentConfig, Augmenter
+from .augmenter import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, Augmenter, default_vectors
 from .dataset import augment_dataset
 from .masked_lm import MaskedLM
 from .runner import AugmentSummary, augment_file
+from .words import split_words
 
 __all__ = [
     "DEFAULT_MLM",
-    "DEFAULT_VECTORS",
+    "SHARED_VECTORS",
+    "default_vectors",
     "AugmentConfig",
     "Augmenter",
     "MaskedLM",
     "AugmentSummary",
     "augment_dataset",
     "augment_file",
+    "split_words",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from data import InputError, find_task_dir, format_for, get_task
-from data.paths import augmented_table_path, augmented_train_path, record_augment
+from data.paths import augmented_table_path, augmented_train_path
 
-from .augmenter import AugmentConfig
+from .augmenter import AugmentConfig, default_vectors
 from .runner import AugmentSummary, augment_file
 
 log = logging.getLogger("tinydistill")
@@ -33,7 +34,7 @@ def augment_dataset(
 ) -> AugmentSummary:
     """Augment a GLUE task's train.tsv (default MRPC) into train_aug.tsv beside it, or `input_path` (the
     user's table, with `text_columns`) into NAME_aug.EXT beside it; a read-only folder sends the
-    output under ./runs. A GLUE run is recorded so that `distill --aug` finds its output."""
+    output under ./runs."""
     if input_path and task:
         raise InputError("give either --task (a GLUE task) or --input (your own file), not both")
     if not input_path and (text_columns or label_column):
@@ -52,9 +53,13 @@ def augment_dataset(
         source = find_task_dir(spec, data_dir) / spec.train_file
         fmt, columns, label = format_for(source, spec.column_names), list(spec.text_columns), spec.label_column
         target = Path(out) if out else augmented_train_path(source.parent)
+    why = "given"
+    if not config.glove:
+        path, why = default_vectors()
+        config = replace(config, glove=path)
     log.info(
         f"augmenting {source} -> {target}\n  masked-LM: {config.mlm or 'none (GloVe for every word)'}"
-        f"\n  vectors: {config.glove}"
+        f"\n  vectors: {config.glove} ({why})"
     )
     summary = augment_file(
         source,
@@ -70,6 +75,4 @@ def augment_dataset(
         task=None if input_path else spec.name,
         dask=dask,
     )
-    if not input_path:
-        record_augment(spec.name, source.parent, target)
     return summary

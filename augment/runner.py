@@ -74,6 +74,7 @@ def augment_file(
     the output records how it was made.
     """
     started = time.perf_counter()
+    config = config.with_vectors()
     config.validate()
     if jobs == 0 or jobs < -1:
         raise InputError(f"--jobs must be a number of worker processes (1 or more), or -1 for one per core; got {jobs}")
@@ -241,8 +242,19 @@ def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index,
     if config not in _LOADED:
         _LOADED.clear()
         _LOADED[config] = Augmenter(config)
+        _models_are_no_leak()
     frame, stats = _LOADED[config].augment_frame(chunk, text_columns, first_row)
     return index, frame, dict(stats), skipped
+
+
+def _models_are_no_leak() -> None:
+    """joblib's loky workers restart themselves when their memory grows by 300 MB after their first task,
+    taking it for a leak, and the parent then warns "A worker stopped while some jobs were given to the
+    executor". Models kept for every shard (and the pages of memory-mapped vectors) are no leak, and a
+    restart would load them again: lift that limit in this worker process (loky reads it at each check)."""
+    from joblib.externals.loky import process_executor
+
+    process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE, 1 << 40)
 
 
 def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int, fmt: TableFormat) -> str:

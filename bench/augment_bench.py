@@ -60,7 +60,7 @@ def prepare() -> None:
 
 def sample_input(examples: int) -> Path:
     """The first `examples` rows of the real MRPC train.tsv (two sentences each)."""
-    from data.paths import SHARED_DIR
+    from data import SHARED_DIR
 
     lines = (SHARED_DIR / "data" / "glue" / "MRPC" / "train.tsv").read_text(encoding="utf-8-sig").splitlines()
     path = WORK / f"mrpc{examples}.tsv"
@@ -77,8 +77,7 @@ def _config(n: int, k: int, p: float, **more):
 def long_input(kind: str, words: int) -> tuple[Path, list[str]]:
     """Real MRPC sentences joined into long texts: one text of `words` words ("long"), or 24 RTE-like
     pairs, a premise of five sentences and a one-sentence hypothesis ("rte")."""
-    from data import read_table
-    from data.paths import SHARED_DIR
+    from data import SHARED_DIR, read_table
 
     sentences = read_table(SHARED_DIR / "data" / "glue" / "MRPC" / "train.tsv")["#1 String"].tolist()
     if kind == "long":
@@ -143,7 +142,7 @@ def run_plain(path: Path, n: int, k: int, p: float) -> float:
     from gensim.models import KeyedVectors
     from transformers import AutoTokenizer, BertForMaskedLM
 
-    from augment.words import split_words
+    from augment import split_words
     from data import read_table
 
     tokenizer = AutoTokenizer.from_pretrained(MODEL)

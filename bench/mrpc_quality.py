@@ -35,8 +35,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from augment import AugmentConfig, augment_file  # noqa: E402
-from data import compute_metrics, format_for, read_table  # noqa: E402
-from data.paths import SHARED_DIR  # noqa: E402
+from data import (  # noqa: E402
+    SHARED_DIR,  # noqa: E402
+    compute_metrics,
+    format_for,
+    read_table,
+)
 from distill import (  # noqa: E402
     DistillSettings,
     TrainSettings,

@@ -6,13 +6,14 @@ device/precision rules (`data.hardware`) serve the packages above; users need on
 
 from .errors import InputError
 from .metrics import compute_metrics
-from .paths import find_task_dir
+from .paths import SHARED_DIR, find_task_dir
 from .tables import Table, TableFormat, check_columns, format_for, read_rows, read_table
 from .tasks import GLUE_TASKS, TaskSpec, get_task
 
 __all__ = [
     "InputError",
     "compute_metrics",
+    "SHARED_DIR",
     "find_task_dir",
     "Table",
     "TableFormat",

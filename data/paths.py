@@ -4,7 +4,6 @@ the user cache, and whether a folder may be written (read-only folders such as .
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 from pathlib import Path
@@ -64,22 +63,6 @@ def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> 
         f"no {spec.name} data found (looked in {tried}). Put the GLUE files in a folder such as "
         f"glue/{spec.name}/{spec.train_file} and pass --data-dir glue (or set GLUE_DIR=glue)."
     )
-
-
-LAST_AUGMENT = Path("runs") / "last_augment.json"  # lets `distill --aug` follow `augment` with no flags
-
-
-def record_augment(task: str, task_dir: Path, output: Path) -> None:
-    """Note the latest GLUE augmentation (task, its folder, the file written) under ./runs."""
-    LAST_AUGMENT.parent.mkdir(parents=True, exist_ok=True)
-    LAST_AUGMENT.write_text(
-        json.dumps({"task": task, "data_dir": str(task_dir.resolve()), "output": str(output.resolve())})
-    )
-
-
-def last_augment() -> dict:
-    """The latest GLUE augmentation's record, or {} when there is none."""
-    return json.loads(LAST_AUGMENT.read_text()) if LAST_AUGMENT.is_file() else {}
 
 
 _DIGESTS: dict[tuple, str] = {}  # (path, inode, size, times) -> digest: each file is read once per process

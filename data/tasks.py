@@ -21,14 +21,11 @@ class TaskSpec:
     dev_files: tuple[str, ...] = ("dev.tsv",)
     column_names: tuple[str, ...] | None = None  # set for files without a header line (CoLA)
     train_file: str = "train.tsv"
+    label_names: tuple[str, ...] | None = None  # what labels stored as 0/1 mean (model configs, predictions)
 
     @property
     def is_pair(self) -> bool:
         return len(self.text_columns) == 2
-
-    @property
-    def is_regression(self) -> bool:
-        return self.labels is None
 
 
 GLUE_TASKS: dict[str, TaskSpec] = {
@@ -41,11 +38,26 @@ GLUE_TASKS: dict[str, TaskSpec] = {
             ("0", "1"),
             ("mcc",),
             column_names=("source", "label", "original_label", "sentence"),
+            label_names=("unacceptable", "acceptable"),
         ),
-        TaskSpec("SST-2", ("sentence",), "label", ("0", "1"), ("accuracy",)),
-        TaskSpec("MRPC", ("#1 String", "#2 String"), "Quality", ("0", "1"), ("f1", "accuracy")),
+        TaskSpec("SST-2", ("sentence",), "label", ("0", "1"), ("accuracy",), label_names=("negative", "positive")),
+        TaskSpec(
+            "MRPC",
+            ("#1 String", "#2 String"),
+            "Quality",
+            ("0", "1"),
+            ("f1", "accuracy"),
+            label_names=("not_equivalent", "equivalent"),
+        ),
         TaskSpec("STS-B", ("sentence1", "sentence2"), "score", None, ("pearson", "spearman")),
-        TaskSpec("QQP", ("question1", "question2"), "is_duplicate", ("0", "1"), ("accuracy", "f1")),
+        TaskSpec(
+            "QQP",
+            ("question1", "question2"),
+            "is_duplicate",
+            ("0", "1"),
+            ("accuracy", "f1"),
+            label_names=("not_duplicate", "duplicate"),
+        ),
         TaskSpec(
             "MNLI",
             ("sentence1", "sentence2"),
@@ -56,7 +68,14 @@ GLUE_TASKS: dict[str, TaskSpec] = {
         ),
         TaskSpec("QNLI", ("question", "sentence"), "label", ("entailment", "not_entailment"), ("accuracy",)),
         TaskSpec("RTE", ("sentence1", "sentence2"), "label", ("entailment", "not_entailment"), ("accuracy",)),
-        TaskSpec("WNLI", ("sentence1", "sentence2"), "label", ("0", "1"), ("accuracy",)),
+        TaskSpec(
+            "WNLI",
+            ("sentence1", "sentence2"),
+            "label",
+            ("0", "1"),
+            ("accuracy",),
+            label_names=("not_entailment", "entailment"),
+        ),
     )
 }
 

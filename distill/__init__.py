@@ -8,7 +8,7 @@ from .evaluation import cpu_speed, evaluate, predict
 from .models import base_encoder, build_student, load_encoder_for_task, load_teacher, load_tokenizer
 from .pipeline import DistillSettings, default_init, distill, ensure_teacher, evaluate_model, finetune, general_distill
 from .task_data import TaskData, custom_task_data, glue_task_data, task_data_for
-from .trainer import TrainSettings, train
+from .trainer import SELECTIONS, TrainSettings, train
 
 __all__ = [
     "layer_maps",
@@ -34,6 +34,7 @@ __all__ = [
     "custom_task_data",
     "glue_task_data",
     "task_data_for",
+    "SELECTIONS",
     "TrainSettings",
     "train",
 ]

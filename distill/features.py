@@ -13,9 +13,15 @@ from data import InputError
 
 @dataclass(frozen=True)
 class LabelScheme:
-    """Label strings in id order, or None for a regression task (float labels, one output)."""
+    """Label strings in id order, or None for a regression task (float labels, one output); `names` say
+    what they mean where the data stores numbers (MRPC's 0/1: not_equivalent/equivalent)."""
 
     labels: tuple[str, ...] | None
+    names: tuple[str, ...] | None = None
+
+    @property
+    def display_names(self) -> tuple[str, ...] | None:
+        return self.names or self.labels
 
     @property
     def num_outputs(self) -> int:
@@ -60,6 +66,13 @@ class LabelledExamples(Dataset):
 
     def __len__(self) -> int:
         return len(self.features)
+
+    def subset(self, rows) -> LabelledExamples:
+        """These rows only, renumbered from 0 (the index keys the teacher cache)."""
+        rows = list(rows)
+        part = LabelledExamples([self.features[i] for i in rows], self.labels[rows], self.tokenizer)
+        part.skipped_lines = self.skipped_lines
+        return part
 
     def lengths(self) -> list[int]:
         return [len(feature["input_ids"]) for feature in self.features]

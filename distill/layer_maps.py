@@ -11,21 +11,27 @@ from data import InputError
 LayerMap = tuple[tuple[int, int], ...]
 
 
-def uniform(student_layers: int, teacher_layers: int) -> LayerMap:
-    """TinyBERT's g(m) = m * N / M for m = 1..M (the embedding layer, 0 -> 0, is matched apart)."""
-    if teacher_layers % student_layers:
+def evenly_spaced(student_layers: int, teacher_layers: int) -> list[int]:
+    """M of N teacher layers (1-based), evenly spaced and ending at the top: ceil(m * N / M). When M
+    divides N this is TinyBERT's g(m) = m * N / M (4 of 12: 3, 6, 9, 12); otherwise the nearest even
+    spread (4 of 6: 2, 3, 5, 6). DistilBERT's initialisation takes its mirror image from the bottom."""
+    if student_layers > teacher_layers:
         raise InputError(
-            f"a {student_layers}-layer student cannot map uniformly onto a {teacher_layers}-layer "
-            f"teacher ({teacher_layers} is not a multiple of {student_layers}); pick a student "
-            "layer count that divides it, or give an explicit map with --layer-map"
+            f"a {student_layers}-layer student is deeper than its {teacher_layers}-layer teacher: "
+            "give each student layer a teacher layer with --layer-map"
         )
-    step = teacher_layers // student_layers
-    return tuple((m, m * step) for m in range(1, student_layers + 1))
+    return [-(-m * teacher_layers // student_layers) for m in range(1, student_layers + 1)]
+
+
+def uniform(student_layers: int, teacher_layers: int) -> LayerMap:
+    """Student layer m learns from teacher layer `evenly_spaced(M, N)[m]` (the embedding layer, 0 -> 0,
+    is matched apart)."""
+    return tuple(enumerate(evenly_spaced(student_layers, teacher_layers), start=1))
 
 
 def skip(student_layers: int, teacher_layers: int) -> LayerMap:
-    """PKD-skip: student layers 1..M-1 learn from every k-th teacher layer, k = N / M (the top layer
-    is left to the KD loss on the logits)."""
+    """PKD-skip: student layers 1..M-1 learn from evenly spaced teacher layers (every k-th, k = N / M,
+    when M divides N); the top layer is left to the KD loss on the logits."""
     return uniform(student_layers, teacher_layers)[:-1]
 
 

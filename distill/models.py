@@ -27,12 +27,14 @@ def base_encoder() -> str:
 
 
 def _label_config(scheme: LabelScheme) -> dict:
+    """The config entries that make a classifier's outputs mean the task's labels, by name."""
     if scheme.labels is None:
         return {"num_labels": 1, "problem_type": "regression"}
+    names = scheme.display_names
     return {
-        "num_labels": len(scheme.labels),
-        "id2label": dict(enumerate(scheme.labels)),
-        "label2id": {label: i for i, label in enumerate(scheme.labels)},
+        "num_labels": len(names),
+        "id2label": dict(enumerate(names)),
+        "label2id": {label: i for i, label in enumerate(names)},
     }
 
 
@@ -95,15 +97,16 @@ def load_teacher(path: str | Path, scheme: LabelScheme):
 
 def _check_label_names(folder: Path, config, scheme: LabelScheme) -> None:
     """A classifier's outputs must mean the task's labels in the task's order. Folders whose config
-    names no labels (LABEL_0, LABEL_1...) cannot be checked; every folder made here names them."""
+    names no labels (LABEL_0, LABEL_1...) or only the stored values (0, 1: made before names were
+    written) cannot be checked; every folder made here names them."""
     if scheme.labels is None:
         return
     names = tuple(str(config.id2label.get(i, f"LABEL_{i}")) for i in range(config.num_labels))
-    if all(re.fullmatch(r"LABEL_\d+", name) for name in names) or names == scheme.labels:
+    if all(re.fullmatch(r"LABEL_\d+", name) for name in names) or names in (scheme.display_names, scheme.labels):
         return
     raise InputError(
         f"{folder}: its outputs are the labels {', '.join(names)} in this order, while this task's are "
-        f"{', '.join(scheme.labels)}; it was trained on other data or with another label order. Use a model "
+        f"{', '.join(scheme.display_names)}; it was trained on other data or with another label order. Use a model "
         "made for this task (finetune --task/--train), or give the data it was made for"
     )
 
@@ -156,6 +159,8 @@ def build_student(
             )
         return model
     config = student_config(teacher.config, *shape)
+    if scheme is not None:
+        config.update(_label_config(scheme))  # named by the task, whatever the teacher's config says
     model = AutoModel.from_config(config) if scheme is None else AutoModelForSequenceClassification.from_config(config)
     if init == "teacher-alternate":
         copy_teacher_layers(model, teacher, alternate_layers(shape[0], layers))

@@ -30,11 +30,11 @@ from .models import (
     load_tokenizer,
 )
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
-from .report import write_report
+from .report import dev_metrics, write_report
 from .students import parse_shape
 from .taps import AttentionScores
 from .task_data import TaskData
-from .trainer import TrainSettings, train
+from .trainer import SELECTIONS, TrainSettings, train
 
 log = logging.getLogger("tinydistill")
 
@@ -96,10 +96,8 @@ def finetune(
     tokenizer = load_tokenizer(model_path)
     model = load_encoder_for_task(model_path, task.scheme)
     length = max_length_for(task, max_length)
-    train_set, dev_set = (
-        task.encode(task.train_path, tokenizer, length),
-        task.encode(task.dev_paths[0], tokenizer, length),
-    )
+    train_set, holdout_set = _split_for_selection(task, tokenizer, length, settings)
+    dev_set = task.encode(task.dev_paths[0], tokenizer, length)
     train(
         model,
         TaskOnly(),
@@ -108,6 +106,7 @@ def finetune(
         task.spec.metrics,
         out,
         settings,
+        holdout_set=holdout_set,
         tokenizer=tokenizer,
         resume=resume,
         progress=progress,
@@ -119,7 +118,7 @@ def finetune(
             "labels": task.spec.labels,
         },
     )
-    return _final_report(task, out, length, teacher_path=None, train_examples=len(train_set))
+    return _final_report(task, out, length, None, train_set, holdout_set, settings)
 
 
 def teacher_folder(task: TaskData) -> Path:
@@ -127,30 +126,41 @@ def teacher_folder(task: TaskData) -> Path:
     return Path("runs") / "teacher" / task.spec.name
 
 
-def ensure_teacher(
-    task: TaskData, settings: TrainSettings, *, max_length: int | None = None, progress: bool = True
-) -> Path:
+def ensure_teacher(task: TaskData, settings: TrainSettings | None = None, *, progress: bool = True) -> Path:
     """The default teacher of a task, runs/teacher/TASK: fine-tuned first from the default encoder on
-    the task's original (not augmented) rows when no finished one is there; an interrupted fine-tune
-    (a checkpoint but no report yet) is resumed."""
+    the task's original (not augmented) rows when no finished one is there, with `settings` (None:
+    finetune's own defaults; never the student's budget); an interrupted fine-tune is resumed. Either
+    way its dev figures are logged, so that a weak teacher shows before a student is distilled from it."""
     teacher = teacher_folder(task)
-    if (teacher / "report.json").is_file():  # written last: the fine-tune finished
-        return teacher
-    unfinished = (teacher / "checkpoint").is_dir()
-    encoder = base_encoder()
-    log.info(
-        f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'} from "
-        f"{encoder} on {task.original_train_path} first (pass --teacher to use your own)"
-    )
-    finetune(
-        replace(task, train_path=task.original_train_path),
-        encoder,
-        teacher,
-        replace(settings, lr=None),
-        max_length=max_length,
-        resume=unfinished,
-        progress=progress,
-    )
+    if not (teacher / "report.json").is_file():  # written last: the fine-tune finished
+        settings = settings or TrainSettings()
+        unfinished = (teacher / "checkpoint").is_dir()
+        encoder = base_encoder()
+        log.info(
+            f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'} "
+            f"{encoder} on {task.original_train_path} first, {settings.epochs or 3:g} epochs at lr "
+            f"{settings.lr or 5e-5:g} (finetune's defaults unless --teacher-epochs/--teacher-lr; pass "
+            "--teacher to use your own)"
+        )
+        finetune(
+            replace(task, train_path=task.original_train_path),
+            encoder,
+            teacher,
+            settings,
+            resume=unfinished,
+            progress=progress,
+        )
+    made_on = json.loads((teacher / "settings.json").read_text())["run"]["train"]
+    if made_on["sha256"] != content_digest(task.original_train_path):
+        raise InputError(
+            f"{teacher} was fine-tuned on {made_on['path']}, whose content differs from "
+            f"{task.original_train_path}: it is no teacher for this data. Pass --teacher FOLDER, or move "
+            f"{teacher} away to have one fine-tuned on this data"
+        )
+    report = json.loads((teacher / "report.json").read_text())
+    (model,) = report["models"].values()
+    figures = ", ".join(f"{name} {value:.4f}" for name, value in dev_metrics(model).items())
+    log.info(f"teacher: {teacher} (dev {figures})")
     return teacher
 
 
@@ -161,26 +171,25 @@ def distill(
     settings: TrainSettings,
     recipe: DistillSettings = DistillSettings(),
     *,
+    teacher_settings: TrainSettings | None = None,
     max_length: int | None = None,
     resume: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Distil the teacher (None: the task's default teacher, fine-tuned first when absent, see
-    `ensure_teacher`) into a student with the recipe's method, in `out` (None: runs/student/TASK-METHOD);
-    returns the report."""
+    """Distil the teacher (None: the task's default teacher, fine-tuned first when absent with
+    `teacher_settings`, see `ensure_teacher`) into a student with the recipe's method, in `out` (None:
+    runs/student/TASK-METHOD); returns the report."""
     if recipe.method not in TEMPERATURES:
         raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {recipe.method!r}")
     out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
     set_seed(settings.seed)  # student, task head and projections are initialised under --seed
-    teacher_path = teacher_path or ensure_teacher(task, settings, max_length=max_length, progress=progress)
+    teacher_path = teacher_path or ensure_teacher(task, teacher_settings, progress=progress)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, recipe.student)
     length = max_length_for(task, max_length)
-    train_set, dev_set = (
-        task.encode(task.train_path, tokenizer, length),
-        task.encode(task.dev_paths[0], tokenizer, length),
-    )
+    train_set, holdout_set = _split_for_selection(task, tokenizer, length, settings)
+    dev_set = task.encode(task.dev_paths[0], tokenizer, length)
     init = recipe.init or default_init(recipe, teacher.config)
     student = build_student(
         recipe.student,
@@ -200,7 +209,18 @@ def distill(
         "student_folder": _source(recipe.student) if Path(recipe.student).is_dir() else None,
     }
     run = _Run(
-        student, teacher, tokenizer, train_set, dev_set, task.spec.metrics, out, settings, resume, progress, recorded
+        student,
+        teacher,
+        tokenizer,
+        train_set,
+        dev_set,
+        holdout_set,
+        task.spec.metrics,
+        out,
+        settings,
+        resume,
+        progress,
+        recorded,
     )
     {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
     if PartialState().is_main_process:
@@ -214,7 +234,7 @@ def distill(
         if untrained
         else None
     )
-    return _final_report(task, out, length, teacher_path=teacher_path, train_examples=len(train_set), note=note)
+    return _final_report(task, out, length, teacher_path, train_set, holdout_set, settings, note=note)
 
 
 @dataclass
@@ -226,6 +246,7 @@ class _Run:
     tokenizer: object
     train_set: object
     dev_set: object
+    holdout_set: object
     metrics: tuple[str, ...]
     out: Path
     settings: TrainSettings
@@ -242,6 +263,7 @@ class _Run:
             self.metrics,
             out,
             settings,
+            holdout_set=self.holdout_set if dev_set is not None else None,
             teacher=self.teacher,
             tokenizer=self.tokenizer,
             resume=self.resume,
@@ -262,7 +284,7 @@ def _tinybert(run: _Run, recipe: DistillSettings) -> None:
     temperature = recipe.temperature or TEMPERATURES["tinybert"]
     if recipe.stage in ("intermediate", "both"):
         objective = TinyBertIntermediate(
-            layer_maps.resolve(recipe.layer_map, *run.layers),
+            _announced_map(layer_maps.resolve(recipe.layer_map, *run.layers), recipe.layer_map, run.recorded),
             run.student.config.hidden_size,
             run.teacher.config.hidden_size,
             getattr(run.student.config, "pruned_hidden_channels", None),
@@ -310,6 +332,7 @@ def _pkd(run: _Run, recipe: DistillSettings) -> None:
             "student layers 1..M-1 (the top one is left to the KD loss)"
         )
     chosen = layer_maps.resolve(recipe.layer_map, *run.layers, default=layer_maps.PKD_MAPS[recipe.pkd_strategy])
+    _announced_map(chosen, recipe.layer_map, run.recorded)
     objective = PatientKD(chosen, recipe.pkd_alpha, recipe.pkd_beta, recipe.temperature or TEMPERATURES["pkd"])
     run.train(objective, run.dev_set, run.out, run.settings, f"pkd-{recipe.pkd_strategy}")
 
@@ -320,18 +343,19 @@ def general_distill(
     out: str | Path | None,
     settings: TrainSettings,
     *,
-    student: str = "4L-312",
+    student: str = "auto",
     layer_map: str | None = None,
-    max_length: int = 128,
-    init: str = "teacher-pruned",
+    max_length: int | None = None,
+    init: str | None = None,
     resume: bool = False,
     progress: bool = True,
 ) -> dict:
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
     (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes.
     By default it starts as the teacher pruned to the student's shape (measured on corpus lines). `out`
-    defaults to runs/general."""
+    defaults to runs/general; `student` to half the teacher's layers at its width; `max_length` to 128."""
     out = Path(out or Path("runs") / "general")
+    max_length, init = max_length or 128, init or "teacher-pruned"
     set_seed(settings.seed)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_encoder(teacher_path)
@@ -343,7 +367,16 @@ def general_distill(
     model = build_student(
         student, teacher, None, init, calibration=corpus, teacher_layers=imitated if init == "teacher-pruned" else None
     )
+    recorded = {
+        "teacher": _source(teacher_path),
+        "corpus": _source(corpus_path),
+        "student": student,
+        "layer_map": layer_map,
+        "max_length": max_length,
+        "init": init,
+    }
     chosen = layer_maps.resolve(layer_map, model.config.num_hidden_layers, teacher.config.num_hidden_layers)
+    _announced_map(chosen, layer_map, recorded)
     objective = TinyBertIntermediate(
         chosen,
         model.config.hidden_size,
@@ -363,14 +396,7 @@ def general_distill(
         resume=resume,
         progress=progress,
         description="general distillation",
-        recorded={
-            "teacher": _source(teacher_path),
-            "corpus": _source(corpus_path),
-            "student": student,
-            "layer_map": layer_map,
-            "max_length": max_length,
-            "init": init,
-        },
+        recorded=recorded,
     )
     return _general_report(out, len(corpus), result.steps, model, teacher)
 
@@ -426,6 +452,14 @@ def _imitated_layers(recipe: DistillSettings, teacher) -> list[int] | None:
     return [t - 1 for _, t in layer_maps.resolve(recipe.layer_map, shape[0], n_teacher)]
 
 
+def _announced_map(chosen: layer_maps.LayerMap, given: str | None, recorded: dict) -> layer_maps.LayerMap:
+    """Say which teacher layer each student layer learns from, and record it in the run's settings."""
+    pairs = ", ".join(f"{s}->{t}" for s, t in chosen)
+    log.info(f"layer map (student -> teacher layer): {pairs}" + ("" if given else " (default, evenly spaced)"))
+    recorded["layer_map_resolved"] = [list(pair) for pair in chosen]
+    return chosen
+
+
 def _same_width(student, teacher, method: str) -> None:
     if student.config.hidden_size != teacher.config.hidden_size:
         raise InputError(
@@ -445,7 +479,13 @@ def evaluate_model(
     tokenizer = load_tokenizer(model_path)
     model = load_teacher(model_path, task.scheme)
     length = max_length_for(task, max_length)
-    result = {"model": str(model_path), "parameters": model.num_parameters(), "disk_mb": weights_mb(model_path)}
+    result = {
+        "model": str(model_path),
+        "positive_label": task.positive_label,
+        "shape": f"{model.config.num_hidden_layers}L-{model.config.hidden_size}",
+        "parameters": model.num_parameters(),
+        "disk_mb": weights_mb(model_path),
+    }
     rows = {}
     for path in task.dev_paths:
         dev = task.encode(path, tokenizer, length)
@@ -464,9 +504,44 @@ def weights_mb(folder: str | Path) -> float:
     return sum(f.stat().st_size for pattern in WEIGHT_FILES for f in Path(folder).glob(pattern)) / 2**20
 
 
-def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_examples: int, note=None) -> dict:
+def _split_for_selection(task: TaskData, tokenizer, length: int, settings: TrainSettings):
+    """The training examples, and with select="holdout" the held-out slice of the original training
+    examples that chooses the checkpoint (their augmented copies are left out of training too)."""
+    train_set = task.encode(task.train_path, tokenizer, length)
+    if settings.select != "holdout":
+        return train_set, None
+    rows, held = task.holdout_split(settings.holdout, settings.seed)
+    same = task.train_path == task.original_train_path
+    original = train_set if same else task.encode(task.original_train_path, tokenizer, length)
+    log.info(
+        f"held out {len(held):,} of {len(original):,} training examples (with their augmented copies: "
+        f"{len(train_set) - len(rows):,} rows) to choose the checkpoint on"
+    )
+    return train_set.subset(rows), original.subset(held)
+
+
+def _selection(out: Path, settings: TrainSettings, holdout_set) -> dict:
+    """Which checkpoint the run kept and how, with the last evaluation beside it (from metrics.jsonl)."""
+    records = [json.loads(line) for line in (out / "metrics.jsonl").open() if line.strip()]
+    kept = [r for r in records if r.get("kept", True)][-1]
+    last = records[-1]
+    return {
+        "on": settings.select,
+        "rule": SELECTIONS[settings.select],
+        "holdout_examples": len(holdout_set) if holdout_set is not None else None,
+        "kept_step": kept["step"],
+        "kept_holdout": kept.get("holdout"),
+        "last_step": last["step"],
+        "last_dev": last.get("dev"),
+        "evaluations": len(records),
+    }
+
+
+def _final_report(
+    task: TaskData, out: Path, length: int, teacher_path, train_set, holdout_set, settings, note=None
+) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
-    names the data the model was trained on."""
+    names the data the model was trained on and how its checkpoint was chosen."""
     if not PartialState().is_main_process:
         return {}
     models = {"student" if teacher_path else "model": evaluate_model(task, out, max_length=length)}
@@ -476,7 +551,7 @@ def _final_report(task: TaskData, out: Path, length: int, teacher_path, train_ex
         "positive_label": task.positive_label,
         "note": note,
         "train": str(task.train_path),
-        "train_examples": train_examples,
+        "train_examples": len(train_set),
         "dev": [str(path) for path in task.dev_paths],
     }
-    return write_report(out, task.spec.name, task.spec.metrics, models, data)
+    return write_report(out, task.spec.name, task.spec.metrics, models, data, _selection(out, settings, holdout_set))

@@ -6,6 +6,18 @@ import json
 from pathlib import Path
 
 
+def _selection_line(selection: dict, metrics) -> str:
+    """How the checkpoint was chosen, and what the last evaluation scored on dev beside it."""
+    line = f"Checkpoint: {selection['rule']}, step {selection['kept_step']}"
+    if selection["holdout_examples"]:
+        line += f" ({selection['holdout_examples']:,} held-out examples)"
+    last = selection.get("last_dev")
+    if last and selection["kept_step"] != selection["last_step"]:
+        figures = ", ".join(f"{m} {last[m]:.4f}" for m in metrics)
+        line += f"; the last evaluation (step {selection['last_step']}) scored dev {figures}"
+    return line + "."
+
+
 def _curves(run: Path, metric: str, png: Path) -> bool:
     """Plot training loss and the dev metric from every metrics.jsonl of the run (stages included)."""
     import matplotlib
@@ -39,23 +51,36 @@ def _curves(run: Path, metric: str, png: Path) -> bool:
 SPREAD_WARNING = 0.5  # timings whose fastest and slowest repeats differ by more than half the median
 
 
-def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], data: dict) -> dict:
+ROLES = {"model": "fine-tuned", "student": "student", "teacher": "teacher"}
+
+
+def dev_metrics(result: dict) -> dict:
+    """The first dev file's metrics of one evaluated model (MNLI: the matched set)."""
+    return next(v for k, v in result.items() if isinstance(v, dict) and k not in ("cpu", "rows"))
+
+
+def write_report(
+    run: str | Path, task: str, metrics, models: dict[str, dict], data: dict, selection: dict | None = None
+) -> dict:
     """Write the report files into the run folder and return the report as a dict. `data` names the
-    training file (and its example count) and the dev files the figures come from."""
+    training file (and its example count) and the dev files the figures come from; `selection` says
+    how the checkpoint was chosen, with the last evaluation beside it."""
     run = Path(run)
     report = {"task": task, "run": str(run), "main_metric": metrics[0], "data": data, "models": models}
+    report["selection"] = selection
+    names = {role: f"{ROLES.get(role, role)} {result['shape']}" for role, result in models.items()}
     lines = [
-        f"# {task}: {', '.join(models)}",
+        f"# {task} ({Path(data['train']).name}): {' vs '.join(names.values())}",
         "",
         "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
         "CPU examples/s (batch 32) |",
         "|---" * (len(metrics) + 5) + "|",
     ]
     for name, result in models.items():
-        dev = next(v for k, v in result.items() if isinstance(v, dict) and k not in ("cpu", "rows"))
+        dev = dev_metrics(result)
         cpu = result["cpu"]
         lines.append(
-            f"| {name} | "
+            f"| {names[name]} | "
             + " | ".join(f"{dev[m]:.4f}" for m in metrics)
             + f" | {result['parameters']:,} | {result['disk_mb']:.1f} | {cpu['latency_ms_batch1']:.1f} | "
             f"{cpu['examples_per_s_batch32']:.1f} |"
@@ -74,6 +99,8 @@ def write_report(run: str | Path, task: str, metrics, models: dict[str, dict], d
             f"Warning: {report['timing_warning']} (a busy machine?): the speed figures are rough; "
             "re-run `python cli.py evaluate` on a quiet machine.",
         ]
+    if selection:
+        lines += ["", _selection_line(selection, metrics)]
     if data.get("note"):
         lines += ["", f"Note: {data['note']}"]
     if data.get("positive_label") is not None and "f1" in metrics:

@@ -10,6 +10,8 @@ from transformers import PretrainedConfig, PreTrainedModel
 
 from data import InputError
 
+from .layer_maps import evenly_spaced
+
 _SHAPE = re.compile(r"^(\d+)L-(\d+)$", re.IGNORECASE)
 
 
@@ -37,10 +39,9 @@ def student_config(teacher: PretrainedConfig, layers: int, hidden: int) -> Pretr
 
 def alternate_layers(student_layers: int, teacher_layers: int) -> list[int]:
     """DistilBERT's choice: every (N / M)-th teacher layer from the bottom (0-based); when M does not
-    divide N, M evenly spaced layers from the bottom (a 4-layer student of a 6-layer teacher: 0, 1, 3, 4)."""
-    if student_layers > teacher_layers:
-        raise InputError(f"a {student_layers}-layer student is deeper than its {teacher_layers}-layer teacher")
-    return [i * teacher_layers // student_layers for i in range(student_layers)]
+    divide N, the mirror image of the evenly spaced layer map (a 4-layer student of a 6-layer teacher:
+    0, 1, 3, 4, where the map is 2, 3, 5, 6)."""
+    return [teacher_layers - t for t in reversed(evenly_spaced(student_layers, teacher_layers))]
 
 
 def lowest_layers(student_layers: int, teacher_layers: int) -> list[int]:

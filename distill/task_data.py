@@ -3,17 +3,17 @@ its dev files) or the user's own train/dev tables. Reading goes through `data/`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data import InputError, TaskSpec, check_columns, find_task_dir, format_for, get_task, read_rows, read_table
 from data.manifests import checked_manifest
-from data.paths import augmented_table_path, augmented_train_path, last_augment
+from data.paths import augmented_table_path, augmented_train_path, content_digest
 
 from .features import LabelledExamples, LabelScheme, encode_frame
 
@@ -32,12 +32,13 @@ class TaskData:
 
     @property
     def scheme(self) -> LabelScheme:
-        return LabelScheme(self.spec.labels)
+        return LabelScheme(self.spec.labels, self.spec.label_names)
 
     @property
     def positive_label(self) -> str | None:
         """The class whose F1 is reported (label id 1) on binary tasks."""
-        return self.spec.labels[1] if self.spec.labels and len(self.spec.labels) == 2 else None
+        names = self.scheme.display_names
+        return names[1] if names and len(names) == 2 else None
 
     def encode(self, path: Path, tokenizer, max_length: int) -> LabelledExamples:
         """Tokenised examples of one file; ragged rows are left out and reported (file and lines)."""
@@ -61,27 +62,59 @@ class TaskData:
         examples.skipped_lines = table.skipped_lines
         return examples
 
+    def holdout_split(self, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+        """(rows of `train_path` to train on, rows of `original_train_path` held out): a seeded `fraction`
+        of the original examples is held out for choosing the checkpoint, and so are all their augmented
+        copies, which would otherwise leak them into training."""
+        if not 0.0 < fraction < 1.0:
+            raise InputError(f"--holdout-fraction must lie between 0 and 1, got {fraction}")
+        original = self._frame(self.original_train_path)
+        held = np.random.default_rng(seed).permutation(len(original))[: max(1, round(fraction * len(original)))]
+        held_set = set(held.tolist())
+        if self.train_path == self.original_train_path:
+            groups = range(len(original))
+        else:
+            groups = _example_of_each_row(
+                self._frame(self.train_path), original, self.spec.text_columns, self.train_path
+            )
+        return [row for row, example in enumerate(groups) if example not in held_set], sorted(held_set)
+
+    def _frame(self, path: Path) -> pd.DataFrame:
+        return read_rows(path, format_for(path, self.spec.column_names)).frame
+
+
+def _example_of_each_row(augmented: pd.DataFrame, original: pd.DataFrame, columns, path: Path) -> list[int]:
+    """For each row of an augmented table, the original example it belongs to: augment writes every
+    original row, byte for byte, followed by its copies, in the original order."""
+    texts = [tuple(row) for row in original[list(columns)].fillna("").astype(str).itertuples(index=False)]
+    owners, current = [], -1
+    for row in augmented[list(columns)].fillna("").astype(str).itertuples(index=False):
+        if current + 1 < len(texts) and tuple(row) == texts[current + 1]:
+            current += 1
+        if current < 0:
+            break
+        owners.append(current)
+    if current != len(texts) - 1:
+        raise InputError(
+            f"{path}: its rows do not follow its source's examples in order (as `augment` writes them), so "
+            "the held-out examples' copies cannot be left out; remake it with `augment`, or use --select last"
+        )
+    return owners
+
 
 def glue_task_data(
-    task: str, data_dir: str | Path | None = None, *, aug: bool = False, aug_path: str | Path | None = None
+    task: str, data_dir: str | Path | None = None, *, aug: bool = False, aug_file: str | Path | None = None
 ) -> TaskData:
     """A GLUE task's files; with `aug`, the train_aug.tsv that `augment` made from THIS folder's
-    train.tsv (checked through its manifest): at its default place, else at `aug_path` (where the latest
-    augment wrote, e.g. with --out)."""
+    train.tsv at its default place (or `aug_file`, where augment wrote it with --out), checked through
+    its manifest."""
     spec = get_task(task)
     folder = find_task_dir(spec, data_dir)
     original = folder / spec.train_file
     train = original
-    if aug:
-        places = [augmented_train_path(folder)] + ([Path(aug_path)] if aug_path else [])
-        found = [place for place in places if place.is_file()]
-        if not found:
-            raise InputError(
-                f"--aug: no {places[0]} yet. Make it first with: python cli.py augment --task {spec.name}"
-                + (f" --data-dir {data_dir}" if data_dir else "")
-            )
-        train = found[0]
-        checked_manifest(train, original)
+    if aug or aug_file:
+        remake = f"python cli.py augment --task {spec.name}" + (f" --data-dir {data_dir}" if data_dir else "")
+        train = _augmented_train(Path(aug_file) if aug_file else augmented_train_path(folder), original, remake)
     devs = tuple(folder / name for name in spec.dev_files)
     for dev in devs:
         if not dev.is_file():
@@ -98,29 +131,35 @@ def custom_task_data(
     regression: bool = False,
     positive_label: str | None = None,
     aug: bool = False,
+    aug_file: str | Path | None = None,
 ) -> TaskData:
     """The user's own tables. Classification labels are the train set's distinct values, sorted (on a
     binary task `positive_label` goes second: F1 is reported for it). The task is named after the file
     and a hash of its content, so runs on different files never share a folder. With `aug`, training
-    reads the file `augment --input TRAIN` wrote (NAME_aug.EXT), checked through its manifest."""
+    reads the file `augment --input TRAIN` wrote (NAME_aug.EXT, or `aug_file`), checked through its manifest."""
     train, dev = Path(train), Path(dev)
     if not text_columns or len(text_columns) > 2:
         raise InputError("give one --text-col (single texts) or two (sentence pairs)")
     frame = read_table(train)
     check_columns(train, list(frame.columns), [label_column], "--label-col")
+    if regression and positive_label is not None:
+        raise InputError("--positive-label names a class; a --regression task has none: drop one of them")
     labels = None if regression else _class_labels(train, label_column, frame[label_column], positive_label)
     metrics = ("pearson", "spearman") if regression else ("accuracy", "f1") if len(labels) == 2 else ("accuracy",)
-    digest = hashlib.sha256(train.read_bytes()).hexdigest()[:8]
-    spec = TaskSpec(f"{train.stem}-{digest}", tuple(text_columns), label_column, labels, metrics)
-    augmented = augmented_table_path(train) if aug else train
-    if aug:
-        if not augmented.is_file():
-            raise InputError(
-                f"--aug: no {augmented} yet. Make it first with: python cli.py augment --input {train} "
-                f"--text-col {' --text-col '.join(text_columns)} --label-col {label_column}"
-            )
-        checked_manifest(augmented, train)
+    spec = TaskSpec(f"{train.stem}-{content_digest(train)[:8]}", tuple(text_columns), label_column, labels, metrics)
+    augmented = train
+    if aug or aug_file:
+        remake = f"python cli.py augment --input {train} --text-col {' --text-col '.join(text_columns)}"
+        augmented = _augmented_train(Path(aug_file) if aug_file else augmented_table_path(train), train, remake)
     return TaskData(spec, augmented, (dev,), train)
+
+
+def _augmented_train(place: Path, original: Path, remake: str) -> Path:
+    """The augmented file at `place`, once its manifest shows it was made from `original` as it is now."""
+    if not place.is_file():
+        raise InputError(f"--aug: no {place} yet. Make it first with: {remake}")
+    checked_manifest(place, original)
+    return place
 
 
 def _class_labels(train: Path, column: str, raw: pd.Series, positive: str | None) -> tuple[str, ...]:
@@ -161,14 +200,17 @@ def task_data_for(
     regression: bool = False,
     positive_label: str | None = None,
     aug: bool = False,
+    aug_file: str | os.PathLike | None = None,
 ) -> TaskData:
-    """The data a command's flags name: the user's own tables with `train`, else a GLUE task (default:
-    the latest `augment` run's task, else MRPC). The GLUE folder is `data_dir`, else the latest augment's
-    folder when it was for this task, else $GLUE_DIR or ../shared; `aug` takes the file augment wrote.
-    The files chosen are logged."""
+    """The data a command's flags name: the user's own tables with `train`, else a GLUE task (default
+    MRPC) in `data_dir`, else $GLUE_DIR, else ../shared; no state of earlier runs counts. `aug` trains on
+    the file augment wrote at its default place (`aug_file`: where it wrote with --out), checked through
+    its manifest. The files chosen are logged."""
     if train:
         if not dev or not text_columns:
             raise InputError("--train needs --dev FILE and --text-col COLUMN too")
+        if task or data_dir:
+            raise InputError("--train names your own data: drop --task/--data-dir (they name a GLUE task)")
         data = custom_task_data(
             train,
             dev,
@@ -177,6 +219,7 @@ def task_data_for(
             regression=regression,
             positive_label=positive_label,
             aug=aug,
+            aug_file=aug_file,
         )
     else:
         own = {
@@ -192,12 +235,6 @@ def task_data_for(
                 f"{', '.join(given)} describe your own data: add --train FILE (its labels fix the "
                 "label order), or drop them to use a GLUE task"
             )
-        last = last_augment()
-        name = get_task(task or last.get("task") or "MRPC").name
-        same_task = last.get("task") == name
-        if data_dir is None and same_task:
-            data_dir = last.get("data_dir")
-        augmented = last["output"] if aug and same_task and Path(last.get("output", "")).is_file() else None
-        data = glue_task_data(name, data_dir, aug=aug, aug_path=augmented)
+        data = glue_task_data(task or "MRPC", data_dir, aug=aug, aug_file=aug_file)
     log.info(f"data: train {data.train_path}; dev {', '.join(map(str, data.dev_paths))}")
     return data

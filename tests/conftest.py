@@ -11,7 +11,7 @@ from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from data.paths import SHARED_DIR  # noqa: E402
+from data import SHARED_DIR  # noqa: E402
 
 GLUE = SHARED_DIR / "data" / "glue"
 VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"

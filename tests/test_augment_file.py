@@ -4,8 +4,7 @@ across workers, resume, and the tolerated oddities (ragged rows, empty and over-
 import pytest
 
 import augment.runner
-from augment import AugmentConfig, augment_file
-from augment.words import split_words
+from augment import AugmentConfig, augment_file, split_words
 from data import get_task, read_table
 
 from .conftest import VECTORS
@@ -152,6 +151,7 @@ def test_csv_keeps_its_quoting_and_original_rows_byte_for_byte(tmp_path, tiny_ml
     out = tmp_path / "out.csv"
     augment_file(source, out, ["review"], _config(tiny_mlm), label_column="stars", progress=False)
     lines, originals = out.read_text(encoding="utf-8").splitlines(), source.read_text().splitlines()
+    assert b"\r" not in out.read_bytes() and out.read_bytes().endswith(b"\n")  # the input's line endings
     assert lines[0] == originals[0]
     assert [line for line in lines if line in originals[1:]] == originals[1:]  # each original, unchanged, in order
     assert len(lines) > len(originals)

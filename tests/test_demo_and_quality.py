@@ -27,11 +27,13 @@ def demo(monkeypatch):
     return _load("scripts/demo.py")
 
 
-def test_demo_uses_shared_data_demo_mlm_and_shared_vectors_by_default(demo):
+def test_demo_uses_shared_data_demo_mlm_and_augments_default_vectors(demo):
+    from augment import default_vectors
+
     task_dir, mlm, vectors, said = demo.choose_inputs()
     assert task_dir == VECTORS.parent.parent / "data" / "glue" / "MRPC"
-    assert mlm == str(DEMO_MLM) and vectors == str(VECTORS)
-    assert any("demo masked-LM" in line for line in said)
+    assert mlm == str(DEMO_MLM) and vectors == default_vectors()[0]
+    assert any("demo masked-LM" in line for line in said) and any("400,000-word" in line for line in said)
 
 
 def test_demo_takes_mlm_from_the_environment_and_falls_back_to_glove(demo, monkeypatch, tmp_path):

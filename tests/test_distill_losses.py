@@ -84,8 +84,12 @@ def test_layer_maps_are_data():
     assert layer_maps.skip(6, 12) == ((1, 2), (2, 4), (3, 6), (4, 8), (5, 10))
     assert layer_maps.last(6, 12) == ((1, 7), (2, 8), (3, 9), (4, 10), (5, 11))
     assert layer_maps.explicit("2,4,6", 3, 6) == ((1, 2), (2, 4), (3, 6))
-    with pytest.raises(InputError, match="5 is not a multiple of 4|not a multiple"):
-        layer_maps.uniform(4, 5)
+    # counts that do not divide: the nearest even spread, ending at the top (TinyBERT 4L of a 6L MiniLM)
+    assert layer_maps.uniform(4, 6) == ((1, 2), (2, 3), (3, 5), (4, 6))
+    assert layer_maps.uniform(4, 5) == ((1, 2), (2, 3), (3, 4), (4, 5))
+    assert layer_maps.skip(4, 6) == ((1, 2), (2, 3), (3, 5))
+    with pytest.raises(InputError, match="deeper than its 4-layer teacher.*--layer-map"):
+        layer_maps.uniform(6, 4)
     with pytest.raises(InputError, match="needs 3 teacher layer numbers"):
         layer_maps.explicit("2,4", 3, 6)
 
@@ -102,6 +106,8 @@ def test_student_shapes_and_layer_choices():
         student_config(teacher, 4, 100)
     assert alternate_layers(3, 6) == [0, 2, 4] and alternate_layers(6, 12) == [0, 2, 4, 6, 8, 10]
     assert alternate_layers(4, 6) == [0, 1, 3, 4]
+    for m, n in [(4, 6), (3, 12), (5, 7), (6, 12)]:  # one rule: DistilBERT's choice mirrors the layer map
+        assert alternate_layers(m, n) == sorted(n - t for _, t in layer_maps.uniform(m, n))
     assert lowest_layers(3, 12) == [0, 1, 2]
 
 

@@ -79,8 +79,11 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
     assert report["main_metric"] == "f1" and report == json.loads((tmp_path / "run" / "report.json").read_text())
     speedup = models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
     assert report["cpu_speedup_batch32"] == pytest.approx(speedup)
+    dev = mrpc_small / "dev.tsv"  # figures recomputed apart from the library's evaluation
+    assert models["student"]["dev"] == pytest.approx(_dev_metrics_by_hand(tmp_path / "run", dev), abs=1e-9)
+    assert models["teacher"]["dev"] == pytest.approx(_dev_metrics_by_hand(minilm_teacher, dev), abs=1e-9)
     markdown = (tmp_path / "run" / "report.md").read_text()
-    assert f"| student | {models['student']['dev']['f1']:.4f} |" in markdown
+    assert f"| student 3L-192 | {models['student']['dev']['f1']:.4f} |" in markdown
     assert f"{student.num_parameters():,}" in markdown and f"{teacher.num_parameters():,}" in markdown
     assert (tmp_path / "run" / "report.png").read_bytes().startswith(b"\x89PNG")
 
@@ -141,33 +144,49 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, m
     assert steps == [2, 4, 6]
 
 
-def test_the_best_dev_checkpoint_is_the_one_kept(tmp_path, mrpc_small, tiny_teacher, tokenizer, monkeypatch):
-    """The dev F1 is scripted to peak at the second of four evaluations (the predictions are real): the
-    saved student must be the one evaluated then, not the last."""
+@pytest.mark.parametrize("select, kept", [("dev", 1), ("holdout", 2), ("last", 3)])
+def test_the_checkpoint_kept_is_the_one_select_asks_for(
+    select, kept, tmp_path, mrpc_small, tiny_teacher, tokenizer, monkeypatch
+):
+    """Dev F1 is scripted to peak at the second of four evaluations and holdout F1 at the third (the
+    predictions are real): the saved student must be the one evaluated at the step --select names, and
+    the report must say how it was chosen, with the last evaluation beside it."""
     from distill import predict
 
-    scripted, seen, real_score = iter([0.2, 0.9, 0.4, 0.5]), [], trainer_module.score
+    scripts = {48: iter([0.2, 0.9, 0.4, 0.5]), 10: iter([0.1, 0.3, 0.8, 0.2])}  # by rows: dev 48, holdout 10
+    dev_logits, real_score = [], trainer_module.score
 
     def scripted_score(logits, labels, names):
-        seen.append(logits)
-        return {**real_score(logits, labels, names), "f1": next(scripted)}
+        if len(labels) == 48:
+            dev_logits.append(logits)
+        return {**real_score(logits, labels, names), "f1": next(scripts[len(labels)])}
 
     monkeypatch.setattr(trainer_module, "score", scripted_score)
     task = glue_task_data("MRPC", mrpc_small.parent)
-    distill(
+    report = distill(
         task,
         tiny_teacher,
         tmp_path / "run",
-        TrainSettings(max_steps=4, batch_size=8, eval_steps=1, lr=5e-3),
+        TrainSettings(max_steps=4, batch_size=8, eval_steps=1, lr=5e-3, select=select),
         DistillSettings(method="distilbert", student="2L-64"),
         progress=False,
     )
     history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
     assert [h["dev"]["f1"] for h in history] == [0.2, 0.9, 0.4, 0.5]
+    assert ("holdout" in history[0]) == (select == "holdout")
+    assert [h["kept"] for h in history] == {"dev": [1, 1, 0, 0], "holdout": [1, 1, 1, 0], "last": [1, 1, 1, 1]}[select]
     saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
-    kept = predict(saved, task.encode(task.dev_paths[0], tokenizer, 128))
-    assert torch.allclose(torch.as_tensor(kept), torch.as_tensor(seen[1]), atol=1e-5)
-    assert not torch.allclose(torch.as_tensor(kept), torch.as_tensor(seen[3]), atol=1e-3)
+    logits = torch.as_tensor(predict(saved, task.encode(task.dev_paths[0], tokenizer, 128)))
+    assert torch.allclose(logits, torch.as_tensor(dev_logits[kept]), atol=1e-5)
+    others = [i for i in range(4) if i != kept]
+    assert not any(torch.allclose(logits, torch.as_tensor(dev_logits[i]), atol=1e-3) for i in others)
+    selection = report["selection"]
+    assert (selection["on"], selection["kept_step"], selection["last_step"]) == (select, kept + 1, 4)
+    assert selection["holdout_examples"] == (10 if select == "holdout" else None)
+    assert report["data"]["train_examples"] == (86 if select == "holdout" else 96)
+    assert selection["last_dev"]["f1"] == 0.5
+    line = next(x for x in (tmp_path / "run" / "report.md").read_text().splitlines() if x.startswith("Checkpoint:"))
+    assert f"step {kept + 1}" in line and ("the last evaluation (step 4) scored dev" in line) == (kept != 3)
 
 
 def _bad(*args, message):
@@ -185,7 +204,7 @@ def test_bad_inputs_are_refused_clearly(tmp_path, mrpc_small, tiny_teacher, toke
     _bad(*common, "--teacher", get_model_path(), message="not a fine-tuned sequence classifier")
     three = save_tiny_bert(tmp_path / "three-labels", tokenizer, BertForSequenceClassification, num_labels=3)
     _bad(*common, "--teacher", three, message="the teacher has 3 outputs, this task needs 2")
-    _bad(*common, "--teacher", tiny_teacher, "--student", "3L-64", message="cannot map uniformly")
+    _bad(*common, "--teacher", tiny_teacher, "--student", "5L-64", message="deeper than its 4-layer teacher")
     _bad(
         *common,
         "--teacher",
@@ -368,7 +387,8 @@ def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
         assert result[name]["accuracy"] == pytest.approx(gold.count(label) / count)
 
 
-def test_mnli_training_keeps_the_best_by_the_matched_set(tmp_path, tokenizer, monkeypatch):
+@pytest.mark.parametrize("command", ["finetune", "distill"])
+def test_mnli_training_keeps_the_best_by_the_matched_set(command, tmp_path, tokenizer, monkeypatch):
     import distill.pipeline
 
     _mnli_folder(tmp_path)
@@ -379,31 +399,24 @@ def test_mnli_training_keeps_the_best_by_the_matched_set(tmp_path, tokenizer, mo
         return real_train(student, objective, train_set, dev_set, *args, **kwargs)
 
     monkeypatch.setattr(distill.pipeline, "train", spy)
+    model = _mnli_model(tmp_path / "model", tokenizer)
+    flags = {
+        "finetune": ["--model", model],
+        "distill": ["--teacher", model, "--student", "1L-32", "--stage", "prediction"],
+    }[command]
     result = CliRunner().invoke(
         main,
-        [
-            "finetune",
-            "--quiet",
-            "--task",
-            "MNLI",
-            "--data-dir",
-            tmp_path,
-            "--model",
-            _mnli_model(tmp_path / "model", tokenizer),
-            "--max-steps",
-            "2",
-            "--out",
-            tmp_path / "run",
-        ],
+        [command, "--quiet", "--task", "MNLI", "--data-dir", tmp_path, *flags, "--select", "dev", "--max-steps", "2"]
+        + ["--out", tmp_path / "run"],
     )
     assert result.exit_code == 0, result.output
     assert seen == [4]  # the 4 matched rows decide the kept checkpoint, not the 5 mismatched ones
     report = json.loads((tmp_path / "run" / "report.json").read_text())
-    assert set(report["models"]["model"]) >= {"dev_matched", "dev_mismatched"}
+    assert set(report["models"]["model" if command == "finetune" else "student"]) >= {"dev_matched", "dev_mismatched"}
 
 
 @pytest.mark.slow
-def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small, tiny_mlm):
+def test_augment_then_distill_aug_chain_with_no_flags_but_the_data_folder(tmp_path, mrpc_small, tiny_mlm):
     """`augment --task MRPC` then `distill --aug`: the task, data and teacher default themselves (the
     teacher is fine-tuned first from the real MiniLM encoder, on train.tsv) and the student trains on
     the augmented rows. Steps are capped to keep the test short."""
@@ -414,10 +427,20 @@ def test_augment_then_distill_aug_chain_with_no_other_flags(tmp_path, mrpc_small
     assert result.exit_code == 0, result.output
     augmented = mrpc_small / "train_aug.tsv"
     assert len(read_table(augmented)) > 96
-    result = runner.invoke(main, ["distill", "--aug", "--quiet", "--max-steps", "2"])
+    result = runner.invoke(
+        main, ["distill", "--aug", "--quiet", "--data-dir", mrpc_small.parent, "--max-steps", "2", "--lr", "1e-3"]
+    )
     assert result.exit_code == 0, result.output
-    assert "fine-tuning from" in result.output
+    # the teacher made on the user's behalf trains with finetune's own budget, not the student's flags
+    said = " ".join(result.output.split())
+    assert "first, 3 epochs at lr 5e-05 (finetune's defaults" in said
+    made = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "settings.json").read_text())
+    assert (made["epochs"], made["max_steps"], made["lr"]) == (3.0, None, 5e-5)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "runs" / "teacher" / "MRPC" / "metrics.jsonl").open()]
+    assert steps == [3, 6, 9]  # 96 rows, batch 32, 3 epochs, one evaluation each
     teacher = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "report.json").read_text())
+    dev = teacher["models"]["model"]["dev"]
+    assert f"teacher: runs/teacher/MRPC (dev f1 {dev['f1']:.4f}, accuracy {dev['accuracy']:.4f})" in said
     assert Path(teacher["data"]["train"]).resolve() == (mrpc_small / "train.tsv").resolve()
     assert teacher["data"]["train_examples"] == 96
     run = tmp_path / "runs" / "student" / "MRPC-tinybert"

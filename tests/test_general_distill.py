@@ -175,7 +175,7 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
     GPT2Model(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=100)).save_pretrained(gpt)
     tokenizer.save_pretrained(gpt)
     _bad("--teacher", gpt, "--corpus", corpus, message="not a BERT-family encoder")
-    _bad("--teacher", minilm, "--corpus", corpus, "--student", "4L-384", message="cannot map uniformly")
+    _bad("--teacher", minilm, "--corpus", corpus, "--student", "7L-384", message="deeper than its 6-layer")
     _bad("--corpus", corpus, message="--general needs --teacher")
     _bad("--teacher", minilm, "--corpus", corpus, "--aug", "--method", "pkd", message="drop --method, --aug")
     # flags of task distillation would silently do nothing here: refused, each named

@@ -100,11 +100,26 @@ def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, en
             1,
         )
         assert result.exit_code == 0, result.output
-        assert "fine-tuning from" in result.output  # each file gets its own teacher
+        assert "no finished teacher at runs/teacher/train-" in result.output  # each file gets its own teacher
     teachers = sorted(p.name for p in (tmp_path / "runs" / "teacher").iterdir())
     assert len(teachers) == 2 and all(name.startswith("train-") for name in teachers)
     labels = [json.loads((tmp_path / "runs" / "teacher" / t / "config.json").read_text())["id2label"] for t in teachers]
     assert sorted(map(sorted, (v.values() for v in labels))) == [["bad", "good"], ["neg", "pos"]]
+
+
+def test_the_default_teacher_of_other_data_is_refused(tmp_path, encoder, monkeypatch):
+    """Before: runs/teacher/MRPC, fine-tuned on data folder A, was reused for folder B without a word."""
+    monkeypatch.setattr("distill.pipeline.base_encoder", lambda: str(encoder))
+    a = copy_glue_rows(tmp_path / "A" / "MRPC", "MRPC", {"train.tsv": 12, "dev.tsv": 8})
+    b = copy_glue_rows(tmp_path / "B" / "MRPC", "MRPC", {"train.tsv": 16, "dev.tsv": 8})
+    flags = ["distill", "--quiet", "--student", "1L-32", "--stage", "prediction", "--max-steps", 1]
+    assert _run(*flags, "--data-dir", a.parent).exit_code == 0
+    assert _run(*flags, "--data-dir", a.parent).exit_code == 0  # the same data: the teacher is reused
+    _refused(*flags, "--data-dir", b.parent, message=f"was fine-tuned on {a / 'train.tsv'}, whose content differs")
+    config = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "config.json").read_text())
+    assert config["id2label"] == {"0": "not_equivalent", "1": "equivalent"}  # names, not the stored 0/1
+    student = json.loads((tmp_path / "runs" / "student" / "MRPC-tinybert" / "config.json").read_text())
+    assert student["id2label"] == config["id2label"]
 
 
 def test_a_model_with_other_label_names_or_order_is_refused(tmp_path, tokenizer):
@@ -134,15 +149,25 @@ def test_a_model_with_other_label_names_or_order_is_refused(tmp_path, tokenizer)
     )
 
 
-def test_typing_the_task_name_keeps_the_data_folder_of_the_latest_augment(tmp_path, classifier, tiny_mlm):
-    """Before: after `augment --data-dir X`, `evaluate --task MRPC` switched to $GLUE_DIR / ../shared."""
+def test_one_data_rule_whether_or_not_the_task_is_typed_and_no_state_of_earlier_runs(
+    tmp_path, classifier, tiny_mlm, monkeypatch
+):
+    """Before: after `augment --data-dir X`, `evaluate` scored X's dev set but `evaluate --task MRPC`
+    switched to $GLUE_DIR / ../shared, through state kept by the augment run. Now: --data-dir, else
+    $GLUE_DIR, else ../shared, typed task or not, whatever ran before."""
+    monkeypatch.delenv("GLUE_DIR", raising=False)
     data = copy_glue_rows(tmp_path / "mine" / "MRPC", "MRPC", {"train.tsv": 8, "dev.tsv": 24})
     assert _run("augment", "--quiet", "--data-dir", data.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
-    for flags in ([], ["--task", "MRPC"], ["--task", "mrpc"]):
+    assert not (tmp_path / "runs").exists()  # augment kept no state beside its output and manifest
+    for flags, scored in [
+        ([], GLUE / "MRPC"),
+        (["--task", "mrpc"], GLUE / "MRPC"),
+        (["--data-dir", data.parent], data),
+    ]:
         result = _run("evaluate", "--model", classifier, *flags)
         assert result.exit_code == 0, result.output
-        assert f"dev {data / 'dev.tsv'}" in result.output  # the data line names the file scored
-        assert json.loads(result.stdout)["rows"]["dev"]["scored"] == 24
+        assert f"dev {scored / 'dev.tsv'}" in result.output  # the data line names the file scored
+        assert json.loads(result.stdout)["rows"]["dev"]["scored"] == (24 if scored == data else 408)
 
 
 def test_ragged_rows_are_reported_and_the_scored_count_printed(tmp_path, classifier):

@@ -76,6 +76,10 @@ def test_aug_refuses_an_augmented_file_made_from_other_data(tmp_path, tiny_mlm, 
     assert _run("augment", "--quiet", "--data-dir", a.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
     teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification)
     result = _run("distill", "--data-dir", b.parent, "--task", "MRPC", "--aug", "--teacher", teacher)
+    assert result.exit_code == 2 and f"no {b / 'train_aug.tsv'} yet" in result.output, result.output
+    for name in ("train_aug.tsv", "train_aug.tsv.json"):  # A's augmented rows copied beside B's train.tsv
+        shutil.copy(a / name, b / name)
+    result = _run("distill", "--data-dir", b.parent, "--task", "MRPC", "--aug", "--teacher", teacher)
     assert result.exit_code == 2, result.output
     assert (
         f"was made from {(a / 'train.tsv').resolve()}, whose content is not that of {b / 'train.tsv'}" in result.output
@@ -129,3 +133,22 @@ def test_aug_with_own_train_file_uses_its_augmented_sibling_and_the_run_records_
     recorded = json.loads((tmp_path / "t" / "settings.json").read_text())["run"]["train"]
     assert recorded["sha256"] == _sha(augmented)
     assert recorded["manifest"]["sha256"] == _sha(tmp_path / "reviews_aug.csv.json")
+
+
+def test_aug_file_takes_an_output_written_elsewhere_and_checks_it_the_same_way(tmp_path, tiny_mlm, tokenizer):
+    """`augment --out X` leaves no state behind that `--aug` could follow: `--aug-file X` names it, and
+    its manifest must still say it was made from the training file the run reads."""
+    a = copy_glue_rows(tmp_path / "A" / "MRPC", "MRPC", {"train.tsv": 12, "dev.tsv": 8})
+    b = copy_glue_rows(tmp_path / "B" / "MRPC", "MRPC", {"train.tsv": 14, "dev.tsv": 8})
+    elsewhere = tmp_path / "made" / "a_aug.tsv"
+    result = _run("augment", "--quiet", "--data-dir", a.parent, "--mlm", tiny_mlm, "--n", 1, "--out", elsewhere)
+    assert result.exit_code == 0, result.output
+    teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification)
+    common = ["distill", "--quiet", "--teacher", teacher, "--method", "distilbert", "--student", "1L-32"]
+    result = _run(*common, "--data-dir", a.parent, "--aug")
+    assert result.exit_code == 2 and f"no {a / 'train_aug.tsv'} yet" in result.output
+    result = _run(*common, "--data-dir", a.parent, "--aug-file", elsewhere, "--max-steps", 1, "--out", tmp_path / "s")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "s" / "report.json").read_text())["data"]["train"] == str(elsewhere)
+    result = _run(*common, "--data-dir", b.parent, "--aug-file", elsewhere)
+    assert result.exit_code == 2 and "whose content is not that of" in result.output

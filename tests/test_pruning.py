@@ -133,3 +133,25 @@ def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(
         progress=False,
     )
     assert calls == ([] if imitated is None else [imitated])
+
+
+def test_general_distillation_prunes_from_the_layers_its_student_imitates(tmp_path, teacher, tokenizer, monkeypatch):
+    """A 3-layer general student of the 4-layer teacher imitates teacher layers 2, 3, 4 (evenly spaced, top
+    included): the pruned start must copy exactly those, not the bottom-aligned fallback 1, 2, 3."""
+    import distill.models
+    from distill import TrainSettings, general_distill
+
+    teacher.bert.save_pretrained(tmp_path / "encoder")
+    tokenizer.save_pretrained(tmp_path / "encoder")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(read_table(GLUE / "SST-2" / "train.tsv")["sentence"].head(40)) + "\n")
+    calls, real_prune = [], distill.models.prune_teacher_into
+
+    def spy(student, source, layers, batches):
+        calls.append(layers)
+        real_prune(student, source, layers, batches)
+
+    monkeypatch.setattr(distill.models, "prune_teacher_into", spy)
+    settings = TrainSettings(max_steps=1, batch_size=8)
+    general_distill(tmp_path / "encoder", corpus, tmp_path / "g", settings, student="3L-48", progress=False)
+    assert calls == [[1, 2, 3]]

@@ -190,7 +190,9 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
     result = CliRunner().invoke(main, flags)
     assert result.exit_code == 0, result.output
     assert "resuming its fine-tune" in result.output
-    assert [step for is_teacher, step in saves if is_teacher] == [4]  # only the teacher steps it had left
+    # finetune's own budget (3 epochs of 2 steps, a checkpoint each), not the student's --max-steps: the
+    # resumed teacher saves only the epochs it had left
+    assert [step for is_teacher, step in saves if is_teacher] == [4, 6]
     assert (teacher / "report.json").is_file()
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from augment import split_words
 from augment.candidates import TextCandidates
 from augment.sampling import draw_replacements, draw_variants
-from augment.words import split_words
 
 
 def test_only_alphabetic_non_stop_words_outside_contractions_are_replaceable():

