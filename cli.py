@@ -29,13 +29,19 @@ from augment import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, augment_dataset 
 from data import InputError  # noqa: E402
 from data.hardware import PRECISION_HELP, PRECISIONS  # noqa: E402
 from distill import (  # noqa: E402
+    METHOD_OPTIONS,
+    QUANTIZATIONS,
     SELECTIONS,
     DistillSettings,
     TrainSettings,
     distill,
     evaluate_model,
+    export_model,
     finetune,
     general_distill,
+    load_tokenizer,
+    max_length_for,
+    predict_table,
     task_data_for,
 )
 
@@ -52,6 +58,10 @@ def _configure_logging() -> None:
     if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
         logger.addHandler(_EchoHandler())
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # our handler only: a library that configures the root logger doubles nothing
+    # Libraries that log to the root logger (ONNX Runtime's quantizer) would otherwise configure it on
+    # their first message and print it: only our own lines on a good run.
+    logging.getLogger().addHandler(logging.NullHandler())
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
 
@@ -178,8 +188,8 @@ def main():
     default=8192,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Padded word pieces per masked-LM call: long texts get fewer sentences per call, which bounds memory "
-    "(about 1 GB at the default for a BERT-base-sized model).",
+    help="Padded word pieces per masked-LM call: long texts get fewer sentences per call, which bounds the "
+    "memory of each call whatever the text lengths.",
 )
 @click.option(
     "--max-seq-length",
@@ -226,8 +236,7 @@ def augment(mlm, glove, quiet, **opts):
     For sentence pairs, copy j of an example pairs text A's draw j with text B's draw j.
     """
     settings = {field.name: opts.pop(field.name) for field in fields(AugmentConfig) if field.name in opts}
-    mlm = None if (mlm or "").lower() == "none" else (mlm or str(DEFAULT_MLM))
-    config = AugmentConfig(mlm=mlm, glove=glove, **settings)
+    config = AugmentConfig(**({"mlm": mlm} if mlm else {}), glove=glove, **settings)
     _print_summary(augment_dataset(config, progress=not quiet, **opts))
 
 
@@ -476,40 +485,15 @@ def finetune_command(model, out, max_length, resume, quiet, **opts):
 
 # Flags of task distillation that have no meaning for --general (which trains on --corpus, no task).
 _TASK_ONLY = (
-    "aug",
-    "aug_file",
-    "positive_label",
+    *_DATA_FIELDS,
     "teacher_epochs",
     "teacher_lr",
     "select",
     "holdout",
     "method",
-    "stage",
-    "task",
-    "data_dir",
-    "train",
-    "dev",
-    "text_columns",
-    "label_column",
-    "regression",
     "temperature",
-    "alpha_ce",
-    "alpha_task",
-    "alpha_cos",
-    "pkd_strategy",
-    "pkd_alpha",
-    "pkd_beta",
-    "intermediate_epochs",
-    "intermediate_lr",
+    *(name for options in METHOD_OPTIONS.values() for name in options),
 )
-
-
-# Flags of one method that another method would silently ignore.
-_NOT_FOR = {
-    "tinybert": ("alpha_ce", "alpha_task", "alpha_cos", "pkd_strategy", "pkd_alpha", "pkd_beta"),
-    "distilbert": ("stage", "intermediate_epochs", "intermediate_lr", "pkd_strategy", "pkd_alpha", "pkd_beta"),
-    "pkd": ("stage", "intermediate_epochs", "intermediate_lr", "alpha_ce", "alpha_task", "alpha_cos"),
-}
 
 
 def _refuse_given(names, why: str) -> None:
@@ -574,10 +558,9 @@ def _refuse_given(names, why: str) -> None:
 @click.option(
     "--stage",
     type=click.Choice(["intermediate", "prediction", "both"]),
-    default="both",
-    show_default=True,
+    default=None,
     help="TinyBERT stage(s): intermediate = embedding, hidden-state and attention "
-    "MSE; prediction = soft cross-entropy on logits.",
+    "MSE; prediction = soft cross-entropy on logits. Default: both.",
 )
 @click.option(
     "--general",
@@ -600,8 +583,8 @@ def _refuse_given(names, why: str) -> None:
 @click.option(
     "--layer-map",
     default=None,
-    help="Explicit teacher layer per student layer, e.g. 3,6,9,12. "
-    "Default: uniform m*N/M (TinyBERT), every k-th (PKD skip) or the last ones (PKD last).",
+    help="Explicit teacher layer per student layer, e.g. 3,6,9,12. Default: evenly spaced, ending at the "
+    "top (TinyBERT; 4 of 6 layers: 2,3,5,6), every k-th (PKD skip) or the last ones (PKD last); printed.",
 )
 @click.option(
     "--temperature",
@@ -609,29 +592,26 @@ def _refuse_given(names, why: str) -> None:
     default=None,
     help="Softmax temperature. Default: 1 (TinyBERT), 2 (DistilBERT), 10 (PKD; its paper's grid: 5, 10, 20).",
 )
-@click.option("--alpha-ce", type=float, default=0.5, show_default=True, help="DistilBERT: soft-target weight.")
-@click.option("--alpha-task", type=float, default=0.5, show_default=True, help="DistilBERT: gold-label weight.")
-@click.option("--alpha-cos", type=float, default=1.0, show_default=True, help="DistilBERT: cosine weight.")
+@click.option("--alpha-ce", type=float, default=None, help="DistilBERT: soft-target weight. Default: 0.5.")
+@click.option("--alpha-task", type=float, default=None, help="DistilBERT: gold-label weight. Default: 0.5.")
+@click.option("--alpha-cos", type=float, default=None, help="DistilBERT: cosine weight. Default: 1.0.")
 @click.option(
     "--pkd-strategy",
     type=click.Choice(["skip", "last"]),
-    default="skip",
-    show_default=True,
-    help="PKD: every k-th teacher layer (skip) or the last ones below the top (last).",
+    default=None,
+    help="PKD: every k-th teacher layer (skip) or the last ones below the top (last). Default: skip.",
 )
 @click.option(
     "--pkd-alpha",
     type=float,
-    default=0.5,
-    show_default=True,
-    help="PKD: KD weight alpha (task loss gets 1 - alpha; paper's grid 0.2, 0.5, 0.7).",
+    default=None,
+    help="PKD: KD weight alpha (task loss gets 1 - alpha; paper's grid 0.2, 0.5, 0.7). Default: 0.5.",
 )
 @click.option(
     "--pkd-beta",
     type=float,
-    default=100.0,
-    show_default=True,
-    help="PKD: patient-loss weight beta (paper's grid 10, 100, 500, 1000).",
+    default=None,
+    help="PKD: patient-loss weight beta (paper's grid 10, 100, 500, 1000). Default: 100.",
 )
 @click.option(
     "--intermediate-epochs",
@@ -643,9 +623,8 @@ def _refuse_given(names, why: str) -> None:
 @click.option(
     "--intermediate-lr",
     type=float,
-    default=5e-5,
-    show_default=True,
-    help="TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).",
+    default=None,
+    help="TinyBERT stage 1 learning rate. Default: 5e-5 (--lr overrides it for --stage intermediate alone).",
 )
 @_with(DATA_OPTIONS + AUG_OPTIONS + TRAINING_OPTIONS)
 @user_errors
@@ -675,19 +654,14 @@ def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, 
             click.echo(f"{json.dumps(summary, indent=1)}\nuse it with `distill --student {summary['run']}`", err=True)
         return
     _refuse_given(("corpus",), "--corpus is the text of --general distillation")
-    method = opts["method"]
-    _refuse_given(_NOT_FOR[method], f"--method {method} has no use for these flags")
-    if method == "tinybert" and opts["stage"] == "prediction":
-        _refuse_given(("intermediate_epochs", "intermediate_lr"), "--stage prediction runs no stage 1")
-    if teacher:
-        _refuse_given(("teacher_epochs", "teacher_lr"), "--teacher names a finished teacher: none is fine-tuned")
+    fallback = TrainSettings(epochs=teacher_epochs, lr=teacher_lr) if teacher_epochs or teacher_lr else None
     report = distill(
         task_data_for(**where),
         teacher,
         out,
         settings,
         DistillSettings(student=student, layer_map=layer_map, init=init, **opts),
-        teacher_settings=TrainSettings(epochs=teacher_epochs, lr=teacher_lr),
+        teacher_settings=fallback,
         max_length=max_length,
         resume=resume,
         progress=not quiet,
@@ -696,7 +670,11 @@ def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, 
 
 
 @main.command("evaluate")
-@click.option("--model", required=True, help="A saved sequence-classification folder (teacher or student).")
+@click.option(
+    "--model",
+    required=True,
+    help="A saved sequence-classification folder (teacher or student), or one made by `export` (ONNX Runtime).",
+)
 @_with(DATA_OPTIONS + [BATCH_SIZE, DEVICE])
 @user_errors
 def evaluate_command(model, max_length, batch_size, device, **where):
@@ -704,6 +682,96 @@ def evaluate_command(model, max_length, batch_size, device, **where):
     latency/throughput of a saved model."""
     result = evaluate_model(task_data_for(**where), model, max_length=max_length, batch_size=batch_size, device=device)
     click.echo(json.dumps(result, indent=2))
+
+
+@main.command("export")
+@click.option("--model", required=True, help="A sequence-classification folder made by finetune or distill.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The exported folder (model.onnx, tokenizer, config, export.json). Default: beside --model, "
+    "MODEL-int8 (or MODEL-onnx with --quantize none).",
+)
+@click.option(
+    "--quantize",
+    type=click.Choice(QUANTIZATIONS),
+    default="int8",
+    show_default=True,
+    help="int8: ONNX Runtime's dynamic quantization, per channel, after its BERT fusions (smallest and, on most "
+    "CPUs, fastest); none: the fused fp32 graph.",
+)
+@_with(DATA_OPTIONS)
+@user_errors
+def export_command(model, out, quantize, max_length, **where):
+    """Export a classifier to ONNX for ONNX Runtime: fp32 logits are checked against PyTorch on 64 dev
+    examples (max difference under 1e-3), and the dev metric of the shipped graph is printed beside
+    PyTorch's. The dev set is the task's (--task/--data-dir, or your own --train/--dev)."""
+    task = task_data_for(**where)
+    dev = task.encode(task.dev_paths[0], load_tokenizer(model), max_length_for(task, max_length))
+    record = export_model(model, dev, task.spec.metrics, out, quantize=quantize)
+    change = ", ".join(
+        f"{name} {record['dev']['pytorch'][name]:.4f} -> {record['dev']['onnx'][name]:.4f}"
+        for name in task.spec.metrics
+    )
+    click.echo(
+        f"exported to {record['folder']} ({quantize}); parity with PyTorch: max logit difference "
+        f"{record['parity']['max_abs_logit_difference']:.1e} on {record['parity']['examples']} examples; dev {change}\n"
+        f"run it: python cli.py predict --model {record['folder']} --input FILE --text-col COLUMN",
+        err=True,
+    )
+
+
+@main.command("predict")
+@click.option("--model", required=True, help="A folder made by finetune, distill or export.")
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(dir_okay=False), help="Your table: .tsv, .csv or .jsonl."
+)
+@click.option(
+    "--text-col",
+    "text_columns",
+    multiple=True,
+    required=True,
+    help="The text column; twice for sentence pairs (as the model was trained).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output table, same format as the input. Default: INPUT_pred.EXT beside it (runs/predict/ when read-only).",
+)
+@click.option(
+    "--max-seq-length",
+    "max_length",
+    type=click.IntRange(min=8),
+    default=None,
+    help="Word pieces per example. Default: 128 for pairs, 64 for single texts (as in training).",
+)
+@BATCH_SIZE
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default="auto",
+    show_default=True,
+    help=f"For a PyTorch folder: {PRECISION_HELP}. An exported folder runs on ONNX Runtime as exported.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def predict_command(model, input_path, text_columns, out, max_length, batch_size, precision, quiet):
+    """Predict every row of a table: the rows come back unchanged with two columns added, `prediction`
+    (the label's name, or the value for regression) and `probability`; streamed in chunks, written in
+    one rename at the end."""
+    summary = predict_table(
+        model,
+        input_path,
+        list(text_columns),
+        out,
+        batch_size=batch_size,
+        max_length=max_length,
+        precision=precision,
+        progress=not quiet,
+    )
+    click.echo(f"wrote {summary.rows} rows to {summary.output} in {summary.seconds:.1f}s ({summary.runtime})", err=True)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def default_vectors() -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Everything that decides the output. `mlm=None` means GloVe candidates for every word."""
+    """Everything that decides the output. `mlm=None` (or "none") means GloVe candidates for every word."""
 
     n: int = 20
     p: float = 0.4
@@ -55,6 +55,10 @@ class AugmentConfig:
     batch_size: int = 64
     max_batch_tokens: int = 8192  # padded word pieces per masked-LM call: bounds memory on long texts
     max_length: int | None = None
+
+    def __post_init__(self):
+        if isinstance(self.mlm, str) and self.mlm.lower() == "none":  # as typed on the command line
+            object.__setattr__(self, "mlm", None)
 
     def with_vectors(self) -> AugmentConfig:
         """This config with its vector file named (the default one when none was)."""

@@ -28,7 +28,7 @@ from data import InputError, TableFormat, check_columns, format_for
 from data.hardware import resolve_device, resolve_precision
 from data.manifests import write_manifest
 from data.paths import content_digest
-from data.tables import header_line, read_chunks, scan_table, write_rows
+from data.tables import check_texts_present, header_line, read_chunks, scan_table, write_rows
 
 from .augmenter import AugmentConfig, Augmenter
 
@@ -75,11 +75,7 @@ def augment_file(
     """
     started = time.perf_counter()
     config = config.with_vectors()
-    config.validate()
-    if jobs == 0 or jobs < -1:
-        raise InputError(f"--jobs must be a number of worker processes (1 or more), or -1 for one per core; got {jobs}")
-    if shard_rows < 1:
-        raise InputError(f"--shard-rows must be at least 1, got {shard_rows}")
+    _check_run(config, jobs, shard_rows, dask)
     input_path, output_path = Path(input_path), Path(output_path)
     fmt = fmt or format_for(input_path)
     scan = scan_table(input_path, fmt)
@@ -93,28 +89,44 @@ def augment_file(
         check_columns(input_path, columns, [label_column], "--label-col")
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
     _load_models(config, keep=workers == 1 and dask is None)
-    parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume)
-    summary, counts, ragged = AugmentSummary(output=output_path), Counter(), list(scan.ragged_lines)
+    parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume=resume)
+    summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines))
     with _backend(dask, workers) as (n_jobs, threads):
         tasks = _shard_tasks(input_path, _prepend(first, chunks), parts, config, list(text_columns), threads)
         results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
         with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
-            for index, frame, stats, skipped in results:
-                if frame is None:
-                    summary.resumed_shards += 1
-                else:
-                    parts.write(index, frame, fmt, stats)
-                counts.update(stats)
-                ragged += skipped
-                summary.shards += 1
-                bar.update(stats["rows_in"])
-    parts.assemble(summary.shards, header_line(columns, fmt), scan.bom)
-
-    summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
-    summary.ragged_lines, summary.counts = sorted(ragged), dict(counts)
+            _collect(results, parts, fmt, summary, bar)
+    parts.assemble(summary.shards, header_line(columns, fmt), bom=scan.bom)
     summary.seconds = time.perf_counter() - started
     write_manifest(output_path, _facts(input_path, config, task, text_columns, label_column, summary))
     return summary
+
+
+def _check_run(config: AugmentConfig, jobs: int, shard_rows: int, dask: str | None) -> None:
+    config.validate()
+    if jobs == 0 or jobs < -1:
+        raise InputError(f"--jobs must be a number of worker processes (1 or more), or -1 for one per core; got {jobs}")
+    if shard_rows < 1:
+        raise InputError(f"--shard-rows must be at least 1, got {shard_rows}")
+    if dask not in (None, "local") and jobs != 1:
+        raise InputError(f"--jobs sets the workers of --dask local; the cluster at {dask} has its own: drop --jobs")
+
+
+def _collect(results, parts: _PartsFolder, fmt: TableFormat, summary: AugmentSummary, bar) -> None:
+    """Write each finished shard's part and count it, here in the consuming loop (never in the task
+    generator, which joblib may advance from its own thread)."""
+    counts = Counter()
+    for index, frame, stats, skipped in results:
+        if frame is None:
+            summary.resumed_shards += 1
+        else:
+            parts.write(index, frame, fmt, stats)
+        counts.update(stats)
+        summary.ragged_lines += skipped
+        summary.shards += 1
+        bar.update(stats["rows_in"])
+    summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
+    summary.ragged_lines, summary.counts = sorted(summary.ragged_lines), dict(counts)
 
 
 def _facts(source: Path, config: AugmentConfig, task, text_columns, label_column, summary) -> dict:
@@ -207,24 +219,12 @@ def _shard_tasks(source: Path, chunks, parts, config: AugmentConfig, text_column
     counts or reports: joblib may run this generator from its own thread."""
     row = 0
     for index, (chunk, skipped) in enumerate(chunks):
-        _check_texts(source, chunk, text_columns, row)
+        check_texts_present(source, chunk, text_columns, row)
         if parts.done(index):
             yield delayed(_finished_shard)(index, parts.stats(index), skipped)
         else:
             yield delayed(_augment_shard)(config, chunk, text_columns, row, index, threads, skipped)
         row += len(chunk)
-
-
-def _check_texts(source: Path, chunk, text_columns: list[str], first_row: int) -> None:
-    """A text that is missing (a JSON record without the key, or null) is an error, not an empty text."""
-    for column in text_columns:
-        missing = chunk[column].isna().to_numpy()
-        if missing.any():
-            line = first_row + int(missing.argmax()) + 1
-            raise InputError(
-                f"{source}, record {line}: no {column!r} (the key is missing or null); give every "
-                "record its text (an empty string is fine), or drop the record"
-            )
 
 
 def _finished_shard(index, stats, skipped):
@@ -272,7 +272,7 @@ def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_ro
 class _PartsFolder:
     """`.NAME.parts/` beside the output: one finished part file (+ its counts) per shard."""
 
-    def __init__(self, output: Path, fingerprint: str, resume: bool):
+    def __init__(self, output: Path, fingerprint: str, *, resume: bool):
         self.output, self.folder = output, output.with_name(f".{output.name}.parts")
         manifest = self.folder / "fingerprint"
         reusable = resume and manifest.is_file() and manifest.read_text() == fingerprint
@@ -308,7 +308,7 @@ class _PartsFolder:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
 
-    def assemble(self, shards: int, header: str, bom: bool) -> None:
+    def assemble(self, shards: int, header: str, *, bom: bool) -> None:
         temporary = self.output.with_name(f".{self.output.name}.tmp")
         with open(temporary, "wb") as out:
             out.write(("\ufeff" if bom else "").encode() + header.encode())

@@ -51,8 +51,7 @@ def _models():
 
 def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: int) -> dict:
     """Examples/s of `epochs` epochs over `examples` MRPC pairs (batch 32, max length 128)."""
-    from distill import DistillSettings, TrainSettings, default_init, layer_maps, train
-    from distill.objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
+    from distill import DistillSettings, TrainSettings, default_init, layer_maps, objectives, train
 
     task, tokenizer, teacher, build_student = _models()
     # the published init where it needs no calibration (DistilBERT, PKD); random weights for the rest:
@@ -62,11 +61,11 @@ def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: i
     data = task.encode(task.train_path, tokenizer, 128)
     data.features, data.labels = data.features[:examples], data.labels[:examples]
     objective = {
-        "task": lambda: TaskOnly(),
-        "intermediate": lambda: TinyBertIntermediate(layer_maps.uniform(3, 6), 384, 384),
-        "prediction": lambda: TinyBertPrediction(1.0),
-        "distilbert": lambda: DistilBert(),
-        "pkd": lambda: PatientKD(layer_maps.skip(3, 6)),
+        "task": lambda: objectives.TaskOnly(),
+        "intermediate": lambda: objectives.TinyBertIntermediate(layer_maps.uniform(3, 6), 384, 384),
+        "prediction": lambda: objectives.TinyBertPrediction(1.0),
+        "distilbert": lambda: objectives.DistilBert(),
+        "pkd": lambda: objectives.PatientKD(layer_maps.skip(3, 6)),
     }[kind]()
     objective.cacheable = objective.cacheable and cached
     memory = PeakMemory()

@@ -37,11 +37,15 @@ def augmented_train_path(task_dir: Path) -> Path:
     return Path("runs") / "glue" / task_dir.name / "train_aug.tsv"
 
 
+def sibling_output(source: Path, tag: str, room: str) -> Path:
+    """FILE's sibling NAME_TAG.EXT, or runs/ROOM/NAME_TAG.EXT when FILE's folder is read-only."""
+    name = f"{source.stem}_{tag}{source.suffix}"
+    return source.with_name(name) if writable_folder(source.parent) else Path("runs") / room / name
+
+
 def augmented_table_path(source: Path) -> Path:
-    """Where `augment --input FILE` writes by default and `distill --aug --train FILE` looks: FILE's
-    sibling NAME_aug.EXT, or runs/augment/NAME_aug.EXT when its folder is read-only."""
-    name = f"{source.stem}_aug{source.suffix}"
-    return source.with_name(name) if writable_folder(source.parent) else Path("runs") / "augment" / name
+    """Where `augment --input FILE` writes by default and `distill --aug --train FILE` looks."""
+    return sibling_output(source, "aug", "augment")
 
 
 def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> Path:
@@ -66,7 +70,9 @@ def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> 
 
 
 _DIGESTS: dict[tuple, str] = {}  # (path, inode, size, times) -> digest: each file is read once per process
-MODEL_FILES = ("config.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack")
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack", "*.onnx")
+# what decides a model folder's behaviour: its config, weights and tokenizer
+MODEL_FILES = ("config.json", *WEIGHT_FILES, "vocab.txt", "vocab.json", "merges.txt", "tokenizer.json")
 
 
 def content_digest(path: str | os.PathLike) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -163,6 +164,19 @@ def check_columns(path: str | Path, available: tuple[str, ...] | list[str], want
             f"{path}: no column {missing[0]!r}; its columns are "
             f"{', '.join(map(repr, available))}. Set {flag} to one of them"
         )
+
+
+def check_texts_present(source, chunk: pd.DataFrame, text_columns, first_row: int) -> None:
+    """A text that is missing (a JSON record without the key, or null) is an error, not an empty text.
+    A chunk whose records all lack the key has no such column at all."""
+    for column in text_columns:
+        missing = chunk[column].isna().to_numpy() if column in chunk else np.ones(len(chunk), dtype=bool)
+        if missing.any():
+            line = first_row + int(missing.argmax()) + 1
+            raise InputError(
+                f"{source}, record {line}: no {column!r} (the key is missing or null); give every "
+                "record its text (an empty string is fine), or drop the record"
+            )
 
 
 def write_rows(frame: pd.DataFrame, handle: IO[str], fmt: TableFormat, header: bool) -> None:

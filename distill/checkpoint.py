@@ -13,7 +13,7 @@ from data import InputError
 STATE_FILE = "trainer_state.json"
 
 
-def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dict | None:
+def resume_or_start(accelerator, out: Path, settings: dict, *, resume: bool) -> dict | None:
     """On resume, load the newest complete checkpoint into `accelerator` and return its loop state;
     otherwise (or with no checkpoint yet) start the run folder afresh and return None."""
     checkpoint = out / "checkpoint"
@@ -33,7 +33,8 @@ def resume_or_start(accelerator, out: Path, settings: dict, resume: bool) -> dic
             _forget_after(out / "metrics.jsonl", state["step"])
         return state
     if accelerator.is_main_process:  # a fresh run: an older run's checkpoint must not be resumed later
-        shutil.rmtree(out / "checkpoint", ignore_errors=True)
+        for name in ("checkpoint", "checkpoint.old", "checkpoint.new"):
+            shutil.rmtree(out / name, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.jsonl").write_text("")
         (out / "settings.json").write_text(json.dumps(settings, indent=2))
@@ -44,7 +45,9 @@ def _forget_after(metrics: Path, step: int) -> None:
     """Drop the records of evaluations after the checkpoint's step: a kill can land between an
     evaluation's record and its checkpoint, and the resumed run evaluates that step again."""
     if metrics.is_file():
-        kept = [line for line in metrics.read_text().splitlines(keepends=True) if json.loads(line)["step"] <= step]
+        lines = metrics.read_text().splitlines(keepends=True)
+        # a line cut short by the kill ends without its newline; the run writes that record again
+        kept = [line for line in lines if line.endswith("\n") and json.loads(line)["step"] <= step]
         metrics.write_text("".join(kept))
 
 

@@ -22,6 +22,8 @@ from torch.utils.data import Dataset
 from data import InputError
 from data.paths import cache_root, content_digest
 
+from .features import model_inputs
+
 _BATCH_LINES = 4096
 
 
@@ -58,7 +60,7 @@ class Corpus(Dataset):
         return {"input_ids": self.ids[self.offsets[i] : self.offsets[i + 1]].tolist(), "index": i}
 
     def collate(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        batch = self.tokenizer.pad([{"input_ids": item["input_ids"]} for item in items], return_tensors="pt")
+        batch = self.tokenizer.pad([model_inputs(item) for item in items], return_tensors="pt")
         if "token_type_ids" in self.tokenizer.model_input_names:
             batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
         batch["index"] = torch.tensor([item["index"] for item in items])

@@ -10,7 +10,7 @@ from .objectives import Objective, Outputs
 from .taps import AttentionScores
 
 
-def run_model(model, batch: dict, hidden: bool, scores: bool) -> Outputs:
+def run_model(model, batch: dict, *, hidden: bool, scores: bool) -> Outputs:
     """A forward pass that returns exactly what the objective needs (no logits for a bare encoder)."""
     inputs = model_inputs(batch)
     if scores:
@@ -71,7 +71,7 @@ def teacher_outputs(
         if cache is not None:
             out = cache.outputs(teacher, batch)
         else:
-            out = run_model(teacher, batch, objective.needs_hidden, objective.needs_scores)
+            out = run_model(teacher, batch, hidden=objective.needs_hidden, scores=objective.needs_scores)
     return Outputs(
         out.logits.clone() if out.logits is not None else None,
         tuple(h.clone() if h is not None else None for h in out.hidden) if out.hidden else None,

@@ -11,7 +11,8 @@ from data import InputError
 
 from .features import LabelScheme
 from .pruning import prune_teacher_into
-from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
+from .runtime import OnnxClassifier, is_exported
+from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config, student_shape
 
 
 def base_encoder() -> str:
@@ -45,15 +46,21 @@ def _folder(path: str | Path, flag: str) -> Path:
     return folder
 
 
+# a folder without any of these gets, from transformers 5, an empty tokenizer of special tokens only
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+
+
 def load_tokenizer(path: str | Path, flag: str = "--model"):
     folder = _folder(path, flag)
+    fix = "save the tokenizer beside the model (tokenizer.save_pretrained)"
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise InputError(
+            f"{folder}: no usable tokenizer in this model folder (none of {', '.join(TOKENIZER_FILES)}); {fix}"
+        )
     try:
         return AutoTokenizer.from_pretrained(folder, local_files_only=True)
     except (OSError, ValueError) as err:
-        raise InputError(
-            f"{folder}: no usable tokenizer in this model folder ({err}); save the tokenizer "
-            "beside the model (tokenizer.save_pretrained)"
-        ) from None
+        raise InputError(f"{folder}: no usable tokenizer in this model folder ({err}); {fix}") from None
 
 
 def load_encoder_for_task(path: str | Path, scheme: LabelScheme, flag: str = "--model"):
@@ -93,6 +100,19 @@ def load_teacher(path: str | Path, scheme: LabelScheme):
     _check_label_names(folder, config, scheme)
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
     return _require_bert_family(model, folder, "distillation")
+
+
+def load_classifier(path: str | Path, scheme: LabelScheme, flag: str = "--model"):
+    """A saved classifier to score or run: a Hugging Face folder, or one made by `export` (ONNX), with the
+    same checks of its outputs against the task's labels."""
+    if not is_exported(path):
+        return load_teacher(path, scheme)
+    folder = _folder(path, flag)
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    if config.num_labels != scheme.num_outputs:
+        raise InputError(f"{folder}: the model has {config.num_labels} outputs, this task needs {scheme.num_outputs}")
+    _check_label_names(folder, config, scheme)
+    return OnnxClassifier(folder, config)
 
 
 def _check_label_names(folder: Path, config, scheme: LabelScheme) -> None:
@@ -145,7 +165,7 @@ def build_student(
     if init not in INITS:
         raise InputError(f"--student-init must be one of {', '.join(INITS)}, got {init!r}")
     layers = teacher.config.num_hidden_layers
-    shape = (max(1, layers // 2), teacher.config.hidden_size) if student == "auto" else parse_shape(student)
+    shape = student_shape(student, teacher.config)
     if shape is None:
         model = (
             load_encoder(student, "--student")

@@ -15,7 +15,7 @@ from accelerate.utils import set_seed
 from data import InputError
 from data.hardware import resolve_device
 from data.manifests import manifest_path
-from data.paths import content_digest
+from data.paths import WEIGHT_FILES, content_digest
 
 from . import layer_maps
 from .corpus import load_corpus
@@ -24,6 +24,7 @@ from .models import (
     base_encoder,
     build_student,
     check_same_tokenizer,
+    load_classifier,
     load_encoder,
     load_encoder_for_task,
     load_teacher,
@@ -31,7 +32,8 @@ from .models import (
 )
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import dev_metrics, write_report
-from .students import parse_shape
+from .runtime import is_exported
+from .students import parse_shape, student_shape
 from .taps import AttentionScores
 from .task_data import TaskData
 from .trainer import SELECTIONS, TrainSettings, train
@@ -39,27 +41,62 @@ from .trainer import SELECTIONS, TrainSettings, train
 log = logging.getLogger("tinydistill")
 
 
+METHOD_OPTIONS = {  # each method's own options, with their published defaults
+    "tinybert": {"stage": "both", "intermediate_epochs": None, "intermediate_lr": 5e-5},
+    "distilbert": {"alpha_ce": 0.5, "alpha_task": 0.5, "alpha_cos": 1.0},
+    "pkd": {"pkd_strategy": "skip", "pkd_alpha": 0.5, "pkd_beta": 100.0},
+}
+
+
 @dataclass(frozen=True)
 class DistillSettings:
-    """The distillation recipe: method and its options; None means the method's published default."""
+    """The distillation recipe: the method and its options. None means the published default, see
+    METHOD_OPTIONS; an option of another method is refused (it would silently do nothing)."""
 
     method: str = "tinybert"  # tinybert | distilbert | pkd
-    stage: str = "both"  # TinyBERT: intermediate | prediction | both
     student: str = "auto"  # a shape such as 4L-312, "auto" (half the teacher's layers), or a folder
-    layer_map: str | None = None  # explicit "3,6,9,12"; default uniform (TinyBERT) / skip-or-last (PKD)
+    layer_map: str | None = None  # explicit "3,6,9,12"; default evenly spaced (TinyBERT) / skip-or-last (PKD)
     temperature: float | None = None
-    alpha_ce: float = 0.5  # DistilBERT
-    alpha_task: float = 0.5
-    alpha_cos: float = 1.0
     init: str | None = None  # shape-built students; None: see default_init
-    pkd_strategy: str = "skip"  # PKD: skip | last
-    pkd_alpha: float = 0.5
-    pkd_beta: float = 100.0
+    stage: str | None = None  # TinyBERT: intermediate | prediction | both
     intermediate_epochs: float | None = None  # TinyBERT stage 1; None: 10 (published), capped by max_steps
-    intermediate_lr: float = 5e-5
+    intermediate_lr: float | None = None
+    alpha_ce: float | None = None  # DistilBERT
+    alpha_task: float | None = None
+    alpha_cos: float | None = None
+    pkd_strategy: str | None = None  # PKD: skip | last
+    pkd_alpha: float | None = None
+    pkd_beta: float | None = None
+
+    def checked(self) -> DistillSettings:
+        """This recipe with its method's defaults filled in, once nothing in it would go unused."""
+        if self.method not in METHOD_OPTIONS:
+            raise InputError(f"--method must be one of {', '.join(METHOD_OPTIONS)}, got {self.method!r}")
+        foreign = [
+            name
+            for method, options in METHOD_OPTIONS.items()
+            if method != self.method
+            for name in options
+            if getattr(self, name) is not None
+        ]
+        if foreign:
+            raise InputError(f"--method {self.method} has no use for these flags: drop {_flags(foreign)}")
+        stage_one = [name for name in ("intermediate_epochs", "intermediate_lr") if getattr(self, name) is not None]
+        if self.method == "tinybert" and self.stage == "prediction" and stage_one:
+            raise InputError(f"--stage prediction runs no stage 1: drop {_flags(stage_one)}")
+        own = METHOD_OPTIONS[self.method]
+        return replace(self, **{name: default for name, default in own.items() if getattr(self, name) is None})
+
+
+def _flags(names) -> str:
+    return ", ".join(f"--{name.replace('_', '-')}" for name in names)
 
 
 TEMPERATURES = {"tinybert": 1.0, "distilbert": 2.0, "pkd": 10.0}
+UNTRAINED_HEAD = (
+    "--stage intermediate trains the student's layers only: its task head is untrained, so its dev figures are "
+    "not those of a finished student; run --stage prediction on it next"
+)
 PREDICTION_LR, PREDICTION_EPOCHS = 3e-5, 3.0  # TinyBERT stage 2, as published
 INTERMEDIATE_EPOCHS = 10.0  # TinyBERT stage 1, as published (on augmented data)
 
@@ -95,6 +132,7 @@ def finetune(
     set_seed(settings.seed)  # the new task head's initial weights follow --seed
     tokenizer = load_tokenizer(model_path)
     model = load_encoder_for_task(model_path, task.scheme)
+    model.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
     length = max_length_for(task, max_length)
     train_set, holdout_set = _split_for_selection(task, tokenizer, length, settings)
     dev_set = task.encode(task.dev_paths[0], tokenizer, length)
@@ -179,8 +217,11 @@ def distill(
     """Distil the teacher (None: the task's default teacher, fine-tuned first when absent with
     `teacher_settings`, see `ensure_teacher`) into a student with the recipe's method, in `out` (None:
     runs/student/TASK-METHOD); returns the report."""
-    if recipe.method not in TEMPERATURES:
-        raise InputError(f"--method must be one of {', '.join(TEMPERATURES)}, got {recipe.method!r}")
+    recipe = recipe.checked()
+    if teacher_path and teacher_settings:
+        raise InputError(
+            "--teacher names a finished teacher, so none is fine-tuned: drop --teacher-epochs/--teacher-lr"
+        )
     out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
     set_seed(settings.seed)  # student, task head and projections are initialised under --seed
     teacher_path = teacher_path or ensure_teacher(task, teacher_settings, progress=progress)
@@ -199,6 +240,7 @@ def distill(
         calibration=train_set,
         teacher_layers=_imitated_layers(recipe, teacher) if init == "teacher-pruned" else None,
     )
+    student.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
     recorded = {
         "recipe": asdict(recipe),
         "init": init,
@@ -208,32 +250,11 @@ def distill(
         "labels": task.spec.labels,
         "student_folder": _source(recipe.student) if Path(recipe.student).is_dir() else None,
     }
-    run = _Run(
-        student,
-        teacher,
-        tokenizer,
-        train_set,
-        dev_set,
-        holdout_set,
-        task.spec.metrics,
-        out,
-        settings,
-        resume,
-        progress,
-        recorded,
-    )
+    sets = (train_set, dev_set, holdout_set)
+    run = _Run(student, teacher, tokenizer, *sets, task.spec.metrics, out, settings, resume, progress, recorded)
     {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
-    if PartialState().is_main_process:
-        (out / "distill_settings.json").write_text(json.dumps(asdict(recipe), indent=2))
     untrained = recipe.method == "tinybert" and recipe.stage == "intermediate"
-    note = (
-        (
-            "--stage intermediate trains the student's layers only: its task head is untrained, so its dev "
-            "figures are not those of a finished student; run --stage prediction on it next"
-        )
-        if untrained
-        else None
-    )
+    note = UNTRAINED_HEAD if untrained else None
     return _final_report(task, out, length, teacher_path, train_set, holdout_set, settings, note=note)
 
 
@@ -283,12 +304,8 @@ def _tinybert(run: _Run, recipe: DistillSettings) -> None:
         raise InputError(f"--stage must be intermediate, prediction or both, got {recipe.stage!r}")
     temperature = recipe.temperature or TEMPERATURES["tinybert"]
     if recipe.stage in ("intermediate", "both"):
-        objective = TinyBertIntermediate(
-            _announced_map(layer_maps.resolve(recipe.layer_map, *run.layers), recipe.layer_map, run.recorded),
-            run.student.config.hidden_size,
-            run.teacher.config.hidden_size,
-            getattr(run.student.config, "pruned_hidden_channels", None),
-        )
+        chosen = _announced_map(layer_maps.resolve(recipe.layer_map, *run.layers), recipe.layer_map, run.recorded)
+        objective = _intermediate_objective(run.student, run.teacher, chosen)
         own = run.settings
         if recipe.stage == "both":  # --epochs and --lr are stage 2's; explicit stage-1 epochs are not capped
             uncapped = recipe.intermediate_epochs is not None
@@ -376,16 +393,9 @@ def general_distill(
         "init": init,
     }
     chosen = layer_maps.resolve(layer_map, model.config.num_hidden_layers, teacher.config.num_hidden_layers)
-    _announced_map(chosen, layer_map, recorded)
-    objective = TinyBertIntermediate(
-        chosen,
-        model.config.hidden_size,
-        teacher.config.hidden_size,
-        getattr(model.config, "pruned_hidden_channels", None),
-    )
     result = train(
         model,
-        objective,
+        _intermediate_objective(model, teacher, _announced_map(chosen, layer_map, recorded)),
         corpus,
         None,
         (),
@@ -445,11 +455,16 @@ def default_init(recipe: DistillSettings, teacher_config) -> str:
 def _imitated_layers(recipe: DistillSettings, teacher) -> list[int] | None:
     """The teacher layers (0-based) that a TinyBERT student's layers will imitate under its layer map:
     a pruned student starts from exactly those (half the initial attention loss of evenly spaced ones)."""
-    n_teacher = teacher.config.num_hidden_layers
-    shape = (max(1, n_teacher // 2), None) if recipe.student == "auto" else parse_shape(recipe.student)
+    shape = student_shape(recipe.student, teacher.config)
     if recipe.method != "tinybert" or shape is None:
         return None
-    return [t - 1 for _, t in layer_maps.resolve(recipe.layer_map, shape[0], n_teacher)]
+    return [t - 1 for _, t in layer_maps.resolve(recipe.layer_map, shape[0], teacher.config.num_hidden_layers)]
+
+
+def _intermediate_objective(student, teacher, chosen: layer_maps.LayerMap) -> TinyBertIntermediate:
+    """TinyBERT's layer-wise objective; a pruned student's projections start as its channel selection."""
+    channels = getattr(student.config, "pruned_hidden_channels", None)
+    return TinyBertIntermediate(chosen, student.config.hidden_size, teacher.config.hidden_size, channels)
 
 
 def _announced_map(chosen: layer_maps.LayerMap, given: str | None, recorded: dict) -> layer_maps.LayerMap:
@@ -471,13 +486,13 @@ def _same_width(student, teacher, method: str) -> None:
 
 
 def evaluate_model(
-    task: TaskData, model_path: str | Path, *, max_length: int | None = None, batch_size: int = 64, device: str = "cpu"
+    task: TaskData, model_path: str | Path, *, max_length: int | None = None, batch_size: int = 32, device: str = "auto"
 ) -> dict:
     """Dev metrics on every dev file (computed on `device`; auto = CUDA when present), parameters, disk
-    size and CPU speed of a saved model."""
-    device = resolve_device(device)
+    size and CPU speed of a saved model: a Hugging Face folder, or one made by `export` (ONNX Runtime)."""
+    device = "cpu" if is_exported(model_path) else resolve_device(device)  # ONNX Runtime runs on the CPU
     tokenizer = load_tokenizer(model_path)
-    model = load_teacher(model_path, task.scheme)
+    model = load_classifier(model_path, task.scheme)
     length = max_length_for(task, max_length)
     result = {
         "model": str(model_path),
@@ -494,9 +509,6 @@ def evaluate_model(
         log.info(f"{path}: scored on {len(dev)} of {len(dev) + len(dev.skipped_lines)} rows")
     result["rows"], result["cpu"] = rows, cpu_speed(model, dev)
     return result
-
-
-WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack")
 
 
 def weights_mb(folder: str | Path) -> float:

@@ -15,6 +15,14 @@ from .layer_maps import evenly_spaced
 _SHAPE = re.compile(r"^(\d+)L-(\d+)$", re.IGNORECASE)
 
 
+def student_shape(student: str, teacher_config) -> tuple[int, int] | None:
+    """(layers, width) of a shape-built student: "auto" is half the teacher's layers at its width;
+    None when `student` is a folder."""
+    if student == "auto":
+        return max(1, teacher_config.num_hidden_layers // 2), teacher_config.hidden_size
+    return parse_shape(student)
+
+
 def parse_shape(shape: str) -> tuple[int, int] | None:
     """ "4L-312" -> (4 layers, hidden 312); None when `shape` is not a shape (then it is a folder)."""
     found = _SHAPE.match(shape.strip())

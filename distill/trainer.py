@@ -38,10 +38,10 @@ log = logging.getLogger("tinydistill")
 
 @dataclass
 class TrainSettings:
-    epochs: float | None = None  # None: 3, or the method's own default (see pipeline)
+    epochs: float | None = None  # None: 3 (the loop's default), or the stage's own (pipeline)
     max_steps: int | None = None  # overrides epochs
     batch_size: int = 32
-    lr: float | None = None  # None: 5e-5, or the method's own default
+    lr: float | None = None  # None: 5e-5 (the loop's default), or the stage's own (pipeline)
     warmup: float = 0.1  # fraction of the steps
     weight_decay: float = 0.01
     grad_accum: int = 1
@@ -77,7 +77,9 @@ class _Trainable(nn.Module):
         self.student, self.objective = student, objective
 
     def forward(self, batch: dict, teacher):
-        student = forward.run_model(self.student, batch, self.objective.needs_hidden, self.objective.needs_scores)
+        student = forward.run_model(
+            self.student, batch, hidden=self.objective.needs_hidden, scores=self.objective.needs_scores
+        )
         return self.objective(student, teacher, batch)
 
 
@@ -104,27 +106,9 @@ def train(
     settings.json records the training settings, the precision and device they resolved to, and
     `recorded` (what else shaped the model: data, teacher, recipe); --resume refuses any difference."""
     out = Path(out_dir)
-    settings = replace(
-        settings,
-        epochs=3.0 if settings.epochs is None else settings.epochs,
-        lr=5e-5 if settings.lr is None else settings.lr,
-    )
-    if objective.needs_teacher and teacher is None:
-        raise InputError("this objective needs a teacher model")
-    if settings.select not in SELECTIONS:
-        raise InputError(f"--select must be one of {', '.join(SELECTIONS)}, got {settings.select!r}")
-    if settings.select == "holdout" and dev_set is not None and holdout_set is None:
-        raise InputError("--select holdout needs a held-out slice of the training examples")
+    settings = _checked(settings, objective, teacher, dev_set, holdout_set)
     loop = _Loop.prepare(student, objective, train_set, teacher, settings)
-    if loop.accelerator.is_main_process:
-        budget = "--max-steps" if settings.max_steps else f"{settings.epochs:g} epochs of {len(train_set):,} examples"
-        log.info(
-            f"{description}: {loop.total_steps:,} steps ({budget}), batch {settings.batch_size}, "
-            f"peak lr {settings.lr:g}, {loop.resolved['precision']} on {loop.resolved['device']}"
-        )
-    record = {**asdict(settings), "resolved": loop.resolved, "run": recorded or {}}
-    state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(record)), resume)
-    state = state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
+    state = _start(loop, out, settings, recorded, resume, description, len(train_set))
     loop.accelerator.wait_for_everyone()
     shown = progress and loop.accelerator.is_local_main_process
     bar = tqdm(total=loop.total_steps, initial=state["step"], desc=description, unit="step", disable=not shown)
@@ -155,6 +139,35 @@ def train(
             state["batches_done"] = 0
     bar.close()
     return TrainResult(state["step"])
+
+
+def _checked(settings: TrainSettings, objective: Objective, teacher, dev_set, holdout_set) -> TrainSettings:
+    """The settings with the loop's own defaults filled in (3 epochs, lr 5e-5), once they make sense."""
+    if objective.needs_teacher and teacher is None:
+        raise InputError("this objective needs a teacher model")
+    if settings.select not in SELECTIONS:
+        raise InputError(f"--select must be one of {', '.join(SELECTIONS)}, got {settings.select!r}")
+    if settings.select == "holdout" and dev_set is not None and holdout_set is None:
+        raise InputError("--select holdout needs a held-out slice of the training examples")
+    return replace(
+        settings,
+        epochs=3.0 if settings.epochs is None else settings.epochs,
+        lr=5e-5 if settings.lr is None else settings.lr,
+    )
+
+
+def _start(loop: _Loop, out: Path, settings: TrainSettings, recorded, resume: bool, description: str, examples: int):
+    """Say the budget, record everything that shapes the model in settings.json, and return the state
+    to continue from: the checkpoint's on resume (refusing any difference), else a fresh one."""
+    if loop.accelerator.is_main_process:
+        budget = "--max-steps" if settings.max_steps else f"{settings.epochs:g} epochs of {examples:,} examples"
+        log.info(
+            f"{description}: {loop.total_steps:,} steps ({budget}), batch {settings.batch_size}, "
+            f"peak lr {settings.lr:g}, {loop.resolved['precision']} on {loop.resolved['device']}"
+        )
+    record = {**asdict(settings), "resolved": loop.resolved, "run": recorded or {}}
+    state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(record)), resume=resume)
+    return state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
 
 
 def _means(records: list[dict]) -> dict:

@@ -77,6 +77,22 @@ def tiny_mlm(tmp_path_factory, tokenizer) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_teacher(tmp_path_factory, tokenizer) -> Path:
+    """A random 4-layer classifier (width 64) saved like a user's fine-tuned teacher."""
+    from transformers import BertForSequenceClassification
+
+    return save_tiny_bert(
+        tmp_path_factory.mktemp("teacher"),
+        tokenizer,
+        BertForSequenceClassification,
+        hidden_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=128,
+    )
+
+
+@pytest.fixture(scope="session")
 def mrpc_head(tmp_path_factory) -> Path:
     """The first 40 rows of the real MRPC train.tsv (byte-order mark and quotes included)."""
     lines = (GLUE / "MRPC" / "train.tsv").read_bytes().splitlines(keepends=True)[:41]

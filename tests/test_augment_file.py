@@ -104,7 +104,7 @@ def test_resume_reuses_finished_shards_and_gives_the_same_file(
 def _interrupted_before_assembly(monkeypatch, *args, **kwargs):
     """Every part written, then interrupted before the output is assembled."""
 
-    def crash(*_):
+    def crash(*_, **__):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(augment.runner._PartsFolder, "assemble", crash)

@@ -224,6 +224,19 @@ def test_a_json_record_without_its_text_names_the_record(tmp_path):
     )
 
 
+def test_a_shard_whose_records_all_lack_the_text_names_the_first_one(tmp_path):
+    """Before: a shard with no record holding the key had no such column at all: a KeyError traceback,
+    and the parts folder left behind."""
+    source = tmp_path / "reviews.jsonl"
+    source.write_text('{"review": "a fine day", "y": 1}\n{"y": 0}\n{"y": 1}\n')
+    flags = ["--input", source, "--text-col", "review", "--mlm", "none", "--glove", VECTORS, "--shard-rows", 1]
+    _bad(tmp_path, *flags, message="reviews.jsonl, record 2: no 'review'")
+
+
+def test_jobs_with_a_remote_dask_cluster_is_refused(tmp_path, mrpc_head):
+    _bad(tmp_path, *_own(mrpc_head), "--dask", "tcp://127.0.0.1:1", "--jobs", 2, message="drop --jobs")
+
+
 def test_a_vector_row_of_the_wrong_length_names_the_line_and_the_dimension(tmp_path, mrpc_head):
     lines = VECTORS.read_text(encoding="utf-8").splitlines()[:50]
     lines[29] = lines[29].rsplit(" ", 1)[0]

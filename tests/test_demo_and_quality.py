@@ -55,10 +55,10 @@ def test_demo_without_mrpc_says_where_to_put_the_glue_files(demo, monkeypatch, t
         demo.choose_inputs()
 
 
-def test_majority_row_is_the_mrpc_dev_floor():
+def testmajority_row_is_the_mrpc_dev_floor():
     quality = _load("bench/mrpc_quality.py")
     from distill import glue_task_data
 
-    row = quality._majority_row(glue_task_data("MRPC"))
+    row = quality.majority_row(glue_task_data("MRPC"))
     assert row["name"] == "majority"
     assert round(row["f1"], 3) == 0.812 and round(row["acc"], 3) == 0.684

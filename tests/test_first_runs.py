@@ -7,7 +7,6 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from transformers import BertForSequenceClassification
 
 import augment.augmenter
 from augment import SHARED_VECTORS, default_vectors
@@ -16,7 +15,7 @@ from data import read_table
 from distill import glue_task_data
 from glove import VectorFileError, packaged_glove
 
-from .conftest import copy_glue_rows, save_tiny_bert
+from .conftest import copy_glue_rows
 
 
 def _run(*args):
@@ -26,20 +25,6 @@ def _run(*args):
 @pytest.fixture
 def mrpc_small(tmp_path):
     return copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 40, "dev.tsv": 24})
-
-
-@pytest.fixture(scope="module")
-def teacher(tmp_path_factory, tokenizer):
-    """A 4-layer classifier: 3-layer students of it do not divide its depth."""
-    return save_tiny_bert(
-        tmp_path_factory.mktemp("teacher"),
-        tokenizer,
-        BertForSequenceClassification,
-        hidden_size=64,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        intermediate_size=128,
-    )
 
 
 def test_default_vectors_are_the_full_installed_set_then_the_shared_file(monkeypatch, tmp_path):
@@ -83,9 +68,9 @@ def test_augment_with_no_vectors_named_uses_the_400k_set_and_reports_its_coverag
     assert f"{len(words)} sent to the vectors (vectors covered {covered:.0%} of them" in " ".join(result.output.split())
 
 
-def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_map(tmp_path, mrpc_small, teacher):
-    """TinyBERT 3L of a 4L teacher: no --layer-map needed; the map is printed and recorded, and the pruned
-    student starts from the teacher layers it imitates."""
+def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_map(tmp_path, mrpc_small, tiny_teacher):
+    """TinyBERT 3L of a 4L teacher: no --layer-map needed; the map is printed and recorded, and the
+    report names both models by role and shape."""
     out = tmp_path / "student"
     result = _run(
         "distill",
@@ -93,7 +78,7 @@ def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_
         "--data-dir",
         mrpc_small.parent,
         "--teacher",
-        teacher,
+        tiny_teacher,
         "--student",
         "3L-32",
         "--intermediate-epochs",
@@ -114,8 +99,8 @@ def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_
     assert title == "# MRPC (train.tsv): student 3L-32 vs teacher 4L-64"
 
 
-def test_teacher_budget_flags_are_refused_when_a_teacher_is_given(mrpc_small, teacher):
-    result = _run("distill", "--data-dir", mrpc_small.parent, "--teacher", teacher, "--teacher-epochs", "1")
+def test_teacher_budget_flags_are_refused_when_a_teacher_is_given(mrpc_small, tiny_teacher):
+    result = _run("distill", "--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--teacher-epochs", "1")
     assert result.exit_code == 2 and "drop --teacher-epochs" in result.output, result.output
 
 

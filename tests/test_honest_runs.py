@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from transformers import BertForSequenceClassification, BertModel
 
 from cli import main
-from data import read_table
+from data import InputError, read_table
 
 from .conftest import GLUE, copy_glue_rows, save_tiny_bert
 
@@ -76,6 +76,16 @@ def test_own_data_flags_without_train_are_refused_not_ignored(tmp_path, classifi
     )
     _refused("finetune", "--regression", message="--regression describe your own data")
     _refused("augment", "--task", "MRPC", "--text-col", "sentence", message="add --input FILE")
+    # own data with flags that name a GLUE task, or a class for a regression: each would go unused
+    _refused("evaluate", "--model", classifier, *_own(reviews), "--task", "SST-2", message="drop --task/--data-dir")
+    _refused(
+        "evaluate",
+        "--model",
+        classifier,
+        *_own(reviews, "--regression", "--positive-label", "pos"),
+        message="a --regression task has none",
+    )
+    _refused("distill", "--general", "--positive-label", "pos", message="drop --positive-label")
 
 
 def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, encoder, reviews, monkeypatch):
@@ -168,6 +178,7 @@ def test_one_data_rule_whether_or_not_the_task_is_typed_and_no_state_of_earlier_
         assert result.exit_code == 0, result.output
         assert f"dev {scored / 'dev.tsv'}" in result.output  # the data line names the file scored
         assert json.loads(result.stdout)["rows"]["dev"]["scored"] == (24 if scored == data else 408)
+        assert json.loads(result.stdout)["positive_label"] == "equivalent"  # named in evaluate's figures too
 
 
 def test_ragged_rows_are_reported_and_the_scored_count_printed(tmp_path, classifier):
@@ -226,7 +237,7 @@ def test_the_positive_class_is_named_in_the_report_and_can_be_chosen(tmp_path, e
 
 def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
     """Before: `--resume --temperature 7 --alpha-ce 0.9 --max-seq-length 16` on a finished run was
-    accepted, rewrote distill_settings.json and re-reported at length 16."""
+    accepted, rewrote the recipe the run folder held and re-reported at length 16."""
     data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 24, "dev.tsv": 16})
     teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
     flags = [
@@ -246,7 +257,7 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
         tmp_path / "run",
     ]
     assert _run(*flags).exit_code == 0
-    recipe = (tmp_path / "run" / "distill_settings.json").read_text()
+    recipe = (tmp_path / "run" / "settings.json").read_text()
     _refused(
         *flags,
         "--resume",
@@ -258,7 +269,7 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
         16,
         message="differ in run.max_length, run.recipe.alpha_ce, run.recipe.temperature",
     )
-    assert (tmp_path / "run" / "distill_settings.json").read_text() == recipe  # nothing rewritten
+    assert (tmp_path / "run" / "settings.json").read_text() == recipe  # nothing rewritten
     save_tiny_bert(teacher, tokenizer, BertForSequenceClassification, seed=1, num_hidden_layers=4)  # same path
     _refused(*flags, "--resume", message="differ in run.teacher.sha256")
     assert _run(*flags, "--resume").exit_code == 2 and _run(*flags).exit_code == 0  # a fresh start is fine
@@ -289,10 +300,16 @@ def test_flags_a_method_would_ignore_are_refused(tmp_path, tokenizer):
         2,
         "--pkd-beta",
         10,
-        message="drop --pkd-beta, --intermediate-epochs",
+        message="drop --intermediate-epochs, --pkd-beta",
     )
     _refused(*flags, "--alpha-ce", 0.3, message="--method tinybert has no use for these flags: drop --alpha-ce")
     _refused(*flags, "--stage", "prediction", "--intermediate-lr", 1e-4, message="--stage prediction runs no stage 1")
+    # the rule is the library's: Python users get the same refusal
+    from distill import DistillSettings
+
+    with pytest.raises(InputError, match="--method pkd has no use for these flags: drop --stage"):
+        DistillSettings(method="pkd", stage="both").checked()
+    assert DistillSettings(method="pkd").checked().pkd_beta == 100.0
 
 
 def test_explicit_stage_one_epochs_are_not_capped_by_max_steps_and_each_stage_says_its_budget(tmp_path, tokenizer):
