@@ -18,6 +18,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from data import InputError
 from data.hardware import TORCH_DTYPES, resolve_device, resolve_precision
+from data.paths import check_tokenizer_files
 
 # RoBERTa-style models number positions from pad_token_id + 1, so their table holds fewer positions.
 _POSITIONS_AFTER_PADDING = {"roberta", "xlm-roberta", "camembert", "roberta-prelayernorm", "xlm-roberta-xl"}
@@ -211,6 +212,7 @@ def _load(folder: Path):
             "masked-LM folder (e.g. ../shared/models/minilm-mlm-demo), or --mlm none for "
             "GloVe candidates only"
         )
+    check_tokenizer_files(folder)
     try:
         # Byte-level BPE tokenizers (RoBERTa) need the prefix space to split pre-split words right.
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, add_prefix_space=True)

@@ -70,6 +70,19 @@ def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> 
 
 
 _DIGESTS: dict[tuple, str] = {}  # (path, inode, size, times) -> digest: each file is read once per process
+# a model folder without one of these has no tokenizer (transformers 5 then builds one of special tokens only)
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+
+
+def check_tokenizer_files(folder: Path) -> None:
+    """Refuse a model folder without tokenizer files, before transformers builds an empty tokenizer."""
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise InputError(
+            f"{folder}: no usable tokenizer in this model folder (none of {', '.join(TOKENIZER_FILES)}); save the "
+            "tokenizer beside the model (tokenizer.save_pretrained)"
+        )
+
+
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack", "*.onnx")
 # what decides a model folder's behaviour: its config, weights and tokenizer
 MODEL_FILES = ("config.json", *WEIGHT_FILES, "vocab.txt", "vocab.json", "merges.txt", "tokenizer.json")

@@ -8,6 +8,7 @@ from pathlib import Path
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from data import InputError
+from data.paths import check_tokenizer_files
 
 from .features import LabelScheme
 from .pruning import prune_teacher_into
@@ -46,21 +47,16 @@ def _folder(path: str | Path, flag: str) -> Path:
     return folder
 
 
-# a folder without any of these gets, from transformers 5, an empty tokenizer of special tokens only
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
-
-
 def load_tokenizer(path: str | Path, flag: str = "--model"):
     folder = _folder(path, flag)
-    fix = "save the tokenizer beside the model (tokenizer.save_pretrained)"
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        raise InputError(
-            f"{folder}: no usable tokenizer in this model folder (none of {', '.join(TOKENIZER_FILES)}); {fix}"
-        )
+    check_tokenizer_files(folder)
     try:
         return AutoTokenizer.from_pretrained(folder, local_files_only=True)
     except (OSError, ValueError) as err:
-        raise InputError(f"{folder}: no usable tokenizer in this model folder ({err}); {fix}") from None
+        raise InputError(
+            f"{folder}: no usable tokenizer in this model folder ({err}); save the tokenizer beside the model "
+            "(tokenizer.save_pretrained)"
+        ) from None
 
 
 def load_encoder_for_task(path: str | Path, scheme: LabelScheme, flag: str = "--model"):

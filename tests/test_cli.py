@@ -136,6 +136,15 @@ def test_encoder_without_masked_lm_head(tmp_path, mrpc_head):
     )
 
 
+def test_masked_lm_folder_without_its_tokenizer(tmp_path, mrpc_head, tiny_mlm):
+    """Before: transformers 5 built a tokenizer of special tokens only, and every word became [UNK]."""
+    bare = tmp_path / "bare-mlm"
+    bare.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(tiny_mlm / name, bare / name)
+    _bad(tmp_path, *_own(mrpc_head), "--mlm", bare, message="no usable tokenizer in this model folder")
+
+
 def test_missing_model_folder(tmp_path, mrpc_head):
     _bad(
         tmp_path,
