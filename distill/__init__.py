@@ -5,9 +5,16 @@ all."""
 
 from . import layer_maps, losses, objectives
 from .corpus import load_corpus
-from .evaluation import cpu_speed, evaluate, predict
+from .evaluation import cpu_speed, evaluate, predict, score
 from .export import QUANTIZATIONS, export_model
-from .models import base_encoder, build_student, load_encoder_for_task, load_teacher, load_tokenizer
+from .models import (
+    base_encoder,
+    build_student,
+    load_classifier,
+    load_encoder_for_task,
+    load_teacher,
+    load_tokenizer,
+)
 from .pipeline import (
     METHOD_OPTIONS,
     DistillSettings,
@@ -18,6 +25,7 @@ from .pipeline import (
     finetune,
     general_distill,
     max_length_for,
+    weights_mb,
 )
 from .prediction import predict_table
 from .task_data import TaskData, custom_task_data, glue_task_data, task_data_for
@@ -31,6 +39,9 @@ __all__ = [
     "cpu_speed",
     "evaluate",
     "predict",
+    "score",
+    "load_classifier",
+    "weights_mb",
     "QUANTIZATIONS",
     "export_model",
     "predict_table",

@@ -1,6 +1,6 @@
 """The whole chain on GLUE MRPC, with nothing to choose: fine-tune the teacher, augment, distil a
-4-layer student, evaluate both. It runs the same `cli.py` commands a user types (printed before each
-step) and fits in 30 minutes on 2 CPU cores.
+4-layer student, evaluate both, ship the student as ONNX int8. It runs the same `cli.py` commands a
+user types (printed before each step) and fits in 30 minutes on 2 CPU cores.
 
     make demo                 # or: python scripts/demo.py
     MLM=/models/bert-base-uncased make demo      # your own masked-LM for the augmentation
@@ -29,6 +29,7 @@ from data import InputError, find_task_dir, get_task  # noqa: E402
 
 OUT = Path("runs") / "demo"
 # Distillation budget (fractions of one pass over the ~77,000 augmented rows): about 9 minutes here.
+STEPS = 4
 STUDENT = "4L-312"  # TinyBERT's 4-layer shape; its layers learn from the teacher's 2, 3, 5, 6 (evenly spaced)
 INTERMEDIATE_EPOCHS, PREDICTION_EPOCHS = "0.3", "0.15"
 
@@ -56,10 +57,21 @@ def choose_inputs() -> tuple[Path, str, str, list[str]]:
 def step(number: int, title: str, args: list[str]) -> float:
     """Run one cli.py command (printed first, as a user would type it); stop the demo if it fails."""
     command = [sys.executable, "cli.py", *args]
-    print(f"\n== step {number}/3: {title}\n$ python cli.py {shlex.join(args)}", flush=True)
+    print(f"\n== step {number}/{STEPS}: {title}\n$ python cli.py {shlex.join(args)}", flush=True)
     started = time.perf_counter()
     if subprocess.run(command, cwd=ROOT).returncode:
         sys.exit(f"demo stopped: step {number} ({title}) failed; its message is above")
+    return time.perf_counter() - started
+
+
+def step_quietly(args: list[str], saved: Path) -> float:
+    """Run one cli.py command whose JSON answer goes to `saved` rather than the screen."""
+    command = [sys.executable, "cli.py", *args]
+    print(f"$ python cli.py {shlex.join(args)} > {saved}", flush=True)
+    started = time.perf_counter()
+    with open(ROOT / saved, "w") as out:
+        if subprocess.run(command, cwd=ROOT, stdout=out).returncode:
+            sys.exit(f"demo stopped: {args[0]} failed; its message is above")
     return time.perf_counter() - started
 
 
@@ -70,7 +82,7 @@ def main() -> None:
         sys.exit(f"error: {err}")
     print("tinydistill demo on GLUE MRPC\n  " + "\n  ".join(said), flush=True)
     data = ["--task", "MRPC", "--data-dir", str(task_dir)]
-    teacher, student = OUT / "teacher", OUT / "student"
+    teacher, student, shipped = OUT / "teacher", OUT / "student", OUT / "student-int8"
     seconds = {
         "fine-tune the teacher": step(
             1, "fine-tune the teacher (pretrained MiniLM encoder, 3 epochs)", ["finetune", *data, "--out", str(teacher)]
@@ -102,6 +114,12 @@ def main() -> None:
                 str(student),
             ],
         ),
+        "ship": step(
+            4,
+            "ship the student: ONNX int8 export, checked against PyTorch, and its dev figures and CPU speed",
+            ["export", *data, "--model", str(student), "--out", str(shipped)],
+        )
+        + step_quietly(["evaluate", *data, "--model", str(shipped)], OUT / "shipped_evaluation.json"),
     }
     print(
         "\n== done in "
@@ -110,7 +128,9 @@ def main() -> None:
     )
     print(
         f"report: {student / 'report.md'} (teacher vs student: dev accuracy and F1, size, CPU speed; curves in "
-        f"report.png)\nstudent: {student} (a Hugging Face folder); teacher: {teacher}"
+        f"report.png)\nstudent: {student} (a Hugging Face folder); teacher: {teacher}\n"
+        f"shipped: {shipped} (ONNX int8; its figures in {OUT / 'shipped_evaluation.json'}); run it on your table:\n"
+        f"  python cli.py predict --model {shipped} --input pairs.tsv --text-col '#1 String' --text-col '#2 String'"
     )
 
 
