@@ -336,6 +336,13 @@ DEVICE = click.option(
     help="auto = CUDA when present, else CPU. Several GPUs: see README (accelerate launch). "
     "evaluate's speed figures are CPU timings whatever the device.",
 )
+FRONTIER = click.option(
+    "--frontier",
+    is_flag=True,
+    help="Also measure the model in every runtime and precision: PyTorch fp32 and bf16 (where the CPU has it), "
+    "ONNX Runtime fp32 and int8 (dev metrics, CPU latency and throughput, disk): what to ship for this CPU. "
+    "A minute or two more.",
+)
 TRAINING_OPTIONS = [
     click.option(
         "--epochs",
@@ -486,6 +493,7 @@ def finetune_command(model, out, max_length, resume, quiet, **opts):
 # Flags of task distillation that have no meaning for --general (which trains on --corpus, no task).
 _TASK_ONLY = (
     *_DATA_FIELDS,
+    "frontier",
     "teacher_epochs",
     "teacher_lr",
     "select",
@@ -626,9 +634,9 @@ def _refuse_given(names, why: str) -> None:
     default=None,
     help="TinyBERT stage 1 learning rate. Default: 5e-5 (--lr overrides it for --stage intermediate alone).",
 )
-@_with(DATA_OPTIONS + AUG_OPTIONS + TRAINING_OPTIONS)
+@_with(DATA_OPTIONS + AUG_OPTIONS + TRAINING_OPTIONS + [FRONTIER])
 @user_errors
-def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, general, corpus, out, **opts):
+def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, general, corpus, out, frontier, **opts):
     """Distil a fine-tuned teacher into a small student, saved in --out as a Hugging Face folder with
     metrics.jsonl and a report (teacher vs student: dev metrics, size, CPU speed)."""
     layer_map, max_length, resume, quiet = (opts.pop(name) for name in ("layer_map", "max_length", "resume", "quiet"))
@@ -665,6 +673,7 @@ def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, 
         max_length=max_length,
         resume=resume,
         progress=not quiet,
+        with_frontier=frontier,
     )
     _print_report(report)
 
@@ -675,12 +684,15 @@ def distill_command(teacher, teacher_epochs, teacher_lr, student, student_init, 
     required=True,
     help="A saved sequence-classification folder (teacher or student), or one made by `export` (ONNX Runtime).",
 )
-@_with(DATA_OPTIONS + [BATCH_SIZE, DEVICE])
+@_with(DATA_OPTIONS + [BATCH_SIZE, DEVICE, FRONTIER])
 @user_errors
-def evaluate_command(model, max_length, batch_size, device, **where):
+def evaluate_command(model, max_length, batch_size, device, frontier, **where):
     """Dev metrics (every dev file; MNLI matched and mismatched apart), parameters, disk size and CPU
     latency/throughput of a saved model."""
-    result = evaluate_model(task_data_for(**where), model, max_length=max_length, batch_size=batch_size, device=device)
+    task = task_data_for(**where)
+    result = evaluate_model(
+        task, model, max_length=max_length, batch_size=batch_size, device=device, with_frontier=frontier
+    )
     click.echo(json.dumps(result, indent=2))
 
 

@@ -14,26 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
-
-from data.hardware import cpu_has_native_bf16  # noqa: E402
-from distill import (  # noqa: E402
-    cpu_speed,
-    export_model,
-    glue_task_data,
-    load_classifier,
-    load_tokenizer,
-    predict,
-    score,
-    weights_mb,
-)
+from distill import frontier, glue_task_data, load_tokenizer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -54,37 +40,30 @@ def cpu_facts() -> dict:
     }
 
 
-def measure(role: str, folder: Path, runtime: str, precision: str, task, repeats: int) -> dict:
-    model = load_classifier(folder, task.scheme)
-    dev = task.encode(task.dev_paths[0], load_tokenizer(folder), 128)
-    reduced = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
-    with reduced:
-        metrics = score(predict(model, dev, batch_size=32), dev.labels.numpy(), task.spec.metrics)
-        speed = cpu_speed(model, dev, repeats=repeats)
-    return {
-        "model": role,
-        "runtime": runtime,
-        "precision": precision,
-        "acc": metrics["accuracy"],
-        "f1": metrics["f1"],
-        "ms_batch1": speed["latency_ms_batch1"],
-        "ex_per_s_batch32": speed["examples_per_s_batch32"],
-        "disk_mb": weights_mb(folder),
-    }
-
-
 def plot(rows: list[dict], path: Path) -> None:
+    """Dev accuracy against batch-1 latency and against batch-32 throughput, one point per row."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    for row in rows:
-        marker = "o" if row["model"] == "student" else "s"
-        axis.scatter(row["ms_batch1"], row["acc"], marker=marker)
-        axis.annotate(f"{row['model']} {row['runtime']} {row['precision']}", (row["ms_batch1"], row["acc"]), fontsize=7)
-    axis.set(xlabel="CPU latency at batch 1 (ms, median)", ylabel="MRPC dev accuracy", title="speed/quality frontier")
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for axis, key, label in (
+        (axes[0], "ms_batch1", "CPU latency at batch 1 (ms, median; log scale)"),
+        (axes[1], "ex_per_s_batch32", "CPU examples/s at batch 32 (median; log scale)"),
+    ):
+        for i, row in enumerate(rows):
+            axis.scatter(row[key], row["acc"], marker="o" if row["model"] == "student" else "s")
+            axis.annotate(
+                f"{row['model']} {row['runtime']} {row['precision']}",
+                (row[key], row["acc"]),
+                xytext=(4, -12 + 8 * (i % 4)),
+                textcoords="offset points",
+                fontsize=7,
+            )
+        axis.set(xscale="log", xlabel=label)
+    axes[0].set(ylabel="MRPC dev accuracy")
+    figure.suptitle("speed/quality frontier: teacher (squares) and student (circles)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -98,17 +77,11 @@ def main() -> None:
     args = parser.parse_args()
     task = glue_task_data("MRPC")
     cpu = cpu_facts()
-    precisions = ["fp32", "bf16"] if cpu_has_native_bf16() else ["fp32"]
     rows = []
-    with tempfile.TemporaryDirectory() as work:
-        for role, folder in (("teacher", Path(args.teacher)), ("student", Path(args.student))):
-            dev = task.encode(task.dev_paths[0], load_tokenizer(folder), 128)
-            for precision in precisions:
-                rows.append(measure(role, folder, "pytorch", precision, task, args.repeats))
-            for quantize, precision in (("none", "fp32"), ("int8", "int8")):
-                shipped = Path(work) / f"{role}-{quantize}"
-                export_model(folder, dev, task.spec.metrics, shipped, quantize=quantize)
-                rows.append(measure(role, shipped, "onnx", precision, task, args.repeats))
+    for role, folder in (("teacher", args.teacher), ("student", args.student)):
+        dev = task.encode(task.dev_paths[0], load_tokenizer(folder), 128)
+        for row in frontier(folder, dev, task.spec.metrics, task.scheme, repeats=args.repeats):
+            rows.append({"model": role, **row, "acc": row["dev"]["accuracy"], "f1": row["dev"]["f1"]})
             print(json.dumps(rows[-1]), flush=True)
     for row in rows:
         row["cpu"] = cpu

@@ -7,6 +7,7 @@ from . import layer_maps, losses, objectives
 from .corpus import load_corpus
 from .evaluation import cpu_speed, evaluate, predict, score
 from .export import QUANTIZATIONS, export_model
+from .frontier import frontier
 from .models import (
     base_encoder,
     build_student,
@@ -44,6 +45,7 @@ __all__ = [
     "weights_mb",
     "QUANTIZATIONS",
     "export_model",
+    "frontier",
     "predict_table",
     "max_length_for",
     "base_encoder",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
 from data import compute_metrics
+from data.paths import WEIGHT_FILES
 
 from .features import LabelledExamples, model_inputs
 
@@ -59,3 +61,8 @@ def cpu_speed(model, dataset: LabelledExamples, *, batch_sizes=(1, 32), repeats:
         result[f"examples_per_s_batch{size}"] = len(inputs["input_ids"]) / seconds
         result[f"spread_batch{size}"] = (max(times) - min(times)) / seconds
     return result
+
+
+def weights_mb(folder) -> float:
+    """The size of a model folder's weight files (safetensors, PyTorch .bin, ONNX; sharded or not)."""
+    return sum(f.stat().st_size for pattern in WEIGHT_FILES for f in Path(folder).glob(pattern)) / 2**20

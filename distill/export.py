@@ -27,7 +27,7 @@ from data.paths import content_digest
 from .evaluation import predict, score
 from .features import LabelledExamples
 from .models import load_tokenizer
-from .runtime import ONNX_FILE, OnnxClassifier
+from .runtime import ONNX_FILE, OnnxClassifier, is_exported
 
 log = logging.getLogger("tinydistill")
 
@@ -57,6 +57,8 @@ def export_model(
     if quantize not in QUANTIZATIONS:
         raise InputError(f"--quantize must be int8 or none, got {quantize!r}")
     model_dir = Path(model_dir)
+    if is_exported(model_dir):
+        raise InputError(f"{model_dir}: already an exported ONNX folder; export the Hugging Face folder it came from")
     out = Path(out or default_export_folder(model_dir, quantize))
     model = _eager_classifier(model_dir)
     tokenizer = load_tokenizer(model_dir)

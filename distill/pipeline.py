@@ -15,11 +15,12 @@ from accelerate.utils import set_seed
 from data import InputError
 from data.hardware import resolve_device
 from data.manifests import manifest_path
-from data.paths import WEIGHT_FILES, content_digest
+from data.paths import content_digest
 
 from . import layer_maps
 from .corpus import load_corpus
-from .evaluation import cpu_speed, evaluate
+from .evaluation import cpu_speed, evaluate, weights_mb
+from .frontier import frontier
 from .models import (
     base_encoder,
     build_student,
@@ -213,10 +214,12 @@ def distill(
     max_length: int | None = None,
     resume: bool = False,
     progress: bool = True,
+    with_frontier: bool = False,
 ) -> dict:
     """Distil the teacher (None: the task's default teacher, fine-tuned first when absent with
     `teacher_settings`, see `ensure_teacher`) into a student with the recipe's method, in `out` (None:
-    runs/student/TASK-METHOD); returns the report."""
+    runs/student/TASK-METHOD); returns the report (`with_frontier`: the student in every runtime and
+    precision too)."""
     recipe = recipe.checked()
     if teacher_path and teacher_settings:
         raise InputError(
@@ -255,7 +258,9 @@ def distill(
     {"tinybert": _tinybert, "distilbert": _distilbert, "pkd": _pkd}[recipe.method](run, recipe)
     untrained = recipe.method == "tinybert" and recipe.stage == "intermediate"
     note = UNTRAINED_HEAD if untrained else None
-    return _final_report(task, out, length, teacher_path, train_set, holdout_set, settings, note=note)
+    return _final_report(
+        task, out, length, teacher_path, train_set, holdout_set, settings, note=note, with_frontier=with_frontier
+    )
 
 
 @dataclass
@@ -486,10 +491,17 @@ def _same_width(student, teacher, method: str) -> None:
 
 
 def evaluate_model(
-    task: TaskData, model_path: str | Path, *, max_length: int | None = None, batch_size: int = 32, device: str = "auto"
+    task: TaskData,
+    model_path: str | Path,
+    *,
+    max_length: int | None = None,
+    batch_size: int = 32,
+    device: str = "auto",
+    with_frontier: bool = False,
 ) -> dict:
     """Dev metrics on every dev file (computed on `device`; auto = CUDA when present), parameters, disk
-    size and CPU speed of a saved model: a Hugging Face folder, or one made by `export` (ONNX Runtime)."""
+    size and CPU speed of a saved model: a Hugging Face folder, or one made by `export` (ONNX Runtime).
+    `with_frontier` adds the same model in every runtime and precision (see `frontier`)."""
     device = "cpu" if is_exported(model_path) else resolve_device(device)  # ONNX Runtime runs on the CPU
     tokenizer = load_tokenizer(model_path)
     model = load_classifier(model_path, task.scheme)
@@ -508,12 +520,14 @@ def evaluate_model(
         rows[path.stem] = {"scored": len(dev), "skipped_lines": list(dev.skipped_lines)}
         log.info(f"{path}: scored on {len(dev)} of {len(dev) + len(dev.skipped_lines)} rows")
     result["rows"], result["cpu"] = rows, cpu_speed(model, dev)
+    if with_frontier:
+        if is_exported(model_path):
+            raise InputError(
+                f"{model_path}: --frontier measures a Hugging Face folder; give the one it was exported from"
+            )
+        dev = task.encode(task.dev_paths[0], tokenizer, length)
+        result["frontier"] = frontier(model_path, dev, task.spec.metrics, task.scheme)
     return result
-
-
-def weights_mb(folder: str | Path) -> float:
-    """The size of a model folder's weight files (safetensors or PyTorch .bin, sharded or not)."""
-    return sum(f.stat().st_size for pattern in WEIGHT_FILES for f in Path(folder).glob(pattern)) / 2**20
 
 
 def _split_for_selection(task: TaskData, tokenizer, length: int, settings: TrainSettings):
@@ -550,13 +564,13 @@ def _selection(out: Path, settings: TrainSettings, holdout_set) -> dict:
 
 
 def _final_report(
-    task: TaskData, out: Path, length: int, teacher_path, train_set, holdout_set, settings, note=None
+    task: TaskData, out: Path, length: int, teacher_path, train_set, holdout_set, settings, note=None, **extra
 ) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
     names the data the model was trained on and how its checkpoint was chosen."""
     if not PartialState().is_main_process:
         return {}
-    models = {"student" if teacher_path else "model": evaluate_model(task, out, max_length=length)}
+    models = {"student" if teacher_path else "model": evaluate_model(task, out, max_length=length, **extra)}
     if teacher_path:
         models["teacher"] = evaluate_model(task, teacher_path, max_length=length)
     data = {

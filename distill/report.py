@@ -6,6 +6,23 @@ import json
 from pathlib import Path
 
 
+def _frontier_table(name: str, rows: list[dict], metrics) -> list[str]:
+    """The model in every runtime and precision: what to ship for this CPU."""
+    head = (
+        "| runtime | precision | dev "
+        + " | dev ".join(metrics)
+        + " | CPU ms (batch 1) | CPU examples/s (batch 32) | disk MB |"
+    )
+    lines = [f"Frontier of the {name} on this CPU:", "", head, "|---" * (len(metrics) + 5) + "|"]
+    for row in rows:
+        figures = " | ".join(f"{row['dev'][m]:.4f}" for m in metrics)
+        lines.append(
+            f"| {row['runtime']} | {row['precision']} | {figures} | {row['ms_batch1']:.2f} | "
+            f"{row['ex_per_s_batch32']:.1f} | {row['disk_mb']:.1f} |"
+        )
+    return lines
+
+
 def _selection_line(selection: dict, metrics) -> str:
     """How the checkpoint was chosen, and what the last evaluation scored on dev beside it."""
     line = f"Checkpoint: {selection['rule']}, step {selection['kept_step']}"
@@ -101,6 +118,9 @@ def write_report(
         ]
     if selection:
         lines += ["", _selection_line(selection, metrics)]
+    for role, result in models.items():
+        if result.get("frontier"):
+            lines += ["", *_frontier_table(names[role], result["frontier"], metrics)]
     if data.get("note"):
         lines += ["", f"Note: {data['note']}"]
     if data.get("positive_label") is not None and "f1" in metrics:

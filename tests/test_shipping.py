@@ -176,3 +176,30 @@ def test_bad_shipping_input_is_refused_with_one_message(tmp_path, tokenizer, pai
         "b",
         message="no usable tokenizer",
     )
+
+
+def test_frontier_measures_the_model_in_every_runtime_and_precision(tmp_path, pair_model, exported, mrpc, tiny_teacher):
+    from data.hardware import cpu_has_native_bf16
+
+    result = _run("evaluate", "--model", pair_model, "--data-dir", mrpc.parent, "--frontier")
+    assert result.exit_code == 0, result.output
+    evaluated = json.loads(result.stdout)
+    rows = {(row["runtime"], row["precision"]): row for row in evaluated["frontier"]}
+    expected = {("pytorch", "fp32"), ("onnx", "fp32"), ("onnx", "int8")} | (
+        {("pytorch", "bf16")} if cpu_has_native_bf16() else set()
+    )
+    assert set(rows) == expected
+    assert rows[("pytorch", "fp32")]["dev"] == pytest.approx(evaluated["dev"], abs=1e-9)  # the same model
+    assert rows[("onnx", "fp32")]["dev"] == pytest.approx(evaluated["dev"], abs=1e-9)  # the same logits
+    assert rows[("onnx", "int8")]["disk_mb"] < rows[("onnx", "fp32")]["disk_mb"]
+    assert all(row["ms_batch1"] > 0 and row["ex_per_s_batch32"] > 0 for row in rows.values())
+    _refused("evaluate", "--model", exported, "--data-dir", mrpc.parent, "--frontier", message="--frontier measures")
+    _refused("export", "--model", exported, "--data-dir", mrpc.parent, message="already an exported ONNX folder")
+    # distill can add it to its report
+    out = tmp_path / "student"
+    flags = ["--teacher", tiny_teacher, "--method", "distilbert", "--student", "1L-64", "--max-steps", 1]
+    result = _run("distill", "--quiet", "--data-dir", mrpc.parent, *flags, "--out", out, "--frontier")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["models"]["student"]["frontier"]) == len(expected)
+    assert "Frontier of the student 1L-64 on this CPU:" in (out / "report.md").read_text()

@@ -1,0 +1,49 @@
+"""The speed/quality frontier of one classifier: the same model in PyTorch fp32, PyTorch bf16 autocast
+(where the CPU computes bf16 natively) and ONNX Runtime fp32 and int8, each with its dev metrics, CPU
+latency and throughput, and size on disk, so that users pick what to ship for their CPU."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+
+from data.hardware import cpu_has_native_bf16
+
+from .evaluation import cpu_speed, predict, score, weights_mb
+from .export import export_model
+from .features import LabelledExamples, LabelScheme
+from .models import load_classifier
+
+
+def frontier(
+    model_dir: str | Path, dev_set: LabelledExamples, metric_names, scheme: LabelScheme, *, repeats: int = 9
+) -> list[dict]:
+    """One row per runtime and precision of the Hugging Face classifier in `model_dir`, measured one after
+    the other here (the ONNX folders are exported into a temporary folder and discarded)."""
+    precisions = ("fp32", "bf16") if cpu_has_native_bf16() else ("fp32",)
+    rows = [_row(model_dir, "pytorch", p, dev_set, metric_names, scheme, repeats) for p in precisions]
+    with tempfile.TemporaryDirectory() as work:
+        for quantize, precision in (("none", "fp32"), ("int8", "int8")):
+            shipped = Path(work) / quantize
+            export_model(model_dir, dev_set, metric_names, shipped, quantize=quantize)
+            rows.append(_row(shipped, "onnx", precision, dev_set, metric_names, scheme, repeats))
+    return rows
+
+
+def _row(folder, runtime: str, precision: str, dev_set, metric_names, scheme, repeats: int) -> dict:
+    model = load_classifier(folder, scheme)
+    reduced = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    with reduced:
+        dev = score(predict(model, dev_set, batch_size=32), dev_set.labels.numpy(), metric_names)
+        speed = cpu_speed(model, dev_set, repeats=repeats)
+    return {
+        "runtime": runtime,
+        "precision": precision,
+        "dev": dev,
+        "ms_batch1": speed["latency_ms_batch1"],
+        "ex_per_s_batch32": speed["examples_per_s_batch32"],
+        "disk_mb": weights_mb(folder),
+    }
