@@ -268,6 +268,13 @@ def _print_summary(summary) -> None:
     click.echo("\n".join(lines), err=True)
 
 
+MAX_LENGTH = click.option(
+    "--max-seq-length",
+    "max_length",
+    type=click.IntRange(min=8),
+    default=None,
+    help="Word pieces per example. Default: 128 for pairs, 64 for single sentences.",
+)
 # Options that finetune, distill and evaluate share, each defined once.
 DATA_OPTIONS = [
     click.option(
@@ -297,13 +304,7 @@ DATA_OPTIONS = [
         help="With --train, a binary task: the class whose F1 is reported. Default: the second label in sorted "
         "order (the report names it).",
     ),
-    click.option(
-        "--max-seq-length",
-        "max_length",
-        type=click.IntRange(min=8),
-        default=None,
-        help="Word pieces per example. Default: 128 for pairs, 64 for single sentences.",
-    ),
+    MAX_LENGTH,
 ]
 AUG_OPTIONS = [
     click.option(
@@ -752,13 +753,7 @@ def export_command(model, out, quantize, max_length, **where):
     default=None,
     help="Output table, same format as the input. Default: INPUT_pred.EXT beside it (runs/predict/ when read-only).",
 )
-@click.option(
-    "--max-seq-length",
-    "max_length",
-    type=click.IntRange(min=8),
-    default=None,
-    help="Word pieces per example. Default: 128 for pairs, 64 for single texts (as in training).",
-)
+@MAX_LENGTH
 @BATCH_SIZE
 @click.option(
     "--precision",

@@ -35,6 +35,23 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(DEMO_MLM)
 
 
+def run_cli(*args):
+    """The command line as a user calls it, arguments as strings."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    return CliRunner().invoke(main, [*map(str, args)])
+
+
+def refused(*args, message):
+    """The command exits 2 with `message` and no traceback."""
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    return result
+
+
 def save_tiny_mlm(folder: Path, tokenizer, max_positions: int = 128, seed: int = 0) -> Path:
     """A 2-layer random BertForMaskedLM with the real uncased vocabulary, saved and loaded by path."""
     torch.manual_seed(seed)

@@ -6,20 +6,14 @@ import json
 import os
 
 import pytest
-from click.testing import CliRunner
 
 import augment.augmenter
 from augment import SHARED_VECTORS, default_vectors
-from cli import main
 from data import read_table
 from distill import glue_task_data
 from glove import VectorFileError, packaged_glove
 
-from .conftest import copy_glue_rows
-
-
-def _run(*args):
-    return CliRunner().invoke(main, [*map(str, args)])
+from .conftest import copy_glue_rows, run_cli
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def test_augment_with_no_vectors_named_uses_the_400k_set_and_reports_its_coverag
     from glove import load_vectors
 
     monkeypatch.delenv("GLOVE", raising=False)
-    result = _run("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", "none", "--n", 2)
+    result = run_cli("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", "none", "--n", 2)
     assert result.exit_code == 0, result.output
     manifest = json.loads((mrpc_small / "train_aug.tsv.json").read_text())
     assert manifest["vectors"]["path"] == str(packaged_glove())
@@ -72,7 +66,7 @@ def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_
     """TinyBERT 3L of a 4L teacher: no --layer-map needed; the map is printed and recorded, and the
     report names both models by role and shape."""
     out = tmp_path / "student"
-    result = _run(
+    result = run_cli(
         "distill",
         "--quiet",
         "--data-dir",
@@ -100,14 +94,14 @@ def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_
 
 
 def test_teacher_budget_flags_are_refused_when_a_teacher_is_given(mrpc_small, tiny_teacher):
-    result = _run("distill", "--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--teacher-epochs", "1")
+    result = run_cli("distill", "--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--teacher-epochs", "1")
     assert result.exit_code == 2 and "drop --teacher-epochs" in result.output, result.output
 
 
 def test_holdout_leaves_out_the_held_examples_and_all_their_augmented_copies(mrpc_small, tiny_mlm):
     """MRPC rows carry their sentence ids, which augment copies unchanged: they tell, apart from the
     library's own grouping, which rows are copies of which example."""
-    result = _run("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 3)
+    result = run_cli("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 3)
     assert result.exit_code == 0, result.output
     task = glue_task_data("MRPC", mrpc_small.parent, aug=True)
     rows, held = task.holdout_split(0.25, seed=3)

@@ -5,24 +5,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 from transformers import BertForSequenceClassification, BertModel
 
-from cli import main
 from data import InputError, read_table
 
-from .conftest import GLUE, copy_glue_rows, save_tiny_bert
-
-
-def _run(*args):
-    return CliRunner().invoke(main, [*map(str, args)])
-
-
-def _refused(*args, message):
-    result = _run(*args)
-    assert result.exit_code == 2, result.output
-    assert message in result.output and "Traceback" not in result.output
-    return result
+from .conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +49,7 @@ def _own(folder, *extra):
 
 def test_own_data_flags_without_train_are_refused_not_ignored(tmp_path, classifier, reviews):
     """Before: `evaluate --dev mine.csv --text-col ...` silently scored the GLUE MRPC dev set."""
-    _refused(
+    refused(
         "evaluate",
         "--model",
         classifier,
@@ -74,18 +61,18 @@ def test_own_data_flags_without_train_are_refused_not_ignored(tmp_path, classifi
         "y",
         message="--dev, --text-col, --label-col describe your own data: add --train",
     )
-    _refused("finetune", "--regression", message="--regression describe your own data")
-    _refused("augment", "--task", "MRPC", "--text-col", "sentence", message="add --input FILE")
+    refused("finetune", "--regression", message="--regression describe your own data")
+    refused("augment", "--task", "MRPC", "--text-col", "sentence", message="add --input FILE")
     # own data with flags that name a GLUE task, or a class for a regression: each would go unused
-    _refused("evaluate", "--model", classifier, *_own(reviews), "--task", "SST-2", message="drop --task/--data-dir")
-    _refused(
+    refused("evaluate", "--model", classifier, *_own(reviews), "--task", "SST-2", message="drop --task/--data-dir")
+    refused(
         "evaluate",
         "--model",
         classifier,
         *_own(reviews, "--regression", "--positive-label", "pos"),
         message="a --regression task has none",
     )
-    _refused("distill", "--general", "--positive-label", "pos", message="drop --positive-label")
+    refused("distill", "--general", "--positive-label", "pos", message="drop --positive-label")
 
 
 def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, encoder, reviews, monkeypatch):
@@ -98,7 +85,7 @@ def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, en
     dev = read_table(reviews / "dev.csv")
     dev.assign(y=dev["y"].map({"neg": "bad", "pos": "good"})).to_csv(other / "dev.csv", index=False)
     for folder in (reviews, other):
-        result = _run(
+        result = run_cli(
             "distill",
             "--quiet",
             *_own(folder),
@@ -117,22 +104,22 @@ def test_own_datasets_with_the_same_file_name_never_share_a_teacher(tmp_path, en
     assert sorted(map(sorted, (v.values() for v in labels))) == [["bad", "good"], ["neg", "pos"]]
 
 
-def test_the_default_teacher_of_other_data_is_refused(tmp_path, encoder, monkeypatch):
+def test_the_default_teacher_of_other_data_isrefused(tmp_path, encoder, monkeypatch):
     """Before: runs/teacher/MRPC, fine-tuned on data folder A, was reused for folder B without a word."""
     monkeypatch.setattr("distill.pipeline.base_encoder", lambda: str(encoder))
     a = copy_glue_rows(tmp_path / "A" / "MRPC", "MRPC", {"train.tsv": 12, "dev.tsv": 8})
     b = copy_glue_rows(tmp_path / "B" / "MRPC", "MRPC", {"train.tsv": 16, "dev.tsv": 8})
     flags = ["distill", "--quiet", "--student", "1L-32", "--stage", "prediction", "--max-steps", 1]
-    assert _run(*flags, "--data-dir", a.parent).exit_code == 0
-    assert _run(*flags, "--data-dir", a.parent).exit_code == 0  # the same data: the teacher is reused
-    _refused(*flags, "--data-dir", b.parent, message=f"was fine-tuned on {a / 'train.tsv'}, whose content differs")
+    assert run_cli(*flags, "--data-dir", a.parent).exit_code == 0
+    assert run_cli(*flags, "--data-dir", a.parent).exit_code == 0  # the same data: the teacher is reused
+    refused(*flags, "--data-dir", b.parent, message=f"was fine-tuned on {a / 'train.tsv'}, whose content differs")
     config = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "config.json").read_text())
     assert config["id2label"] == {"0": "not_equivalent", "1": "equivalent"}  # names, not the stored 0/1
     student = json.loads((tmp_path / "runs" / "student" / "MRPC-tinybert" / "config.json").read_text())
     assert student["id2label"] == config["id2label"]
 
 
-def test_a_model_with_other_label_names_or_order_is_refused(tmp_path, tokenizer):
+def test_a_model_with_other_label_names_or_order_isrefused(tmp_path, tokenizer):
     """Before: only the number of outputs was compared, so an MNLI model with another label order was scored."""
     folder = tmp_path / "glue" / "MNLI"
     folder.mkdir(parents=True)
@@ -146,7 +133,7 @@ def test_a_model_with_other_label_names_or_order_is_refused(tmp_path, tokenizer)
         num_labels=3,
         id2label={0: "contradiction", 1: "neutral", 2: "entailment"},
     )
-    _refused(
+    refused(
         "evaluate",
         "--model",
         model,
@@ -167,14 +154,14 @@ def test_one_data_rule_whether_or_not_the_task_is_typed_and_no_state_of_earlier_
     $GLUE_DIR, else ../shared, typed task or not, whatever ran before."""
     monkeypatch.delenv("GLUE_DIR", raising=False)
     data = copy_glue_rows(tmp_path / "mine" / "MRPC", "MRPC", {"train.tsv": 8, "dev.tsv": 24})
-    assert _run("augment", "--quiet", "--data-dir", data.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
+    assert run_cli("augment", "--quiet", "--data-dir", data.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
     assert not (tmp_path / "runs").exists()  # augment kept no state beside its output and manifest
     for flags, scored in [
         ([], GLUE / "MRPC"),
         (["--task", "mrpc"], GLUE / "MRPC"),
         (["--data-dir", data.parent], data),
     ]:
-        result = _run("evaluate", "--model", classifier, *flags)
+        result = run_cli("evaluate", "--model", classifier, *flags)
         assert result.exit_code == 0, result.output
         assert f"dev {scored / 'dev.tsv'}" in result.output  # the data line names the file scored
         assert json.loads(result.stdout)["rows"]["dev"]["scored"] == (24 if scored == data else 408)
@@ -188,22 +175,22 @@ def test_ragged_rows_are_reported_and_the_scored_count_printed(tmp_path, classif
     lines[5] += "\textra field"
     lines[50] = lines[50].rsplit("\t", 1)[0]
     (data / "dev.tsv").write_text("\n".join(lines) + "\n")
-    result = _run("evaluate", "--model", classifier, "--data-dir", tmp_path / "glue")
+    result = run_cli("evaluate", "--model", classifier, "--data-dir", tmp_path / "glue")
     assert result.exit_code == 0, result.output
     assert "skipped 2 ragged rows (wrong number of fields): lines 6, 51" in result.output
     assert "scored on 98 of 100 rows" in result.output
     assert json.loads(result.stdout)["rows"]["dev"] == {"scored": 98, "skipped_lines": [6, 51]}
 
 
-def test_own_labels_that_would_train_a_wrong_model_are_refused(tmp_path, encoder, reviews):
+def test_own_labels_that_would_train_a_wrong_model_arerefused(tmp_path, encoder, reviews):
     frame = read_table(reviews / "train.csv")
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "dev.csv").write_bytes((reviews / "dev.csv").read_bytes())
     frame.assign(y=["neg"] * 3 + [""] + list(frame["y"][4:])).to_csv(bad / "train.csv", index=False)
-    _refused("finetune", "--model", encoder, *_own(bad), message="row 4 has an empty label in column 'y'")
+    refused("finetune", "--model", encoder, *_own(bad), message="row 4 has an empty label in column 'y'")
     frame.assign(y=[f"{i % 5}.5" for i in range(len(frame))]).to_csv(bad / "train.csv", index=False)
-    _refused(
+    refused(
         "finetune",
         "--model",
         encoder,
@@ -211,13 +198,13 @@ def test_own_labels_that_would_train_a_wrong_model_are_refused(tmp_path, encoder
         message="numbers with decimals (e.g. 0.5); for a score pass --regression",
     )
     frame.assign(y="pos").to_csv(bad / "train.csv", index=False)
-    _refused("finetune", "--model", encoder, *_own(bad), message="every row has the label 'pos'; a classifier needs")
+    refused("finetune", "--model", encoder, *_own(bad), message="every row has the label 'pos'; a classifier needs")
 
 
 def test_the_positive_class_is_named_in_the_report_and_can_be_chosen(tmp_path, encoder, reviews):
     for positive, out in ((None, "default"), ("neg", "chosen")):
         flags = [] if positive is None else ["--positive-label", positive]
-        result = _run(
+        result = run_cli(
             "finetune", "--quiet", "--model", encoder, *_own(reviews, *flags), "--max-steps", 1, "--out", tmp_path / out
         )
         assert result.exit_code == 0, result.output
@@ -226,7 +213,7 @@ def test_the_positive_class_is_named_in_the_report_and_can_be_chosen(tmp_path, e
     assert "F1 is the F1 of the positive class 'neg'." in (tmp_path / "chosen" / "report.md").read_text()
     config = json.loads((tmp_path / "chosen" / "config.json").read_text())
     assert config["id2label"] == {"0": "pos", "1": "neg"}  # F1 is computed for label id 1
-    _refused(
+    refused(
         "finetune",
         "--model",
         encoder,
@@ -256,9 +243,9 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
         "--out",
         tmp_path / "run",
     ]
-    assert _run(*flags).exit_code == 0
+    assert run_cli(*flags).exit_code == 0
     recipe = (tmp_path / "run" / "settings.json").read_text()
-    _refused(
+    refused(
         *flags,
         "--resume",
         "--temperature",
@@ -271,8 +258,8 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
     )
     assert (tmp_path / "run" / "settings.json").read_text() == recipe  # nothing rewritten
     save_tiny_bert(teacher, tokenizer, BertForSequenceClassification, seed=1, num_hidden_layers=4)  # same path
-    _refused(*flags, "--resume", message="differ in run.teacher.sha256")
-    assert _run(*flags, "--resume").exit_code == 2 and _run(*flags).exit_code == 0  # a fresh start is fine
+    refused(*flags, "--resume", message="differ in run.teacher.sha256")
+    assert run_cli(*flags, "--resume").exit_code == 2 and run_cli(*flags).exit_code == 0  # a fresh start is fine
 
 
 def _distill_flags(tmp_path, tokenizer, rows=24):
@@ -281,10 +268,10 @@ def _distill_flags(tmp_path, tokenizer, rows=24):
     return ["distill", "--data-dir", data.parent, "--teacher", teacher, "--student", "2L-32", "--batch-size", 8]
 
 
-def test_flags_a_method_would_ignore_are_refused(tmp_path, tokenizer):
+def test_flags_a_method_would_ignore_arerefused(tmp_path, tokenizer):
     """Before: --stage with --method pkd|distilbert was ignored yet recorded, and so were the others."""
     flags = _distill_flags(tmp_path, tokenizer)
-    _refused(
+    refused(
         *flags,
         "--method",
         "pkd",
@@ -292,7 +279,7 @@ def test_flags_a_method_would_ignore_are_refused(tmp_path, tokenizer):
         "prediction",
         message="--method pkd has no use for these flags: drop --stage",
     )
-    _refused(
+    refused(
         *flags,
         "--method",
         "distilbert",
@@ -302,8 +289,8 @@ def test_flags_a_method_would_ignore_are_refused(tmp_path, tokenizer):
         10,
         message="drop --intermediate-epochs, --pkd-beta",
     )
-    _refused(*flags, "--alpha-ce", 0.3, message="--method tinybert has no use for these flags: drop --alpha-ce")
-    _refused(*flags, "--stage", "prediction", "--intermediate-lr", 1e-4, message="--stage prediction runs no stage 1")
+    refused(*flags, "--alpha-ce", 0.3, message="--method tinybert has no use for these flags: drop --alpha-ce")
+    refused(*flags, "--stage", "prediction", "--intermediate-lr", 1e-4, message="--stage prediction runs no stage 1")
     # the rule is the library's: Python users get the same refusal
     from distill import DistillSettings
 
@@ -315,7 +302,7 @@ def test_flags_a_method_would_ignore_are_refused(tmp_path, tokenizer):
 def test_explicit_stage_one_epochs_are_not_capped_by_max_steps_and_each_stage_says_its_budget(tmp_path, tokenizer):
     """Before: --max-steps also capped TinyBERT stage 1 over an explicit --intermediate-epochs."""
     flags = [*_distill_flags(tmp_path, tokenizer), "--quiet", "--max-steps", 2]
-    result = _run(*flags, "--intermediate-epochs", 2, "--out", tmp_path / "explicit")
+    result = run_cli(*flags, "--intermediate-epochs", 2, "--out", tmp_path / "explicit")
     assert result.exit_code == 0, result.output
     steps = [json.loads(line)["step"] for line in (tmp_path / "explicit" / "intermediate" / "metrics.jsonl").open()]
     assert steps[-1] == 6  # 2 epochs of 24 rows in batches of 8: 6 steps, not --max-steps 2
@@ -325,7 +312,7 @@ def test_explicit_stage_one_epochs_are_not_capped_by_max_steps_and_each_stage_sa
         in result.output
     )
     assert "tinybert stage 2 (prediction): 2 steps (--max-steps), batch 8, peak lr 3e-05" in result.output
-    result = _run(*flags, "--out", tmp_path / "capped")  # the published 10 epochs, capped by --max-steps
+    result = run_cli(*flags, "--out", tmp_path / "capped")  # the published 10 epochs, capped by --max-steps
     assert "tinybert stage 1 (intermediate layers): 2 steps (--max-steps)" in result.output
 
 
@@ -335,7 +322,7 @@ def test_reports_count_bin_weights_name_an_untrained_head_and_warn_of_noisy_timi
     from distill import evaluation
 
     flags = [*_distill_flags(tmp_path, tokenizer), "--quiet", "--max-steps", 1]
-    assert _run(*flags, "--stage", "intermediate", "--out", tmp_path / "stage1").exit_code == 0
+    assert run_cli(*flags, "--stage", "intermediate", "--out", tmp_path / "stage1").exit_code == 0
     report = json.loads((tmp_path / "stage1" / "report.json").read_text())
     assert "its task head is untrained" in report["data"]["note"]
     assert (
@@ -349,12 +336,12 @@ def test_reports_count_bin_weights_name_an_untrained_head_and_warn_of_noisy_timi
     torch.save(model.state_dict(), old_style / "pytorch_model.bin")
     ticks = iter(range(10**6))  # a clock for the timings alone, each repeat 1.3^2 times slower than the last
     monkeypatch.setattr(evaluation, "time", SimpleNamespace(perf_counter=lambda: 1.3 ** next(ticks) / 1000))
-    result = _run("evaluate", "--model", old_style, "--data-dir", tmp_path / "glue")
+    result = run_cli("evaluate", "--model", old_style, "--data-dir", tmp_path / "glue")
     assert result.exit_code == 0, result.output
     evaluated = json.loads(result.stdout)
     assert evaluated["disk_mb"] == pytest.approx((old_style / "pytorch_model.bin").stat().st_size / 2**20)
     assert evaluated["cpu"]["spread_batch32"] > 0.5
-    assert _run(*flags, "--stage", "prediction", "--out", tmp_path / "noisy").exit_code == 0
+    assert run_cli(*flags, "--stage", "prediction", "--out", tmp_path / "noisy").exit_code == 0
     report = json.loads((tmp_path / "noisy" / "report.json").read_text())
     assert "CPU timings varied by" in report["timing_warning"]
     assert "the speed figures are rough" in (tmp_path / "noisy" / "report.md").read_text()

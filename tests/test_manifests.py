@@ -7,17 +7,11 @@ import shutil
 from datetime import datetime
 from importlib.metadata import version
 
-from click.testing import CliRunner
 from transformers import BertForSequenceClassification, BertModel
 
-from cli import main
 from data import read_table
 
-from .conftest import GLUE, VECTORS, copy_glue_rows, save_tiny_bert
-
-
-def _run(*args):
-    return CliRunner().invoke(main, [*map(str, args)])
+from .conftest import GLUE, VECTORS, copy_glue_rows, run_cli, save_tiny_bert
 
 
 def _sha(path):
@@ -27,7 +21,7 @@ def _sha(path):
 def test_every_augment_output_has_a_manifest_saying_how_it_was_made(tmp_path, tiny_mlm):
     data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 12})
     assert (
-        _run(
+        run_cli(
             "augment",
             "--quiet",
             "--data-dir",
@@ -73,19 +67,19 @@ def test_aug_refuses_an_augmented_file_made_from_other_data(tmp_path, tiny_mlm, 
     lines = (GLUE / "MRPC" / "train.tsv").read_bytes().splitlines(keepends=True)
     (b / "train.tsv").write_bytes(b"".join(lines[:1] + lines[20:32]))  # other rows
     shutil.copy(a / "dev.tsv", b / "dev.tsv")
-    assert _run("augment", "--quiet", "--data-dir", a.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
+    assert run_cli("augment", "--quiet", "--data-dir", a.parent, "--mlm", tiny_mlm, "--n", 1).exit_code == 0
     teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification)
-    result = _run("distill", "--data-dir", b.parent, "--task", "MRPC", "--aug", "--teacher", teacher)
+    result = run_cli("distill", "--data-dir", b.parent, "--task", "MRPC", "--aug", "--teacher", teacher)
     assert result.exit_code == 2 and f"no {b / 'train_aug.tsv'} yet" in result.output, result.output
     for name in ("train_aug.tsv", "train_aug.tsv.json"):  # A's augmented rows copied beside B's train.tsv
         shutil.copy(a / name, b / name)
-    result = _run("distill", "--data-dir", b.parent, "--task", "MRPC", "--aug", "--teacher", teacher)
+    result = run_cli("distill", "--data-dir", b.parent, "--task", "MRPC", "--aug", "--teacher", teacher)
     assert result.exit_code == 2, result.output
     assert (
         f"was made from {(a / 'train.tsv').resolve()}, whose content is not that of {b / 'train.tsv'}" in result.output
     )
     (a / "train_aug.tsv").write_text((a / "train_aug.tsv").read_text() + "\n")  # edited after augment
-    result = _run("distill", "--data-dir", a.parent, "--aug", "--teacher", teacher)
+    result = run_cli("distill", "--data-dir", a.parent, "--aug", "--teacher", teacher)
     assert result.exit_code == 2 and "changed since augment wrote it" in result.output
 
 
@@ -105,10 +99,12 @@ def test_aug_with_own_train_file_uses_its_augmented_sibling_and_the_run_records_
         "label",
     ]
     encoder = save_tiny_bert(tmp_path / "encoder", tokenizer, BertModel)
-    result = _run("finetune", "--quiet", "--aug", *own, "--model", encoder, "--max-steps", 1, "--out", tmp_path / "t")
+    result = run_cli(
+        "finetune", "--quiet", "--aug", *own, "--model", encoder, "--max-steps", 1, "--out", tmp_path / "t"
+    )
     assert result.exit_code == 2 and "python cli.py augment --input" in result.output
     assert (
-        _run(
+        run_cli(
             "augment",
             "--quiet",
             "--input",
@@ -124,7 +120,9 @@ def test_aug_with_own_train_file_uses_its_augmented_sibling_and_the_run_records_
         ).exit_code
         == 0
     )
-    result = _run("finetune", "--quiet", "--aug", *own, "--model", encoder, "--max-steps", 1, "--out", tmp_path / "t")
+    result = run_cli(
+        "finetune", "--quiet", "--aug", *own, "--model", encoder, "--max-steps", 1, "--out", tmp_path / "t"
+    )
     assert result.exit_code == 0, result.output
     augmented = tmp_path / "reviews_aug.csv"
     report = json.loads((tmp_path / "t" / "report.json").read_text())
@@ -141,14 +139,16 @@ def test_aug_file_takes_an_output_written_elsewhere_and_checks_it_the_same_way(t
     a = copy_glue_rows(tmp_path / "A" / "MRPC", "MRPC", {"train.tsv": 12, "dev.tsv": 8})
     b = copy_glue_rows(tmp_path / "B" / "MRPC", "MRPC", {"train.tsv": 14, "dev.tsv": 8})
     elsewhere = tmp_path / "made" / "a_aug.tsv"
-    result = _run("augment", "--quiet", "--data-dir", a.parent, "--mlm", tiny_mlm, "--n", 1, "--out", elsewhere)
+    result = run_cli("augment", "--quiet", "--data-dir", a.parent, "--mlm", tiny_mlm, "--n", 1, "--out", elsewhere)
     assert result.exit_code == 0, result.output
     teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification)
     common = ["distill", "--quiet", "--teacher", teacher, "--method", "distilbert", "--student", "1L-32"]
-    result = _run(*common, "--data-dir", a.parent, "--aug")
+    result = run_cli(*common, "--data-dir", a.parent, "--aug")
     assert result.exit_code == 2 and f"no {a / 'train_aug.tsv'} yet" in result.output
-    result = _run(*common, "--data-dir", a.parent, "--aug-file", elsewhere, "--max-steps", 1, "--out", tmp_path / "s")
+    result = run_cli(
+        *common, "--data-dir", a.parent, "--aug-file", elsewhere, "--max-steps", 1, "--out", tmp_path / "s"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "s" / "report.json").read_text())["data"]["train"] == str(elsewhere)
-    result = _run(*common, "--data-dir", b.parent, "--aug-file", elsewhere)
+    result = run_cli(*common, "--data-dir", b.parent, "--aug-file", elsewhere)
     assert result.exit_code == 2 and "whose content is not that of" in result.output

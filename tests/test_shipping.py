@@ -8,25 +8,12 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from transformers import AutoModelForSequenceClassification, BertModel
 
-from cli import main
 from data import read_table
 from distill import evaluate_model, glue_task_data
 
-from .conftest import GLUE, copy_glue_rows, save_tiny_bert
-
-
-def _run(*args):
-    return CliRunner().invoke(main, [*map(str, args)])
-
-
-def _refused(*args, message):
-    result = _run(*args)
-    assert result.exit_code == 2, result.output
-    assert message in result.output and "Traceback" not in result.output
-    return result
+from .conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +26,7 @@ def pair_model(tmp_path_factory, tokenizer, mrpc):
     """A tiny MRPC classifier made the way users make one: `finetune` of a small encoder."""
     folder = tmp_path_factory.mktemp("pair")
     encoder = save_tiny_bert(folder / "encoder", tokenizer, BertModel, hidden_size=64, num_attention_heads=4)
-    result = _run("finetune", "--quiet", "--data-dir", mrpc.parent, "--model", encoder, "--max-steps", 2)
+    result = run_cli("finetune", "--quiet", "--data-dir", mrpc.parent, "--model", encoder, "--max-steps", 2)
     assert result.exit_code == 0, result.output
     shutil.move("runs/teacher/MRPC", folder / "model")
     return folder / "model"
@@ -48,7 +35,7 @@ def pair_model(tmp_path_factory, tokenizer, mrpc):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, pair_model, mrpc):
     out = tmp_path_factory.mktemp("shipped") / "int8"
-    result = _run("export", "--model", pair_model, "--data-dir", mrpc.parent, "--out", out)
+    result = run_cli("export", "--model", pair_model, "--data-dir", mrpc.parent, "--out", out)
     assert result.exit_code == 0, result.output
     return out
 
@@ -71,7 +58,9 @@ def test_int8_export_is_self_contained_fused_and_checked(exported, pair_model, m
 def test_fp32_export_gives_the_model_s_own_logits(tmp_path, pair_model, mrpc):
     out = tmp_path / "fp32"
     assert (
-        _run("export", "--model", pair_model, "--data-dir", mrpc.parent, "--out", out, "--quantize", "none").exit_code
+        run_cli(
+            "export", "--model", pair_model, "--data-dir", mrpc.parent, "--out", out, "--quantize", "none"
+        ).exit_code
         == 0
     )
     import onnxruntime
@@ -104,7 +93,7 @@ def test_predict_writes_the_input_rows_with_label_names_and_probabilities(tmp_pa
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     model = pair_model if which == "pytorch" else exported
     flags = ["--precision", "fp32"] if which == "pytorch" else []
-    result = _run(
+    result = run_cli(
         "predict", "--quiet", "--model", model, "--input", source, "--text-col", "a", "--text-col", "b", *flags
     )
     assert result.exit_code == 0, result.output
@@ -127,7 +116,7 @@ def test_predict_on_a_csv_of_single_texts_keeps_its_rows_and_streams(tmp_path, t
     sst = copy_glue_rows(tmp_path / "glue" / "SST-2", "SST-2", {"train.tsv": 30, "dev.tsv": 20})
     encoder = save_tiny_bert(tmp_path / "encoder", tokenizer, BertModel)
     assert (
-        _run(
+        run_cli(
             "finetune", "--quiet", "--task", "SST-2", "--data-dir", sst.parent, "--model", encoder, "--max-steps", 1
         ).exit_code
         == 0
@@ -146,17 +135,15 @@ def test_predict_on_a_csv_of_single_texts_keeps_its_rows_and_streams(tmp_path, t
 
 def test_bad_shipping_input_is_refused_with_one_message(tmp_path, tokenizer, pair_model, exported, mrpc):
     encoder = save_tiny_bert(tmp_path / "encoder", tokenizer, BertModel)
-    _refused("export", "--model", encoder, "--data-dir", mrpc.parent, message="not a sequence-classification model")
+    refused("export", "--model", encoder, "--data-dir", mrpc.parent, message="not a sequence-classification model")
     assert not (tmp_path / "encoder-int8").exists()  # nothing half-written
     table = tmp_path / "pairs.csv"
     table.write_text("a,b\nThe cat sat.,A cat sat.\n")
-    _refused(
-        "predict", "--model", exported, "--input", tmp_path / "none.csv", "--text-col", "a", message="no such file"
-    )
-    _refused(
+    refused("predict", "--model", exported, "--input", tmp_path / "none.csv", "--text-col", "a", message="no such file")
+    refused(
         "predict", "--model", exported, "--input", table, "--text-col", "x", "--text-col", "b", message="no column 'x'"
     )
-    _refused(
+    refused(
         "predict", "--model", exported, "--input", table, "--text-col", "a", message="was trained on sentence pairs"
     )
     assert not (tmp_path / "pairs_pred.csv").exists()
@@ -164,7 +151,7 @@ def test_bad_shipping_input_is_refused_with_one_message(tmp_path, tokenizer, pai
     shutil.copytree(exported, broken)
     for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"):
         (broken / name).unlink(missing_ok=True)
-    _refused(
+    refused(
         "predict",
         "--model",
         broken,
@@ -181,7 +168,7 @@ def test_bad_shipping_input_is_refused_with_one_message(tmp_path, tokenizer, pai
 def test_frontier_measures_the_model_in_every_runtime_and_precision(tmp_path, pair_model, exported, mrpc, tiny_teacher):
     from data.hardware import cpu_has_native_bf16
 
-    result = _run("evaluate", "--model", pair_model, "--data-dir", mrpc.parent, "--frontier")
+    result = run_cli("evaluate", "--model", pair_model, "--data-dir", mrpc.parent, "--frontier")
     assert result.exit_code == 0, result.output
     evaluated = json.loads(result.stdout)
     rows = {(row["runtime"], row["precision"]): row for row in evaluated["frontier"]}
@@ -193,12 +180,12 @@ def test_frontier_measures_the_model_in_every_runtime_and_precision(tmp_path, pa
     assert rows[("onnx", "fp32")]["dev"] == pytest.approx(evaluated["dev"], abs=1e-9)  # the same logits
     assert rows[("onnx", "int8")]["disk_mb"] < rows[("onnx", "fp32")]["disk_mb"]
     assert all(row["ms_batch1"] > 0 and row["ex_per_s_batch32"] > 0 for row in rows.values())
-    _refused("evaluate", "--model", exported, "--data-dir", mrpc.parent, "--frontier", message="--frontier measures")
-    _refused("export", "--model", exported, "--data-dir", mrpc.parent, message="already an exported ONNX folder")
+    refused("evaluate", "--model", exported, "--data-dir", mrpc.parent, "--frontier", message="--frontier measures")
+    refused("export", "--model", exported, "--data-dir", mrpc.parent, message="already an exported ONNX folder")
     # distill can add it to its report
     out = tmp_path / "student"
     flags = ["--teacher", tiny_teacher, "--method", "distilbert", "--student", "1L-64", "--max-steps", 1]
-    result = _run("distill", "--quiet", "--data-dir", mrpc.parent, *flags, "--out", out, "--frontier")
+    result = run_cli("distill", "--quiet", "--data-dir", mrpc.parent, *flags, "--out", out, "--frontier")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     assert len(report["models"]["student"]["frontier"]) == len(expected)
