@@ -15,6 +15,8 @@ from data.paths import WEIGHT_FILES
 
 from .features import LabelledExamples, model_inputs
 
+EVAL_BATCH_SIZE = 32  # the batches dev figures are computed in (int8 graphs quantize activations per batch)
+
 
 def predict(
     model, dataset: LabelledExamples, *, batch_size: int = 64, device: torch.device | str = "cpu"

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoConfig, AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification
 
 from data import InputError
 from data.paths import content_digest
 
-from .evaluation import predict, score
+from .evaluation import EVAL_BATCH_SIZE, predict, score
 from .features import LabelledExamples
-from .models import load_tokenizer
+from .models import classifier_config, load_tokenizer
 from .runtime import ONNX_FILE, OnnxClassifier, is_exported
 
 log = logging.getLogger("tinydistill")
@@ -34,7 +34,6 @@ log = logging.getLogger("tinydistill")
 RECORD = "export.json"
 PARITY_TOLERANCE = 1e-3  # max |ONNX fp32 - PyTorch| on logits
 QUANTIZATIONS = ("int8", "none")
-EVAL_BATCH = 32  # evaluate's default batch
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -92,14 +91,7 @@ def export_model(
 
 def _eager_classifier(model_dir: Path):
     """The model with eager attention, the form ONNX Runtime's BERT fusions recognise."""
-    if not (model_dir / "config.json").is_file():
-        raise InputError(f"{model_dir}: not a Hugging Face model folder (no config.json); check --model")
-    config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
-    if not any(name.endswith("ForSequenceClassification") for name in config.architectures or []):
-        raise InputError(
-            f"{model_dir}: not a sequence-classification model (architectures: {config.architectures}); "
-            "export a folder made by finetune or distill"
-        )
+    classifier_config(model_dir, "--model", "Export a folder made by finetune or distill")
     model = AutoModelForSequenceClassification.from_pretrained(
         model_dir, local_files_only=True, attn_implementation="eager"
     )
@@ -169,8 +161,8 @@ def _dev_change(model, shipped: OnnxClassifier, dev_set: LabelledExamples, metri
     """The dev metrics of PyTorch and of the shipped graph, side by side, in `evaluate`'s batches (int8
     activations are quantized per batch, so its figures depend a little on how rows are batched)."""
     labels = dev_set.labels.numpy()
-    pytorch = score(predict(model, dev_set, batch_size=EVAL_BATCH), labels, metric_names)
-    onnx = score(predict(shipped, dev_set, batch_size=EVAL_BATCH), labels, metric_names)
+    pytorch = score(predict(model, dev_set, batch_size=EVAL_BATCH_SIZE), labels, metric_names)
+    onnx = score(predict(shipped, dev_set, batch_size=EVAL_BATCH_SIZE), labels, metric_names)
     return {"pytorch": pytorch, "onnx": onnx, "change": {name: onnx[name] - pytorch[name] for name in metric_names}}
 
 

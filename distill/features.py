@@ -11,6 +11,11 @@ from torch.utils.data import Dataset
 from data import InputError
 
 
+def default_max_length(*, pair: bool) -> int:
+    """Published defaults: 128 word pieces for sentence pairs, 64 for single sentences."""
+    return 128 if pair else 64
+
+
 @dataclass(frozen=True)
 class LabelScheme:
     """Label strings in id order, or None for a regression task (float labels, one output); `names` say

@@ -12,7 +12,7 @@ import torch
 
 from data.hardware import cpu_has_native_bf16
 
-from .evaluation import cpu_speed, predict, score, weights_mb
+from .evaluation import EVAL_BATCH_SIZE, cpu_speed, predict, score, weights_mb
 from .export import export_model
 from .features import LabelledExamples, LabelScheme
 from .models import load_classifier
@@ -22,22 +22,30 @@ def frontier(
     model_dir: str | Path, dev_set: LabelledExamples, metric_names, scheme: LabelScheme, *, repeats: int = 9
 ) -> list[dict]:
     """One row per runtime and precision of the Hugging Face classifier in `model_dir`, measured one after
-    the other here (the ONNX folders are exported into a temporary folder and discarded)."""
+    the other here (the ONNX folders are exported into a temporary folder and discarded; their dev
+    figures are the ones `export` computed while checking them)."""
     precisions = ("fp32", "bf16") if cpu_has_native_bf16() else ("fp32",)
-    rows = [_row(model_dir, "pytorch", p, dev_set, metric_names, scheme, repeats) for p in precisions]
+    rows, model = [], load_classifier(model_dir, scheme)
+    for precision in precisions:
+        with _autocast(precision):
+            dev = score(predict(model, dev_set, batch_size=EVAL_BATCH_SIZE), dev_set.labels.numpy(), metric_names)
+        rows.append(_row(model_dir, model, "pytorch", precision, dev, dev_set, repeats))
     with tempfile.TemporaryDirectory() as work:
         for quantize, precision in (("none", "fp32"), ("int8", "int8")):
             shipped = Path(work) / quantize
-            export_model(model_dir, dev_set, metric_names, shipped, quantize=quantize)
-            rows.append(_row(shipped, "onnx", precision, dev_set, metric_names, scheme, repeats))
+            record = export_model(model_dir, dev_set, metric_names, shipped, quantize=quantize)
+            model = load_classifier(shipped, scheme)
+            rows.append(_row(shipped, model, "onnx", precision, record["dev"]["onnx"], dev_set, repeats))
     return rows
 
 
-def _row(folder, runtime: str, precision: str, dev_set, metric_names, scheme, repeats: int) -> dict:
-    model = load_classifier(folder, scheme)
-    reduced = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
-    with reduced:
-        dev = score(predict(model, dev_set, batch_size=32), dev_set.labels.numpy(), metric_names)
+def _autocast(precision: str):
+    return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+
+
+def _row(folder, model, runtime: str, precision: str, dev: dict, dev_set, repeats: int) -> dict:
+    """The row of one runtime and precision: its dev figures and its CPU speed, timed here."""
+    with _autocast(precision):
         speed = cpu_speed(model, dev_set, repeats=repeats)
     return {
         "runtime": runtime,

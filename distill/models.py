@@ -78,22 +78,35 @@ def _require_bert_family(model, folder: Path, what: str):
     return model
 
 
-def load_teacher(path: str | Path, scheme: LabelScheme):
-    """A fine-tuned sequence classifier whose head fits this task's label count."""
-    folder = _folder(path, "--teacher")
+def classifier_config(path: str | Path, flag: str = "--model", fix: str = "Give a folder made by finetune or distill"):
+    """(folder, config) of a saved sequence classifier, a Hugging Face folder or one made by `export`;
+    any other model folder is refused with `fix`."""
+    folder = _folder(path, flag)
     config = AutoConfig.from_pretrained(folder, local_files_only=True)
     if not any(a.endswith("ForSequenceClassification") for a in config.architectures or []):
         raise InputError(
-            f"{folder}: not a fine-tuned sequence classifier (architectures: {config.architectures}). "
-            "Fine-tune one first: python cli.py finetune --task TASK --model "
-            f"{folder} --out runs/teacher"
+            f"{folder}: not a fine-tuned sequence classifier, i.e. not a sequence-classification model "
+            f"(architectures: {config.architectures}). {fix}"
         )
+    return folder, config
+
+
+def _checked_classifier(path: str | Path, scheme: LabelScheme, flag: str, fix: str):
+    """A classifier's folder and config, once its outputs are known to be this task's labels."""
+    folder, config = classifier_config(path, flag, fix)
     if config.num_labels != scheme.num_outputs:
         raise InputError(
-            f"{folder}: the teacher has {config.num_labels} outputs, this task needs "
+            f"{folder}: the {flag.lstrip('-')} has {config.num_labels} outputs, this task needs "
             f"{scheme.num_outputs}; it was fine-tuned for another task"
         )
     _check_label_names(folder, config, scheme)
+    return folder, config
+
+
+def load_teacher(path: str | Path, scheme: LabelScheme):
+    """A fine-tuned sequence classifier whose head fits this task's label count."""
+    fix = f"Fine-tune one first: python cli.py finetune --task TASK --model {path} --out runs/teacher"
+    folder, _ = _checked_classifier(path, scheme, "--teacher", fix)
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
     return _require_bert_family(model, folder, "distillation")
 
@@ -103,11 +116,7 @@ def load_classifier(path: str | Path, scheme: LabelScheme, flag: str = "--model"
     same checks of its outputs against the task's labels."""
     if not is_exported(path):
         return load_teacher(path, scheme)
-    folder = _folder(path, flag)
-    config = AutoConfig.from_pretrained(folder, local_files_only=True)
-    if config.num_labels != scheme.num_outputs:
-        raise InputError(f"{folder}: the model has {config.num_labels} outputs, this task needs {scheme.num_outputs}")
-    _check_label_names(folder, config, scheme)
+    folder, config = _checked_classifier(path, scheme, flag, "Give a folder made by finetune, distill or export")
     return OnnxClassifier(folder, config)
 
 

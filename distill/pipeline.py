@@ -19,7 +19,8 @@ from data.paths import content_digest
 
 from . import layer_maps
 from .corpus import load_corpus
-from .evaluation import cpu_speed, evaluate, weights_mb
+from .evaluation import EVAL_BATCH_SIZE, cpu_speed, evaluate, weights_mb
+from .features import default_max_length
 from .frontier import frontier
 from .models import (
     base_encoder,
@@ -37,7 +38,7 @@ from .runtime import is_exported
 from .students import parse_shape, student_shape
 from .taps import AttentionScores
 from .task_data import TaskData
-from .trainer import SELECTIONS, TrainSettings, train
+from .trainer import LOOP_EPOCHS, LOOP_LR, SELECTIONS, TrainSettings, train
 
 log = logging.getLogger("tinydistill")
 
@@ -112,8 +113,8 @@ def _with_defaults(settings: TrainSettings, epochs: float, lr: float) -> TrainSe
 
 
 def max_length_for(task: TaskData, max_length: int | None) -> int:
-    """Published defaults: 128 word pieces for sentence pairs, 64 for single sentences."""
-    return max_length or (128 if task.spec.is_pair else 64)
+    """The given length, else the published default for the task's kind of input."""
+    return max_length or default_max_length(pair=task.spec.is_pair)
 
 
 def finetune(
@@ -177,8 +178,8 @@ def ensure_teacher(task: TaskData, settings: TrainSettings | None = None, *, pro
         encoder = base_encoder()
         log.info(
             f"no finished teacher at {teacher}: {'resuming its fine-tune' if unfinished else 'fine-tuning'} "
-            f"{encoder} on {task.original_train_path} first, {settings.epochs or 3:g} epochs at lr "
-            f"{settings.lr or 5e-5:g} (finetune's defaults unless --teacher-epochs/--teacher-lr; pass "
+            f"{encoder} on {task.original_train_path} first, {settings.epochs or LOOP_EPOCHS:g} epochs at lr "
+            f"{settings.lr or LOOP_LR:g} (finetune's defaults unless --teacher-epochs/--teacher-lr; pass "
             "--teacher to use your own)"
         )
         finetune(
@@ -495,13 +496,15 @@ def evaluate_model(
     model_path: str | Path,
     *,
     max_length: int | None = None,
-    batch_size: int = 32,
+    batch_size: int = EVAL_BATCH_SIZE,
     device: str = "auto",
     with_frontier: bool = False,
 ) -> dict:
     """Dev metrics on every dev file (computed on `device`; auto = CUDA when present), parameters, disk
     size and CPU speed of a saved model: a Hugging Face folder, or one made by `export` (ONNX Runtime).
     `with_frontier` adds the same model in every runtime and precision (see `frontier`)."""
+    if with_frontier and is_exported(model_path):
+        raise InputError(f"{model_path}: --frontier measures a Hugging Face folder; give the one it was exported from")
     device = "cpu" if is_exported(model_path) else resolve_device(device)  # ONNX Runtime runs on the CPU
     tokenizer = load_tokenizer(model_path)
     model = load_classifier(model_path, task.scheme)
@@ -513,20 +516,16 @@ def evaluate_model(
         "parameters": model.num_parameters(),
         "disk_mb": weights_mb(model_path),
     }
-    rows = {}
+    rows, devs = {}, []
     for path in task.dev_paths:
         dev = task.encode(path, tokenizer, length)
+        devs.append(dev)
         result[path.stem] = evaluate(model.to(device), dev, task.spec.metrics, batch_size=batch_size, device=device)
         rows[path.stem] = {"scored": len(dev), "skipped_lines": list(dev.skipped_lines)}
         log.info(f"{path}: scored on {len(dev)} of {len(dev) + len(dev.skipped_lines)} rows")
     result["rows"], result["cpu"] = rows, cpu_speed(model, dev)
-    if with_frontier:
-        if is_exported(model_path):
-            raise InputError(
-                f"{model_path}: --frontier measures a Hugging Face folder; give the one it was exported from"
-            )
-        dev = task.encode(task.dev_paths[0], tokenizer, length)
-        result["frontier"] = frontier(model_path, dev, task.spec.metrics, task.scheme)
+    if with_frontier:  # on the first dev file, as every report figure (MNLI: matched)
+        result["frontier"] = frontier(model_path, devs[0], task.spec.metrics, task.scheme)
     return result
 
 
@@ -564,13 +563,25 @@ def _selection(out: Path, settings: TrainSettings, holdout_set) -> dict:
 
 
 def _final_report(
-    task: TaskData, out: Path, length: int, teacher_path, train_set, holdout_set, settings, note=None, **extra
+    task: TaskData,
+    out: Path,
+    length: int,
+    teacher_path,
+    train_set,
+    holdout_set,
+    settings,
+    note=None,
+    with_frontier: bool = False,
 ) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
     names the data the model was trained on and how its checkpoint was chosen."""
     if not PartialState().is_main_process:
         return {}
-    models = {"student" if teacher_path else "model": evaluate_model(task, out, max_length=length, **extra)}
+    models = {
+        "student" if teacher_path else "model": evaluate_model(
+            task, out, max_length=length, with_frontier=with_frontier
+        )
+    }
     if teacher_path:
         models["teacher"] = evaluate_model(task, teacher_path, max_length=length)
     data = {

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import torch
 from tqdm import tqdm
-from transformers import AutoConfig, AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification
 
 from data import InputError, check_columns, format_for
 from data.hardware import TORCH_DTYPES, resolve_precision
 from data.paths import sibling_output
 from data.tables import check_texts_present, header_line, read_chunks, scan_table, write_rows
 
-from .models import load_tokenizer
+from .features import default_max_length
+from .models import classifier_config, load_tokenizer
 from .runtime import OnnxClassifier, is_exported
 
 log = logging.getLogger("tinydistill")
@@ -55,10 +56,10 @@ def predict_table(
     source = Path(input_path)
     if not source.is_file():
         raise InputError(f"{source}: no such file; give the table to predict with --input")
-    model, config, runtime = _load(Path(model_dir), precision)
+    model, config, precision = _load(model_dir, precision)
     _check_texts_fit(Path(model_dir), config, text_columns)
     tokenizer = load_tokenizer(model_dir)
-    length = max_length or (128 if len(text_columns) == 2 else 64)
+    length = max_length or default_max_length(pair=len(text_columns) == 2)
     fmt = format_for(source)
     scan = scan_table(source, fmt)
     target = Path(out) if out else sibling_output(source, "pred", "predict")
@@ -76,7 +77,7 @@ def predict_table(
                     handle.write(("\ufeff" if scan.bom else "") + header_line([*chunk.columns, *PREDICTED], fmt))
                 check_texts_present(source, chunk, text_columns, rows)
                 texts = [chunk[c].fillna("").astype(str).tolist() for c in text_columns]
-                predicted, probability = _predict(model, tokenizer, texts, config, length, batch_size, runtime)
+                predicted, probability = _predict(model, tokenizer, texts, config, length, batch_size, precision)
                 write_rows(chunk.assign(prediction=predicted, probability=probability), handle, fmt, header=False)
                 rows += len(chunk)
                 bar.update(len(chunk))
@@ -85,22 +86,18 @@ def predict_table(
         temporary.unlink(missing_ok=True)
     if scan.ragged_lines:
         log.warning(f"{source}: skipped {len(scan.ragged_lines)} ragged rows: lines {scan.ragged_lines[:20]}")
+    runtime = f"pytorch {precision}" if precision else "onnxruntime"
     return PredictSummary(target, rows, time.perf_counter() - started, runtime)
 
 
-def _load(folder: Path, precision: str):
-    """(model, config, what runs it): ONNX Runtime for an exported folder, else PyTorch on the CPU."""
-    if not (folder / "config.json").is_file():
-        raise InputError(
-            f"{folder}: not a model folder (no config.json); give a folder made by finetune, distill or export"
-        )
-    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+def _load(path, precision: str):
+    """(model, config, PyTorch precision): ONNX Runtime for an exported folder (precision None, the graph
+    has its own), else PyTorch on the CPU in `precision` resolved."""
+    folder, config = classifier_config(path, fix="Give a folder made by finetune, distill or export")
     if is_exported(folder):
-        return OnnxClassifier(folder, config), config, "onnxruntime"
-    if not any(name.endswith("ForSequenceClassification") for name in config.architectures or []):
-        raise InputError(f"{folder}: not a sequence-classification model (architectures: {config.architectures})")
+        return OnnxClassifier(folder, config), config, None
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
-    return model, config, f"pytorch {resolve_precision(precision, torch.device('cpu'))}"
+    return model, config, resolve_precision(precision, torch.device("cpu"))
 
 
 def _check_texts_fit(folder: Path, config, text_columns: list[str]) -> None:
@@ -123,10 +120,9 @@ def _check_columns(source: Path, chunk, text_columns: list[str]) -> None:
         raise InputError(f"{source}: already has a {taken[0]!r} column; rename it, predict adds its own")
 
 
-def _predict(model, tokenizer, texts, config, length: int, batch_size: int, runtime: str):
+def _predict(model, tokenizer, texts, config, length: int, batch_size: int, precision: str | None):
     """Label names and probabilities (regression: the value and None) for one chunk's texts."""
-    precision = runtime.split()[-1]
-    reduced = runtime.startswith("pytorch") and precision != "fp32"
+    reduced = precision not in (None, "fp32")
     autocast = torch.autocast("cpu", dtype=TORCH_DTYPES[precision]) if reduced else nullcontext()
     logits = []
     for start in range(0, len(texts[0]), batch_size):

@@ -149,7 +149,10 @@ def custom_task_data(
     spec = TaskSpec(f"{train.stem}-{content_digest(train)[:8]}", tuple(text_columns), label_column, labels, metrics)
     augmented = train
     if aug or aug_file:
-        remake = f"python cli.py augment --input {train} --text-col {' --text-col '.join(text_columns)}"
+        remake = (
+            f"python cli.py augment --input {train} --text-col {' --text-col '.join(text_columns)} "
+            f"--label-col {label_column}"
+        )
         augmented = _augmented_train(Path(aug_file) if aug_file else augmented_table_path(train), train, remake)
     return TaskData(spec, augmented, (dev,), train)
 

@@ -36,12 +36,15 @@ from .objectives import Objective
 log = logging.getLogger("tinydistill")
 
 
+LOOP_EPOCHS, LOOP_LR = 3.0, 5e-5  # what a run trains with when neither its flags nor its stage say
+
+
 @dataclass
 class TrainSettings:
-    epochs: float | None = None  # None: 3 (the loop's default), or the stage's own (pipeline)
+    epochs: float | None = None  # None: LOOP_EPOCHS, or the stage's own (pipeline)
     max_steps: int | None = None  # overrides epochs
     batch_size: int = 32
-    lr: float | None = None  # None: 5e-5 (the loop's default), or the stage's own (pipeline)
+    lr: float | None = None  # None: LOOP_LR, or the stage's own (pipeline)
     warmup: float = 0.1  # fraction of the steps
     weight_decay: float = 0.01
     grad_accum: int = 1
@@ -142,7 +145,7 @@ def train(
 
 
 def _checked(settings: TrainSettings, objective: Objective, teacher, dev_set, holdout_set) -> TrainSettings:
-    """The settings with the loop's own defaults filled in (3 epochs, lr 5e-5), once they make sense."""
+    """The settings with the loop's own defaults filled in, once they make sense."""
     if objective.needs_teacher and teacher is None:
         raise InputError("this objective needs a teacher model")
     if settings.select not in SELECTIONS:
@@ -151,8 +154,8 @@ def _checked(settings: TrainSettings, objective: Objective, teacher, dev_set, ho
         raise InputError("--select holdout needs a held-out slice of the training examples")
     return replace(
         settings,
-        epochs=3.0 if settings.epochs is None else settings.epochs,
-        lr=5e-5 if settings.lr is None else settings.lr,
+        epochs=LOOP_EPOCHS if settings.epochs is None else settings.epochs,
+        lr=LOOP_LR if settings.lr is None else settings.lr,
     )
 
 
