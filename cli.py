@@ -403,7 +403,8 @@ TRAINING_OPTIONS = [
         type=click.FloatRange(0, 1, min_open=True, max_open=True),
         default=0.1,
         show_default=True,
-        help="With --select holdout: the share of the original training examples held out (seeded by --seed).",
+        help="With --select holdout: the share of the original training examples held out (the same slice for "
+        "every --seed, so that seeds and runs are chosen on the same examples).",
     ),
     click.option("--seed", type=int, default=42, show_default=True, help="Seed for Python, NumPy and torch."),
     DEVICE,

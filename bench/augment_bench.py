@@ -38,7 +38,7 @@ def prepare() -> None:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
 
-    from augment import DEFAULT_MLM, DEFAULT_VECTORS
+    from augment import DEFAULT_MLM, SHARED_VECTORS
 
     WORK.mkdir(parents=True, exist_ok=True)
     if not (MODEL / "config.json").is_file():
@@ -47,7 +47,7 @@ def prepare() -> None:
         BertForMaskedLM(BertConfig(vocab_size=tokenizer.vocab_size)).save_pretrained(MODEL)
         tokenizer.save_pretrained(MODEL)
     if not VECTORS.is_file():
-        real = [line.split(" ", 1)[0] for line in open(DEFAULT_VECTORS, encoding="utf-8")]
+        real = [line.split(" ", 1)[0] for line in open(SHARED_VECTORS, encoding="utf-8")]
         rng = np.random.default_rng(0)
         letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
         made = {"".join(rng.choice(letters, 9)) for _ in range(90_000)} - set(real)

@@ -529,13 +529,18 @@ def evaluate_model(
     return result
 
 
+HOLDOUT_SEED = 0  # the held-out slice does not follow --seed: runs of several seeds choose on the same examples
+
+
 def _split_for_selection(task: TaskData, tokenizer, length: int, settings: TrainSettings):
     """The training examples, and with select="holdout" the held-out slice of the original training
-    examples that chooses the checkpoint (their augmented copies are left out of training too)."""
+    examples that chooses the checkpoint (their augmented copies are left out of training too). The
+    slice is the same for every seed and every run on the same file, so a teacher and its students, or
+    seeds of one recipe, are chosen on the same examples."""
     train_set = task.encode(task.train_path, tokenizer, length)
     if settings.select != "holdout":
         return train_set, None
-    rows, held = task.holdout_split(settings.holdout, settings.seed)
+    rows, held = task.holdout_split(settings.holdout, HOLDOUT_SEED)
     same = task.train_path == task.original_train_path
     original = train_set if same else task.encode(task.original_train_path, tokenizer, length)
     log.info(

@@ -115,6 +115,20 @@ def test_holdout_leaves_out_the_held_examples_and_all_their_augmented_copies(mrp
     assert held == task.holdout_split(0.25, seed=3)[1] and held != task.holdout_split(0.25, seed=4)[1]
 
 
+def test_the_held_out_slice_is_the_same_for_every_seed(mrpc_small, tokenizer):
+    """Seeds of one recipe, and a teacher and its students, must be chosen on the same examples."""
+    from distill.pipeline import _split_for_selection
+    from distill.trainer import TrainSettings
+
+    task = glue_task_data("MRPC", mrpc_small.parent)
+
+    def held_texts(seed):
+        _, held = _split_for_selection(task, tokenizer, 64, TrainSettings(select="holdout", holdout=0.25, seed=seed))
+        return sorted(tuple(held[i]["input_ids"]) for i in range(len(held)))
+
+    assert len(held_texts(1)) == 10 and held_texts(1) == held_texts(2)
+
+
 @pytest.mark.slow
 def test_a_good_run_with_two_workers_prints_only_our_own_lines(tmp_path, mrpc_head, tiny_mlm):
     """loky restarts a worker whose memory grew after its first task (models kept for later shards look
