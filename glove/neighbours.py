@@ -1,11 +1,14 @@
-"""Nearest neighbours by cosine over unit vectors: batched matrix products and argpartition."""
+"""Nearest neighbours by cosine over unit vectors: batched matrix products and a top-K selection."""
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 import numpy as np
+import torch
 from gensim.models import KeyedVectors
+
+SCORE_FLOATS = 2**24  # one batch's score matrix, batch x vocabulary: 64 MB, whatever the vocabulary
 
 
 class NeighbourIndex:
@@ -19,15 +22,14 @@ class NeighbourIndex:
         self, vectors: KeyedVectors, k: int, *, allowed: Callable[[str], bool] | None = None, batch_size: int = 256
     ):
         self.vectors, self.k = vectors, k
-        # a batch's score matrix is batch x vocabulary floats: keep it near 256 MB for big vocabularies
-        self.batch_size = max(1, min(batch_size, 2**26 // max(1, len(vectors))))
+        self.batch_size = max(1, min(batch_size, SCORE_FLOATS // max(1, len(vectors))))
         self.words = np.asarray(vectors.index_to_key, dtype=object)
         keep = (
             np.fromiter((allowed(w) for w in vectors.index_to_key), bool, len(self.words))
             if allowed
             else np.ones(len(self.words), bool)
         )
-        self._penalty = np.where(keep, 0.0, -np.inf).astype(np.float32)
+        self._penalty = torch.as_tensor(np.where(keep, 0.0, -np.inf).astype(np.float32))
         self._cache: dict[str, list[str]] = {}
 
     def __contains__(self, word: str) -> bool:
@@ -44,14 +46,12 @@ class NeighbourIndex:
         return {w: self._cache[w] for w in words}
 
     def _search(self, batch: list[str]) -> None:
+        """torch's top-K keeps no more than the score matrix in memory (argpartition's index matrix
+        would be twice its size: over 1 GB at 400,000 words)."""
         rows = np.fromiter((self.vectors.key_to_index[w] for w in batch), np.int64, len(batch))
-        scores = self.vectors.vectors[rows] @ self.vectors.vectors.T
+        scores = torch.from_numpy(self.vectors.vectors[rows] @ self.vectors.vectors.T)
         scores += self._penalty
-        scores[np.arange(len(rows)), rows] = -np.inf
-        k = min(self.k, scores.shape[1] - 1)
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k > 0 else np.empty((len(rows), 0), int)
-        order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
-        top = np.take_along_axis(top, order, axis=1)
-        finite = np.isfinite(np.take_along_axis(scores, top, axis=1))
-        for word, ids, ok in zip(batch, top, finite):
+        scores[torch.arange(len(rows)), torch.from_numpy(rows)] = -torch.inf
+        best, top = scores.topk(min(self.k, scores.shape[1] - 1), dim=1)
+        for word, ids, ok in zip(batch, top.numpy(), torch.isfinite(best).numpy()):
             self._cache[word] = self.words[ids[ok]].tolist()
