@@ -2,8 +2,9 @@
 rest, N copies with each word replaced with probability p; any table, any number of workers."""
 
 from .augmenter import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, Augmenter, default_vectors
-from .dataset import augment_dataset
+from .dataset import augment_dataset, preview_dataset
 from .masked_lm import MaskedLM
+from .preview import Preview
 from .runner import AugmentSummary, augment_file
 from .words import split_words
 
@@ -16,6 +17,8 @@ __all__ = [
     "MaskedLM",
     "AugmentSummary",
     "augment_dataset",
+    "preview_dataset",
+    "Preview",
     "augment_file",
     "split_words",
 ]

@@ -14,9 +14,9 @@ from data import InputError
 from data.paths import SHARED_DIR
 from glove import NeighbourIndex, VectorFileError, load_vectors, packaged_glove
 
-from .candidates import CandidateFinder
+from .candidates import CandidateFinder, TextCandidates
 from .masked_lm import MaskedLM
-from .sampling import draw_variants
+from .sampling import Variant, draw_variants
 
 DEFAULT_MLM = SHARED_DIR / "models" / "minilm-mlm-demo"
 SHARED_VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"
@@ -113,20 +113,52 @@ class Augmenter:
         Row r draws from its own generator seeded by (seed, first_row + r), so the output does not
         depend on how the table was cut into chunks or spread over workers.
         """
-        texts = {c: frame[c].fillna("").astype(str).tolist() for c in text_columns}
-        everything = [t for c in text_columns for t in texts[c]]
-        found, stats = self.finder.find(everything)
-        per_column = {c: found[j * len(frame) : (j + 1) * len(frame)] for j, c in enumerate(text_columns)}
+        examples, stats = self.examples(frame, text_columns, range(first_row, first_row + len(frame)))
         sources, columns_out = [], {c: [] for c in text_columns}
-        for r in range(len(frame)):
-            rng = np.random.default_rng([self.config.seed, first_row + r])
-            variants = draw_variants([per_column[c][r] for c in text_columns], self.config.n, self.config.p, rng)
-            for variant in [tuple(texts[c][r] for c in text_columns)] + variants:
+        for r, example in enumerate(examples):
+            for texts in [example.original] + [variant.texts for variant in example.variants]:
                 sources.append(r)
-                for c, text in zip(text_columns, variant):
+                for c, text in zip(text_columns, texts):
                     columns_out[c].append(text)
         out = frame.iloc[sources].reset_index(drop=True)
         for c in text_columns:
             out[c] = columns_out[c]
         stats.update(rows_in=len(frame), rows_out=len(out))
         return out, stats
+
+    def examples(self, frame: pd.DataFrame, text_columns: list[str], row_numbers) -> tuple[list[Example], Counter]:
+        """Every row's candidates and drawn copies; row i draws as row `row_numbers[i]` of its file (the
+        copies `augment` writes for it, wherever the row is augmented: a shard, a preview sample). The
+        counts say how much each copy changed, for the run summary."""
+        texts = {c: frame[c].fillna("").astype(str).tolist() for c in text_columns}
+        everything = [t for c in text_columns for t in texts[c]]
+        found, stats = self.finder.find(everything)
+        per_column = [found[j * len(frame) : (j + 1) * len(frame)] for j in range(len(text_columns))]
+        examples = []
+        for r, row_number in enumerate(row_numbers):
+            candidates = [column[r] for column in per_column]
+            rng = np.random.default_rng([self.config.seed, row_number])
+            variants = draw_variants(candidates, self.config.n, self.config.p, rng)
+            examples.append(Example(tuple(texts[c][r] for c in text_columns), candidates, variants))
+            words = sum(column.words.word_count() for column in candidates)
+            stats["copies"] += len(variants)
+            stats["copy_words"] += words * len(variants)
+            stats["replaced_words"] += sum(len(done) for variant in variants for done in variant.replaced)
+            stats["examples_with_fewer_copies"] += len(variants) < self.config.n
+        return examples, stats
+
+
+@dataclass(frozen=True)
+class Example:
+    """One row's texts, their candidates, and the distinct copies drawn from them."""
+
+    original: tuple[str, ...]
+    candidates: list[TextCandidates]
+    variants: list[Variant]
+
+    def marked(self) -> list[tuple[str, ...]]:
+        """Each copy's texts with the replaced words shown as [old→new]."""
+        return [
+            tuple(c.words.render(done, marked=True) for c, done in zip(self.candidates, variant.replaced))
+            for variant in self.variants
+        ]

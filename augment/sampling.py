@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .candidates import TextCandidates
@@ -20,7 +22,15 @@ def draw_replacements(candidates: TextCandidates, n: int, p: float, rng: np.rand
     ]
 
 
-def draw_variants(columns: list[TextCandidates], n: int, p: float, rng: np.random.Generator) -> list[tuple[str, ...]]:
+@dataclass(frozen=True)
+class Variant:
+    """One augmented copy of an example: its texts, and per text the words replaced (index -> new word)."""
+
+    texts: tuple[str, ...]
+    replaced: tuple[dict[int, str], ...]
+
+
+def draw_variants(columns: list[TextCandidates], n: int, p: float, rng: np.random.Generator) -> list[Variant]:
     """Up to N distinct variants of one example, each column drawn in the same copy j, so that
     variant j pairs text A's j-th draw with text B's j-th draw. Copies equal to the original or to
     an earlier copy are dropped."""
@@ -28,8 +38,8 @@ def draw_variants(columns: list[TextCandidates], n: int, p: float, rng: np.rando
     original = tuple(column.words.text for column in columns)
     seen, variants = {original}, []
     for j in range(n):
-        variant = tuple(column.words.render(draw[j]) for column, draw in zip(columns, draws))
-        if variant not in seen:
-            seen.add(variant)
-            variants.append(variant)
+        texts = tuple(column.words.render(draw[j]) for column, draw in zip(columns, draws))
+        if texts not in seen:
+            seen.add(texts)
+            variants.append(Variant(texts, tuple(draw[j] for draw in draws)))
     return variants

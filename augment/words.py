@@ -37,17 +37,23 @@ class Words:
             flags.append(token.isalpha() and token.lower() not in STOPWORDS and not glued)
         return flags
 
-    def render(self, replacements: dict[int, str]) -> str:
-        """The text with word i replaced by replacements[i], in the original word's case style."""
+    def render(self, replacements: dict[int, str], *, marked: bool = False) -> str:
+        """The text with word i replaced by replacements[i], in the original word's case style;
+        `marked` shows each replacement as [old→new] (for people, never for output files)."""
         if not replacements:
             return self.text
         pieces, cursor = [], 0
         for i in sorted(replacements):
             start, end = self.spans[i]
-            pieces += [self.text[cursor:start], _match_case(replacements[i], self.text[start:end])]
+            old, new = self.text[start:end], _match_case(replacements[i], self.text[start:end])
+            pieces += [self.text[cursor:start], f"[{old}→{new}]" if marked else new]
             cursor = end
         pieces.append(self.text[cursor:])
         return "".join(pieces)
+
+    def word_count(self) -> int:
+        """Words with a letter or digit (punctuation marks are not counted)."""
+        return sum(any(char.isalnum() for char in token) for token in self.tokens)
 
 
 def split_words(text: str) -> Words:

@@ -63,6 +63,69 @@ def test_golden_glove_only_run_on_real_mrpc(tmp_path, mrpc_head):
         f"candidates: 0 words from the masked-LM, {len(words)} sent to the vectors (vectors covered {covered} of "
         f"them; {missing} without a vector stayed unchanged)"
     ) in result.output.replace("\n", " ")
+    # copies per example and words replaced per copy, counted apart from the output's rows
+    assert f"copies: {(len(read_table(out)) - 5) / 5:.1f} distinct copies per example" in result.output
+    assert f"each copy replaced {_replaced_share(frame, read_table(out)):.0%} of its words" in result.output
+
+
+def _replaced_share(original, augmented) -> float:
+    """Over every copy of an augment output: words that differ from its original's / words."""
+    from augment import split_words
+
+    texts, replaced, words = ["#1 String", "#2 String"], 0, 0
+    originals = {tuple(row) for row in original[texts].itertuples(index=False)}
+    for row in augmented[texts].itertuples(index=False):
+        if tuple(row) in originals:
+            source = tuple(row)
+            continue
+        for old, new in zip(source, row):
+            a, b = split_words(old).tokens, split_words(new).tokens
+            assert len(a) == len(b)
+            replaced += sum(x != y for x, y in zip(a, b))
+            words += sum(any(c.isalnum() for c in x) for x in a)
+    return replaced / words
+
+
+def test_preview_shows_the_copies_the_run_writes_and_writes_nothing(tmp_path, mrpc_head, tiny_mlm):
+    """Each previewed row's copies, with the [old→new] marks undone, are the copies that the full run
+    writes after that row; the estimate of output rows and the time are printed; no file appears."""
+    import re
+
+    from data import read_table
+
+    glue = tmp_path / "glue"
+    shutil.copytree(mrpc_head.parent, glue / "MRPC")
+    before = sorted(p.name for p in (glue / "MRPC").iterdir())
+    common = ("--data-dir", glue, "--mlm", tiny_mlm, "--glove", VECTORS, "--n", 4)
+    shown = run(*common, "--preview", 3)
+    assert shown.exit_code == 0, shown.output
+    assert sorted(p.name for p in (glue / "MRPC").iterdir()) == before  # nothing written, not even parts
+    assert re.search(
+        r"3 of 40 rows shown; each copy replaced \d+% of its words. The full run would write about "
+        r"[\d,]+ rows and take about \d+ min",
+        shown.output.replace("\n", " "),
+    )
+    assert run(*common, "--preview", 3, "--jobs", 2).exit_code == 2  # a flag that would do nothing
+    assert run(*common).exit_code == 0
+    frame, augmented = read_table(glue / "MRPC" / "train.tsv"), read_table(glue / "MRPC" / "train_aug.tsv")
+    texts = ["#1 String", "#2 String"]
+    output = [tuple(row) for row in augmented[texts].itertuples(index=False)]
+    blocks = re.split(r"^row (\d+):$", shown.output, flags=re.M)[1:]
+    assert len(blocks) == 6
+    marked = 0
+    for number, block in zip(blocks[::2], blocks[1::2]):
+        original = tuple(frame[texts].iloc[int(number) - 1])
+        lines = [line.strip() for line in block.strip("\n").splitlines() if line.startswith("  ")]
+        assert tuple(lines[0].split(" || ")) == original
+        copies = [re.sub(r"^\d+\. ", "", line) for line in lines[1:] if line != "(no copy)"]
+        marked += sum(copy.count("→") for copy in copies)
+        unmarked = [tuple(re.sub(r"\[[^\]→]*→([^\]]*)\]", r"\1", copy).split(" || ")) for copy in copies]
+        start = output.index(original)
+        assert output[start + 1 : start + 1 + len(unmarked)] == unmarked
+        assert start + 1 + len(unmarked) == len(output) or output[start + 1 + len(unmarked)] in map(
+            tuple, frame[texts].to_numpy()
+        )
+    assert marked > 0
 
 
 def test_glue_task_from_data_dir_writes_train_aug_beside_train(tmp_path, mrpc_head, tiny_mlm):

@@ -41,10 +41,10 @@ def test_each_word_replaced_with_probability_p_by_a_uniform_choice():
 def test_n_copies_are_distinct_and_p_bounds_hold():
     cands = _candidates("alpha beta gamma delta epsilon", {i: [f"w{j}" for j in range(15)] for i in range(5)})
     rng = np.random.default_rng(1)
-    variants = draw_variants([cands], 20, 0.5, rng)
+    variants = [v.texts for v in draw_variants([cands], 20, 0.5, rng)]
     assert len(variants) == 20 == len(set(variants)) and ("alpha beta gamma delta epsilon",) not in variants
     assert draw_variants([cands], 20, 0.0, rng) == []  # p = 0: nothing but the original
-    every = draw_variants([cands], 5, 1.0, rng)  # p = 1: every candidate word replaced
+    every = [v.texts for v in draw_variants([cands], 5, 1.0, rng)]  # p = 1: every candidate word replaced
     assert all(not set(v[0].split()) & {"alpha", "beta", "gamma", "delta", "epsilon"} for v in every)
     assert draw_variants([_candidates("", {})], 20, 0.4, rng) == []  # empty text: no copies
 
@@ -52,11 +52,14 @@ def test_n_copies_are_distinct_and_p_bounds_hold():
 def test_pair_copies_pair_draw_j_of_a_with_draw_j_of_b():
     a = _candidates("red car", {0: ["blue", "green"], 1: ["bus", "van"]})
     b = _candidates("big house", {0: ["small", "tall"], 1: ["home", "hut"]})
-    variants = draw_variants([a, b], 200, 0.5, np.random.default_rng(3))
-    joint = draw_variants([a, b], 200, 0.5, np.random.default_rng(3))
-    assert variants == joint  # deterministic for a seed
+    drawn = draw_variants([a, b], 200, 0.5, np.random.default_rng(3))
+    assert drawn == draw_variants([a, b], 200, 0.5, np.random.default_rng(3))  # deterministic for a seed
+    variants = [v.texts for v in drawn]
     rng = np.random.default_rng(3)
     draws_a, draws_b = draw_replacements(a, 200, 0.5, rng), draw_replacements(b, 200, 0.5, rng)
     expected = [(a.words.render(x), b.words.render(y)) for x, y in zip(draws_a, draws_b)]
     assert variants == list(dict.fromkeys(e for e in expected if e != ("red car", "big house")))
     assert len({v[1] for v in variants}) > 2  # text B varies along with text A
+    assert all(v.texts == (a.words.render(v.replaced[0]), b.words.render(v.replaced[1])) for v in drawn)
+    marked = a.words.render({0: "blue"}, marked=True)
+    assert marked == "[red→blue] car" and split_words("Red car").render({0: "blue"}, marked=True) == "[Red→Blue] car"
