@@ -25,7 +25,7 @@ import torch  # noqa: E402
 import transformers  # noqa: E402
 from click.core import ParameterSource  # noqa: E402
 
-from augment import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, augment_dataset  # noqa: E402
+from augment import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, augment_dataset, preview_dataset  # noqa: E402
 from data import InputError  # noqa: E402
 from data.hardware import PRECISION_HELP, PRECISIONS  # noqa: E402
 from distill import (  # noqa: E402
@@ -225,9 +225,16 @@ def main():
 @click.option(
     "--resume", is_flag=True, help="Continue an interrupted run with the same settings, reusing its finished shards."
 )
+@click.option(
+    "--preview",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Look first: print this many random rows with the copies the run would write for them (replaced "
+    "words shown as [old→new]) and the run's estimated time and output rows, then exit; nothing is written.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def augment(mlm, glove, quiet, **opts):
+def augment(mlm, glove, preview, quiet, **opts):
     """TinyBERT data augmentation: write train_aug.tsv (or your table + _aug).
 
     Every example is kept and followed by up to N distinct copies. In each copy, every replaceable
@@ -237,7 +244,28 @@ def augment(mlm, glove, quiet, **opts):
     """
     settings = {field.name: opts.pop(field.name) for field in fields(AugmentConfig) if field.name in opts}
     config = AugmentConfig(**({"mlm": mlm} if mlm else {}), glove=glove, **settings)
+    if preview:
+        running = ("jobs", "dask", "shard_rows", "resume", "out")
+        _refuse_given(running, "--preview writes nothing and runs nothing in full")
+        _print_preview(preview_dataset(config, preview, **{k: v for k, v in opts.items() if k not in running}))
+        return
     _print_summary(augment_dataset(config, progress=not quiet, **opts))
+
+
+def _print_preview(preview) -> None:
+    lines = []
+    for row in preview.sample:
+        lines.append(f"row {row.row}:")
+        lines += [f"  {' || '.join(row.original)}"]
+        lines += [f"  {j:>3}. {' || '.join(copy)}" for j, copy in enumerate(row.copies, 1)] or ["  (no copy)"]
+    minutes = preview.estimated_seconds / 60
+    lines.append(
+        f"{len(preview.sample)} of {preview.rows:,} rows shown; each copy replaced {preview.replaced_share:.0%} "
+        f"of its words. The full run would write about {preview.estimated_rows_out:,} rows and take about "
+        f"{minutes:.0f} min with one worker here (model loading {preview.load_seconds:.0f} s, then "
+        f"{preview.sample_seconds / max(1, len(preview.sample)):.2f} s per row in this sample). Nothing was written."
+    )
+    click.echo("\n".join(lines))
 
 
 def _print_summary(summary) -> None:
@@ -265,6 +293,14 @@ def _print_summary(summary) -> None:
         f"candidates: {counts.get('masked_lm_words', 0)} words from the masked-LM, {to_vectors} sent to the "
         f"vectors ({covered}; {missing} without a vector stayed unchanged)"
     )
+    copies, words = counts.get("copies", 0), counts.get("copy_words", 0)
+    if summary.rows_in:
+        fewer = counts.get("examples_with_fewer_copies", 0)
+        lines.append(
+            f"copies: {copies / summary.rows_in:.1f} distinct copies per example ({fewer} examples got fewer than "
+            f"--n: too few replaceable words for that many distinct copies)"
+            + (f"; each copy replaced {counts.get('replaced_words', 0) / words:.0%} of its words" if words else "")
+        )
     click.echo("\n".join(lines), err=True)
 
 
@@ -502,6 +538,7 @@ _TASK_ONLY = (
     "holdout",
     "method",
     "temperature",
+    "filter_teacher",
     *(name for options in METHOD_OPTIONS.values() for name in options),
 )
 
@@ -635,6 +672,13 @@ def _refuse_given(names, why: str) -> None:
     type=float,
     default=None,
     help="TinyBERT stage 1 learning rate. Default: 5e-5 (--lr overrides it for --stage intermediate alone).",
+)
+@click.option(
+    "--filter-teacher",
+    is_flag=True,
+    help="With --aug: the teacher scores every augmented copy once, and copies it classes otherwise than their "
+    "original example are dropped (word replacement can turn a paraphrase into a non-paraphrase); the report "
+    "says how many.",
 )
 @_with(DATA_OPTIONS + AUG_OPTIONS + TRAINING_OPTIONS + [FRONTIER])
 @user_errors

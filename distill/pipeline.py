@@ -13,7 +13,7 @@ from accelerate import PartialState
 from accelerate.utils import set_seed
 
 from data import InputError
-from data.hardware import resolve_device
+from data.hardware import resolve_device, resolve_precision
 from data.manifests import manifest_path
 from data.paths import content_digest
 
@@ -21,6 +21,7 @@ from . import layer_maps
 from .corpus import load_corpus
 from .evaluation import EVAL_BATCH_SIZE, cpu_speed, evaluate, weights_mb
 from .features import default_max_length
+from .filtering import teacher_agreeing_rows
 from .frontier import frontier
 from .models import (
     base_encoder,
@@ -60,6 +61,7 @@ class DistillSettings:
     layer_map: str | None = None  # explicit "3,6,9,12"; default evenly spaced (TinyBERT) / skip-or-last (PKD)
     temperature: float | None = None
     init: str | None = None  # shape-built students; None: see default_init
+    filter_teacher: bool = False  # drop augmented copies the teacher classes otherwise than their original
     stage: str | None = None  # TinyBERT: intermediate | prediction | both
     intermediate_epochs: float | None = None  # TinyBERT stage 1; None: 10 (published), capped by max_steps
     intermediate_lr: float | None = None
@@ -234,6 +236,9 @@ def distill(
     check_same_tokenizer(tokenizer, recipe.student)
     length = max_length_for(task, max_length)
     train_set, holdout_set = _split_for_selection(task, tokenizer, length, settings)
+    filtered = None
+    if recipe.filter_teacher:
+        train_set, filtered = _filtered_by_teacher(task, teacher, train_set, settings, progress)
     dev_set = task.encode(task.dev_paths[0], tokenizer, length)
     init = recipe.init or default_init(recipe, teacher.config)
     student = build_student(
@@ -253,6 +258,7 @@ def distill(
         "max_length": length,
         "labels": task.spec.labels,
         "student_folder": _source(recipe.student) if Path(recipe.student).is_dir() else None,
+        "teacher_filter": filtered,
     }
     sets = (train_set, dev_set, holdout_set)
     run = _Run(student, teacher, tokenizer, *sets, task.spec.metrics, out, settings, resume, progress, recorded)
@@ -260,7 +266,16 @@ def distill(
     untrained = recipe.method == "tinybert" and recipe.stage == "intermediate"
     note = UNTRAINED_HEAD if untrained else None
     return _final_report(
-        task, out, length, teacher_path, train_set, holdout_set, settings, note=note, with_frontier=with_frontier
+        task,
+        out,
+        length,
+        teacher_path,
+        train_set,
+        holdout_set,
+        settings,
+        note=note,
+        with_frontier=with_frontier,
+        teacher_filter=filtered,
     )
 
 
@@ -550,6 +565,28 @@ def _split_for_selection(task: TaskData, tokenizer, length: int, settings: Train
     return train_set.subset(rows), original.subset(held)
 
 
+def _filtered_by_teacher(task: TaskData, teacher, train_set, settings: TrainSettings, progress: bool):
+    """The training rows without the augmented copies that the teacher classes otherwise than their
+    original example (see `filtering`), and what was dropped, for the run's record and report."""
+    if task.train_path == task.original_train_path:
+        raise InputError("--filter-teacher drops augmented copies: train on augmented data (--aug) or drop it")
+    if task.scheme.num_outputs == 1:
+        raise InputError("--filter-teacher compares classes; a regression task has none: drop it")
+    owners, _ = task.example_of_each_row()
+    if settings.select == "holdout":  # the held-out examples' rows are already gone: keep the others' owners
+        owners = [owners[row] for row in task.holdout_split(settings.holdout, HOLDOUT_SEED)[0]]
+    device = resolve_device(settings.device)
+    precision = resolve_precision(settings.precision, device)
+    kept, facts = teacher_agreeing_rows(
+        teacher, train_set, owners, device=device, precision=precision, progress=progress
+    )
+    log.info(
+        f"--filter-teacher: dropped {facts['dropped']:,} of {facts['copies']:,} augmented copies "
+        f"({facts['dropped_share']:.1%}) that the teacher classes otherwise than their original ({precision})"
+    )
+    return train_set.subset(kept), facts
+
+
 def _selection(out: Path, settings: TrainSettings, holdout_set) -> dict:
     """Which checkpoint the run kept and how, with the last evaluation beside it (from metrics.jsonl)."""
     records = [json.loads(line) for line in (out / "metrics.jsonl").open() if line.strip()]
@@ -577,6 +614,7 @@ def _final_report(
     settings,
     note=None,
     with_frontier: bool = False,
+    teacher_filter: dict | None = None,
 ) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
     names the data the model was trained on and how its checkpoint was chosen."""
@@ -594,6 +632,7 @@ def _final_report(
         "note": note,
         "train": str(task.train_path),
         "train_examples": len(train_set),
+        "teacher_filter": teacher_filter,
         "dev": [str(path) for path in task.dev_paths],
     }
     return write_report(out, task.spec.name, task.spec.metrics, models, data, _selection(out, settings, holdout_set))

@@ -129,6 +129,12 @@ def write_report(
         "",
         f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on {', '.join(data['dev'])}.",
     ]
+    if data.get("teacher_filter"):
+        dropped = data["teacher_filter"]
+        lines[-1] += (
+            f" The teacher filter dropped {dropped['dropped']:,} of its {dropped['copies']:,} augmented copies "
+            f"({dropped['dropped_share']:.1%}): the teacher classed them otherwise than their original."
+        )
     if _curves(run, metrics[0], run / "report.png"):
         lines += ["", "![loss and dev metric](report.png)"]
     (run / "report.md").write_text("\n".join(lines) + "\n")

@@ -68,16 +68,19 @@ class TaskData:
         copies, which would otherwise leak them into training."""
         if not 0.0 < fraction < 1.0:
             raise InputError(f"--holdout-fraction must lie between 0 and 1, got {fraction}")
-        original = self._frame(self.original_train_path)
-        held = np.random.default_rng(seed).permutation(len(original))[: max(1, round(fraction * len(original)))]
+        groups, examples = self.example_of_each_row()
+        held = np.random.default_rng(seed).permutation(examples)[: max(1, round(fraction * examples))]
         held_set = set(held.tolist())
-        if self.train_path == self.original_train_path:
-            groups = range(len(original))
-        else:
-            groups = _example_of_each_row(
-                self._frame(self.train_path), original, self.spec.text_columns, self.train_path
-            )
         return [row for row, example in enumerate(groups) if example not in held_set], sorted(held_set)
+
+    def example_of_each_row(self) -> tuple[list[int], int]:
+        """For each row of `train_path`, the original example (row of `original_train_path`) it is or was
+        made from; and the number of original examples."""
+        original = self._frame(self.original_train_path)
+        if self.train_path == self.original_train_path:
+            return list(range(len(original))), len(original)
+        augmented = self._frame(self.train_path)
+        return _example_of_each_row(augmented, original, self.spec.text_columns, self.train_path), len(original)
 
     def _frame(self, path: Path) -> pd.DataFrame:
         return read_rows(path, format_for(path, self.spec.column_names)).frame

@@ -129,6 +129,69 @@ def test_the_held_out_slice_is_the_same_for_every_seed(mrpc_small, tokenizer):
     assert len(held_texts(1)) == 10 and held_texts(1) == held_texts(2)
 
 
+def test_filter_teacher_drops_exactly_the_copies_the_teacher_classes_otherwise(
+    tmp_path, mrpc_small, tiny_mlm, tiny_teacher
+):
+    """The teacher's classes are recomputed here, row by row, and rows are tied to their example by
+    the MRPC sentence ids that augment copies unchanged (not by the library's own grouping)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    assert run_cli("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 6).exit_code == 0
+    tiny_teacher = _teacher_with_its_boundary_among(read_table(mrpc_small / "train.tsv"), tiny_teacher, tmp_path)
+    common = ("distill", "--quiet", "--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--method")
+    common += ("distilbert", "--max-steps", 2, "--precision", "fp32", "--select", "holdout", "--holdout-fraction", 0.25)
+    result = run_cli(*common, "--aug", "--filter-teacher", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+
+    task = glue_task_data("MRPC", mrpc_small.parent, aug=True)
+    rows, held = task.holdout_split(0.25, seed=0)
+    augmented = read_table(task.train_path).iloc[rows]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_teacher)
+    teacher = AutoModelForSequenceClassification.from_pretrained(tiny_teacher).eval()
+    classes = []
+    for a, b in zip(augmented["#1 String"], augmented["#2 String"]):
+        with torch.inference_mode():
+            classes.append(
+                int(teacher(**tokenizer(a, b, truncation=True, max_length=128, return_tensors="pt")).logits.argmax())
+            )
+    ids = list(augmented[["#1 ID", "#2 ID"]].itertuples(index=False))
+    original_class, copies, disagreeing = {}, 0, 0
+    for example, cls in zip(ids, classes):
+        if example not in original_class:
+            original_class[example] = cls  # augment writes the original first
+        else:
+            copies += 1
+            disagreeing += cls != original_class[example]
+    facts = report["data"]["teacher_filter"]
+    assert 0 < disagreeing < copies
+    assert (facts["copies"], facts["dropped"], facts["precision"]) == (copies, disagreeing, "fp32")
+    assert report["data"]["train_examples"] == len(augmented) - disagreeing
+    assert f"dropped {disagreeing} of its {copies} augmented copies" in (tmp_path / "run" / "report.md").read_text()
+    refused = run_cli(*common, "--filter-teacher", "--out", tmp_path / "plain")
+    assert refused.exit_code == 2 and "--filter-teacher drops augmented copies" in refused.output
+
+
+def _teacher_with_its_boundary_among(frame, teacher_folder, tmp_path):
+    """The random tiny teacher classes every MRPC pair alike; with its head's weights scaled up and its
+    bias set at the median logit gap of these pairs, it splits them, and replaced words can flip a copy."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(teacher_folder)
+    model = AutoModelForSequenceClassification.from_pretrained(teacher_folder).eval()
+    inputs = tokenizer(list(frame["#1 String"]), list(frame["#2 String"]), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        model.classifier.weight *= 50
+        model.classifier.bias.zero_()
+        logits = model(**inputs).logits
+        model.classifier.bias[1] = -(logits[:, 1] - logits[:, 0]).median()
+    model.save_pretrained(tmp_path / "teacher")
+    tokenizer.save_pretrained(tmp_path / "teacher")
+    return tmp_path / "teacher"
+
+
 @pytest.mark.slow
 def test_a_good_run_with_two_workers_prints_only_our_own_lines(tmp_path, mrpc_head, tiny_mlm):
     """loky restarts a worker whose memory grew after its first task (models kept for later shards look
@@ -152,5 +215,5 @@ def test_a_good_run_with_two_workers_prints_only_our_own_lines(tmp_path, mrpc_he
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(hooks)})
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    ours = ("augmenting ", "  masked-LM: ", "  vectors: ", "wrote ", "candidates: ")
+    ours = ("augmenting ", "  masked-LM: ", "  vectors: ", "wrote ", "candidates: ", "copies: ")
     assert [line for line in lines if not line.startswith(ours)] == []

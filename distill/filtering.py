@@ -1,0 +1,60 @@
+"""Teacher-scored augmentation: word replacement can carry a copy across the decision boundary (a
+paraphrase whose verb was replaced may no longer be one), and distilling on it teaches the student
+the teacher's view of a text whose gold label no longer holds. The teacher scores every row once;
+copies that it puts in another class than their original example are dropped."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from data.hardware import TORCH_DTYPES
+
+from .features import LabelledExamples, model_inputs
+
+FILTER_BATCH_SIZE = 128
+
+
+def teacher_agreeing_rows(
+    teacher, examples: LabelledExamples, owners: list[int], *, device, precision: str, progress: bool = True
+) -> tuple[list[int], dict]:
+    """The rows to keep (every original, and the copies the teacher classes as their original), and
+    the counts for the report. `owners[i]` is the original example of row i; each example's first row
+    is the original itself (augment writes it first)."""
+    predicted = _predicted_classes(teacher, examples, device, precision, progress)
+    owners = np.asarray(owners)
+    first_row = np.full(owners.max() + 1, -1)
+    first_row[owners[::-1]] = np.arange(len(owners))[::-1]  # the first row of each example: its original
+    originals = first_row[owners] == np.arange(len(owners))
+    agrees = predicted == predicted[first_row[owners]]
+    kept = np.flatnonzero(agrees | originals)
+    copies = int((~originals).sum())
+    dropped = len(owners) - len(kept)
+    facts = {
+        "copies": copies,
+        "dropped": dropped,
+        "dropped_share": dropped / copies if copies else 0.0,
+        "precision": precision,
+        "rule": "an augmented copy is dropped when the teacher's class for it differs from its class for the original",
+    }
+    return kept.tolist(), facts
+
+
+def _predicted_classes(teacher, examples: LabelledExamples, device, precision: str, progress: bool) -> np.ndarray:
+    """The teacher's argmax for every row, in batches of similar length (most rows are short)."""
+    teacher = teacher.to(device).eval()
+    order = np.argsort(examples.lengths(), kind="stable")
+    reduced = precision != "fp32"
+    autocast = torch.autocast(torch.device(device).type, dtype=TORCH_DTYPES[precision]) if reduced else nullcontext()
+    classes = np.empty(len(examples), dtype=np.int64)
+    batches = range(0, len(order), FILTER_BATCH_SIZE)
+    with torch.inference_mode(), autocast:
+        for start in tqdm(batches, desc="teacher scores the copies", unit="batch", disable=not progress):
+            rows = order[start : start + FILTER_BATCH_SIZE]
+            batch = examples.collate([examples[int(i)] for i in rows])
+            inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
+            classes[rows] = teacher(**inputs).logits.float().argmax(dim=-1).cpu().numpy()
+    return classes
