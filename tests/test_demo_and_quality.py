@@ -64,3 +64,40 @@ def testmajority_row_is_the_mrpc_dev_floor():
     row = quality.majority_row(glue_task_data("MRPC"))
     assert row["name"] == "majority"
     assert round(row["f1"], 3) == 0.812 and round(row["acc"], 3) == 0.684
+
+
+def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
+    """Three finished runs of one row: the mean and sample spread over them, and the share of the
+    teacher's gain over the majority class that the row keeps, on accuracy and F1."""
+    import json
+    import statistics
+
+    quality = _load("bench/mrpc_quality.py")
+    runs = []
+    for seed, (acc, f1) in zip((42, 43, 44), ((0.70, 0.80), (0.74, 0.82), (0.72, 0.84))):
+        run = tmp_path / f"row-{seed}"
+        run.mkdir()
+        selection = {"kept_holdout": {"accuracy": acc + 0.01, "f1": f1}}
+        report = {"models": {"student": {"dev": {"accuracy": acc, "f1": f1}}}, "selection": selection}
+        (run / "report.json").write_text(json.dumps(report))
+        (run / "config.json").write_text(json.dumps({"num_hidden_layers": 3, "hidden_size": 384}))
+        runs.append(run)
+    speeds = {
+        "teacher": {"examples_per_s_batch32": 100.0, "params": 9},
+        "3L-384": {"examples_per_s_batch32": 210.0, "params": 5},
+    }
+    majority, teacher = {"acc": 0.68, "f1": 0.81}, {"acc": 0.80, "f1": 0.86}
+    row = quality._row("row", runs, speeds, majority, teacher, {})
+    assert row["seeds"] == 3 and row["acc"] == statistics.mean([0.70, 0.74, 0.72])
+    assert row["acc_std"] == statistics.stdev([0.70, 0.74, 0.72]) and row["f1_std"] == statistics.stdev(
+        [0.80, 0.82, 0.84]
+    )
+    assert abs(row["gain_kept_acc"] - (0.72 - 0.68) / (0.80 - 0.68)) < 1e-12
+    assert abs(row["gain_kept_f1"] - (0.82 - 0.81) / (0.86 - 0.81)) < 1e-12
+    assert row["cpu_speedup"] == 2.1 and row["params"] == 5 and row["shape"] == "3L-384"
+    assert abs(row["holdout_acc"] - 0.73) < 1e-12
+    single = quality._row("one", runs[:1], speeds, majority, teacher, {})
+    assert single["seeds"] == 1 and single["acc_std"] is None
+    assert "| row | 3 | 0.720 ± 0.020 | 0.820 ± 0.020 | 33% / 20% | 0.730 | 3L-384 | 2.10x |" in quality._markdown(
+        [row]
+    )
