@@ -15,7 +15,8 @@ beyond predicting the majority class that the student keeps, on accuracy and on 
     python bench/mrpc_quality.py --render-only          # the table from the finished runs
 
 Every run is a folder in --work, reused once finished (delete it to redo it); the results are rendered
-after every finished run, so an interrupted study keeps its figures. Writes
+after every finished run, so an interrupted study keeps its figures, and each finished run's record
+(report, settings, evaluations, config; no weights) is kept in bench/results/mrpc_quality_runs/. Writes
 bench/results/mrpc_quality.json (rows), mrpc_quality_runs.json (runs, selection, timings), mrpc_quality.md,
 mrpc_dev_f1.png and mrpc_speed.png, and the table into README.md between its `mrpc-quality` markers.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -380,9 +382,20 @@ def _write_results(rows, runs, seconds, speeds, work: Path) -> None:
     result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs)}
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "mrpc_quality.md").write_text(_markdown(rows))
+    for path in [*(work / f"teacher-lr{lr:g}" for lr in TEACHER_LRS), *(p for paths in runs.values() for p in paths)]:
+        _archive(path, RESULTS / "mrpc_quality_runs" / path.name)
     _plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
     if speeds:
         _plot_speed(speeds, RESULTS / "mrpc_speed.png")
+
+
+def _archive(run: Path, record: Path) -> None:
+    """A finished run's record without its weights (report, settings, evaluations, config): the evidence
+    behind its row, kept with the results."""
+    if finished(run):
+        record.mkdir(parents=True, exist_ok=True)
+        for name in ("report.json", "settings.json", "metrics.jsonl", "config.json"):
+            shutil.copyfile(run / name, record / name)
 
 
 def _selections(runs) -> dict:
