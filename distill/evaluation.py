@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
+from tqdm import tqdm
 
 from data import compute_metrics
 from data.paths import WEIGHT_FILES
@@ -19,14 +20,19 @@ EVAL_BATCH_SIZE = 32  # the batches dev figures are computed in (int8 graphs qua
 
 
 def predict(
-    model, dataset: LabelledExamples, *, batch_size: int = 64, device: torch.device | str = "cpu"
+    model,
+    dataset: LabelledExamples,
+    *,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    progress: str | None = None,
 ) -> np.ndarray:
-    """Logits for every example, in order, with the model in eval mode."""
+    """Logits for every example, in order, with the model in eval mode; `progress` names a progress bar."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)
     outputs = []
     with torch.inference_mode():
-        for batch in loader:
+        for batch in tqdm(loader, desc=progress, unit="batch", disable=progress is None):
             inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
             outputs.append(model(**inputs).logits.float().cpu())
     return torch.cat(outputs).numpy()

@@ -9,11 +9,11 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from data.hardware import TORCH_DTYPES
 
-from .features import LabelledExamples, model_inputs
+from .evaluation import predict
+from .features import LabelledExamples
 
 FILTER_BATCH_SIZE = 128
 
@@ -44,17 +44,19 @@ def teacher_agreeing_rows(
 
 
 def _predicted_classes(teacher, examples: LabelledExamples, device, precision: str, progress: bool) -> np.ndarray:
-    """The teacher's argmax for every row, in batches of similar length (most rows are short)."""
-    teacher = teacher.to(device).eval()
+    """The teacher's argmax for every row, predicted in length order (most rows are short, so batches
+    of similar length carry little padding) and put back in row order."""
     order = np.argsort(examples.lengths(), kind="stable")
     reduced = precision != "fp32"
     autocast = torch.autocast(torch.device(device).type, dtype=TORCH_DTYPES[precision]) if reduced else nullcontext()
+    with autocast:
+        logits = predict(
+            teacher.to(device),
+            examples.subset(order),
+            batch_size=FILTER_BATCH_SIZE,
+            device=device,
+            progress="teacher scores the copies" if progress else None,
+        )
     classes = np.empty(len(examples), dtype=np.int64)
-    batches = range(0, len(order), FILTER_BATCH_SIZE)
-    with torch.inference_mode(), autocast:
-        for start in tqdm(batches, desc="teacher scores the copies", unit="batch", disable=not progress):
-            rows = order[start : start + FILTER_BATCH_SIZE]
-            batch = examples.collate([examples[int(i)] for i in rows])
-            inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
-            classes[rows] = teacher(**inputs).logits.float().argmax(dim=-1).cpu().numpy()
+    classes[order] = logits.argmax(axis=1)
     return classes

@@ -138,7 +138,7 @@ def finetune(
     model = load_encoder_for_task(model_path, task.scheme)
     model.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
     length = max_length_for(task, max_length)
-    train_set, holdout_set = _split_for_selection(task, tokenizer, length, settings)
+    train_set, holdout_set, _ = _split_for_selection(task, tokenizer, length, settings)
     dev_set = task.encode(task.dev_paths[0], tokenizer, length)
     train(
         model,
@@ -235,10 +235,10 @@ def distill(
     teacher = load_teacher(teacher_path, task.scheme)
     check_same_tokenizer(tokenizer, recipe.student)
     length = max_length_for(task, max_length)
-    train_set, holdout_set = _split_for_selection(task, tokenizer, length, settings)
+    train_set, holdout_set, rows = _split_for_selection(task, tokenizer, length, settings)
     filtered = None
     if recipe.filter_teacher:
-        train_set, filtered = _filtered_by_teacher(task, teacher, train_set, settings, progress)
+        train_set, filtered = _filtered_by_teacher(task, teacher, train_set, rows, settings, progress)
     dev_set = task.encode(task.dev_paths[0], tokenizer, length)
     init = recipe.init or default_init(recipe, teacher.config)
     student = build_student(
@@ -549,12 +549,12 @@ HOLDOUT_SEED = 0  # the held-out slice does not follow --seed: runs of several s
 
 def _split_for_selection(task: TaskData, tokenizer, length: int, settings: TrainSettings):
     """The training examples, and with select="holdout" the held-out slice of the original training
-    examples that chooses the checkpoint (their augmented copies are left out of training too). The
-    slice is the same for every seed and every run on the same file, so a teacher and its students, or
-    seeds of one recipe, are chosen on the same examples."""
+    examples that chooses the checkpoint (their augmented copies are left out of training too), and the
+    rows of the training file kept. The slice is the same for every seed and every run on the same
+    file, so a teacher and its students, or seeds of one recipe, are chosen on the same examples."""
     train_set = task.encode(task.train_path, tokenizer, length)
     if settings.select != "holdout":
-        return train_set, None
+        return train_set, None, range(len(train_set))
     rows, held = task.holdout_split(settings.holdout, HOLDOUT_SEED)
     same = task.train_path == task.original_train_path
     original = train_set if same else task.encode(task.original_train_path, tokenizer, length)
@@ -562,19 +562,19 @@ def _split_for_selection(task: TaskData, tokenizer, length: int, settings: Train
         f"held out {len(held):,} of {len(original):,} training examples (with their augmented copies: "
         f"{len(train_set) - len(rows):,} rows) to choose the checkpoint on"
     )
-    return train_set.subset(rows), original.subset(held)
+    return train_set.subset(rows), original.subset(held), rows
 
 
-def _filtered_by_teacher(task: TaskData, teacher, train_set, settings: TrainSettings, progress: bool):
+def _filtered_by_teacher(task: TaskData, teacher, train_set, rows, settings: TrainSettings, progress: bool):
     """The training rows without the augmented copies that the teacher classes otherwise than their
-    original example (see `filtering`), and what was dropped, for the run's record and report."""
+    original example (see `filtering`), and what was dropped, for the run's record and report.
+    `rows` are the rows of the training file that `train_set` holds."""
     if task.train_path == task.original_train_path:
         raise InputError("--filter-teacher drops augmented copies: train on augmented data (--aug) or drop it")
     if task.scheme.num_outputs == 1:
         raise InputError("--filter-teacher compares classes; a regression task has none: drop it")
-    owners, _ = task.example_of_each_row()
-    if settings.select == "holdout":  # the held-out examples' rows are already gone: keep the others' owners
-        owners = [owners[row] for row in task.holdout_split(settings.holdout, HOLDOUT_SEED)[0]]
+    example_of, _ = task.example_of_each_row()
+    owners = [example_of[row] for row in rows]
     device = resolve_device(settings.device)
     precision = resolve_precision(settings.precision, device)
     kept, facts = teacher_agreeing_rows(

@@ -123,7 +123,7 @@ def test_the_held_out_slice_is_the_same_for_every_seed(mrpc_small, tokenizer):
     task = glue_task_data("MRPC", mrpc_small.parent)
 
     def held_texts(seed):
-        _, held = _split_for_selection(task, tokenizer, 64, TrainSettings(select="holdout", holdout=0.25, seed=seed))
+        _, held, _ = _split_for_selection(task, tokenizer, 64, TrainSettings(select="holdout", holdout=0.25, seed=seed))
         return sorted(tuple(held[i]["input_ids"]) for i in range(len(held)))
 
     assert len(held_texts(1)) == 10 and held_texts(1) == held_texts(2)
