@@ -13,7 +13,7 @@ from data.paths import check_tokenizer_files
 from .features import LabelScheme
 from .pruning import prune_teacher_into
 from .runtime import OnnxClassifier, is_exported
-from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config, student_shape
+from .students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
 
 
 def base_encoder() -> str:
@@ -159,7 +159,7 @@ def build_student(
     calibration=None,
     teacher_layers: list[int] | None = None,
 ):
-    """A student from a shape ("4L-312", or "auto" = half the teacher's layers at its width) or a folder;
+    """A student from a shape ("4L-312"; `resolve_student` says what "auto" stands for) or a folder;
     with a task head for `scheme`, or a bare encoder when scheme is None (general distillation).
 
     init applies to shape-built students only (a folder's weights are its own): "random" (TinyBERT as
@@ -170,7 +170,7 @@ def build_student(
     if init not in INITS:
         raise InputError(f"--student-init must be one of {', '.join(INITS)}, got {init!r}")
     layers = teacher.config.num_hidden_layers
-    shape = student_shape(student, teacher.config)
+    shape = parse_shape(student)
     if shape is None:
         model = (
             load_encoder(student, "--student")
@@ -203,7 +203,7 @@ def build_student(
 
 def check_same_tokenizer(teacher_tokenizer, student_folder: str | Path) -> None:
     """A student folder with its own tokenizer must tokenise exactly as the teacher does."""
-    if parse_shape(str(student_folder)) or str(student_folder) == "auto":
+    if parse_shape(str(student_folder)):
         return
     folder = Path(student_folder)
     if (folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file():

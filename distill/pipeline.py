@@ -36,7 +36,7 @@ from .models import (
 from .objectives import DistilBert, PatientKD, TaskOnly, TinyBertIntermediate, TinyBertPrediction
 from .report import dev_metrics, write_report
 from .runtime import is_exported
-from .students import parse_shape, student_shape
+from .students import parse_shape, resolve_student
 from .taps import AttentionScores
 from .task_data import TaskData
 from .trainer import LOOP_EPOCHS, LOOP_LR, SELECTIONS, TrainSettings, train
@@ -57,7 +57,7 @@ class DistillSettings:
     METHOD_OPTIONS; an option of another method is refused (it would silently do nothing)."""
 
     method: str = "tinybert"  # tinybert | distilbert | pkd
-    student: str = "auto"  # a shape such as 4L-312, "auto" (half the teacher's layers), or a folder
+    student: str = "auto"  # a shape such as 4L-312, "auto" (see students.resolve_student), or a folder
     layer_map: str | None = None  # explicit "3,6,9,12"; default evenly spaced (TinyBERT) / skip-or-last (PKD)
     temperature: float | None = None
     init: str | None = None  # shape-built students; None: see default_init
@@ -233,6 +233,7 @@ def distill(
     teacher_path = teacher_path or ensure_teacher(task, teacher_settings, progress=progress)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
+    recipe = replace(recipe, student=_student_for(recipe.student, recipe.method, teacher.config))
     check_same_tokenizer(tokenizer, recipe.student)
     length = max_length_for(task, max_length)
     train_set, holdout_set, rows = _split_for_selection(task, tokenizer, length, settings)
@@ -391,13 +392,14 @@ def general_distill(
     """TinyBERT general distillation: the intermediate-layer objective on plain text, from a pretrained
     (not fine-tuned) encoder. The student is saved as an encoder folder that `distill --student` takes.
     By default it starts as the teacher pruned to the student's shape (measured on corpus lines). `out`
-    defaults to runs/general; `student` to half the teacher's layers at its width; `max_length` to 128."""
+    defaults to runs/general; `student` to what "auto" means for TinyBERT (`resolve_student`); `max_length` to 128."""
     out = Path(out or Path("runs") / "general")
     max_length, init = max_length or 128, init or "teacher-pruned"
     set_seed(settings.seed)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_encoder(teacher_path)
     AttentionScores(teacher)  # refuses encoders whose attention scores cannot be tapped
+    student = _student_for(student, "tinybert", teacher.config)
     check_same_tokenizer(tokenizer, student)
     with PartialState().main_process_first():  # one process tokenises; the others read its cache
         corpus = load_corpus(corpus_path, tokenizer, max_length)
@@ -464,6 +466,15 @@ def _train_record(task: TaskData) -> dict:
     return record
 
 
+def _student_for(student: str, method: str, teacher_config) -> str:
+    """`student` with "auto" resolved to a shape, said when it was auto."""
+    shape = resolve_student(student, method, teacher_config)
+    if shape != student:
+        teacher = f"{teacher_config.num_hidden_layers}L-{teacher_config.hidden_size}"
+        log.info(f"student: {shape} (--student auto for {method} from a {teacher} teacher)")
+    return shape
+
+
 def default_init(recipe: DistillSettings, teacher_config) -> str:
     """DistilBERT and PKD as published (alternate / lowest teacher layers); TinyBERT from the pruned
     teacher unless the student is wider than the teacher (then random, as published)."""
@@ -476,7 +487,7 @@ def default_init(recipe: DistillSettings, teacher_config) -> str:
 def _imitated_layers(recipe: DistillSettings, teacher) -> list[int] | None:
     """The teacher layers (0-based) that a TinyBERT student's layers will imitate under its layer map:
     a pruned student starts from exactly those (half the initial attention loss of evenly spaced ones)."""
-    shape = student_shape(recipe.student, teacher.config)
+    shape = parse_shape(recipe.student)
     if recipe.method != "tinybert" or shape is None:
         return None
     return [t - 1 for _, t in layer_maps.resolve(recipe.layer_map, shape[0], teacher.config.num_hidden_layers)]

@@ -30,7 +30,6 @@ from data import InputError, find_task_dir, get_task  # noqa: E402
 OUT = Path("runs") / "demo"
 # Distillation budget (fractions of one pass over the ~77,000 augmented rows): about 9 minutes here.
 STEPS = 4
-STUDENT = "4L-312"  # TinyBERT's 4-layer shape; its layers learn from the teacher's 2, 3, 5, 6 (evenly spaced)
 INTERMEDIATE_EPOCHS, PREDICTION_EPOCHS = "0.3", "0.15"
 
 
@@ -94,7 +93,7 @@ def main() -> None:
         ),
         "distil and evaluate": step(
             3,
-            f"distil a {STUDENT} student (TinyBERT, both stages) and evaluate both",
+            "distil a 4L-312 student (--student auto: TinyBERT, both stages) and evaluate both",
             [
                 "distill",
                 *data,
@@ -102,8 +101,6 @@ def main() -> None:
                 str(OUT / "train_aug.tsv"),
                 "--teacher",
                 str(teacher),
-                "--student",
-                STUDENT,
                 "--intermediate-epochs",
                 INTERMEDIATE_EPOCHS,
                 "--epochs",

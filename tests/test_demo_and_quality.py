@@ -87,7 +87,8 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
         "3L-384": {"examples_per_s_batch32": 210.0, "params": 5},
     }
     majority, teacher = {"acc": 0.68, "f1": 0.81}, {"acc": 0.80, "f1": 0.86}
-    row = quality._row("row", runs, speeds, majority, teacher, {})
+    budget = {"epochs": {"stage 1": 1.0, "stage 2": 0.5}}
+    row = quality._row("row", runs, speeds, majority, teacher, budget)
     assert row["seeds"] == 3 and row["acc"] == statistics.mean([0.70, 0.74, 0.72])
     assert row["acc_std"] == statistics.stdev([0.70, 0.74, 0.72]) and row["f1_std"] == statistics.stdev(
         [0.80, 0.82, 0.84]
@@ -98,6 +99,5 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     assert abs(row["holdout_acc"] - 0.73) < 1e-12
     single = quality._row("one", runs[:1], speeds, majority, teacher, {})
     assert single["seeds"] == 1 and single["acc_std"] is None
-    assert "| row | 3 | 0.720 ± 0.020 | 0.820 ± 0.020 | 33% / 20% | 0.730 | 3L-384 | 2.10x |" in quality._markdown(
-        [row]
-    )
+    table = quality._markdown([row])
+    assert "| row | 1 ep. + 0.5 ep. | 3 | 0.720 ± 0.020 | 0.820 ± 0.020 | 33% / 20% | 0.730 | 3L-384 | 2.10x |" in table

@@ -17,7 +17,14 @@ from distill.losses import (
     soft_cross_entropy,
     task_loss,
 )
-from distill.students import alternate_layers, copy_teacher_layers, lowest_layers, parse_shape, student_config
+from distill.students import (
+    alternate_layers,
+    copy_teacher_layers,
+    lowest_layers,
+    parse_shape,
+    resolve_student,
+    student_config,
+)
 
 T = torch.tensor
 
@@ -109,6 +116,23 @@ def test_student_shapes_and_layer_choices():
     for m, n in [(4, 6), (3, 12), (5, 7), (6, 12)]:  # one rule: DistilBERT's choice mirrors the layer map
         assert alternate_layers(m, n) == sorted(n - t for _, t in layer_maps.uniform(m, n))
     assert lowest_layers(3, 12) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "method, teacher, heads, expected",
+    [
+        ("tinybert", (6, 384), 12, "4L-312"),  # the quality study's pick for a MiniLM teacher
+        ("distilbert", (6, 384), 12, "3L-384"),  # copies whole teacher layers: the teacher's width
+        ("pkd", (6, 384), 12, "3L-384"),
+        ("tinybert", (12, 768), 12, "6L-768"),  # not what the study measured: half the layers
+        ("tinybert", (6, 256), 4, "3L-256"),  # no narrower than the teacher
+        ("tinybert", (6, 384), 16, "3L-384"),  # 312 does not split into 16 heads
+    ],
+)
+def test_student_auto_is_the_study_pick_for_tinybert_from_six_layers(method, teacher, heads, expected):
+    config = BertConfig(num_hidden_layers=teacher[0], hidden_size=teacher[1], num_attention_heads=heads)
+    assert resolve_student("auto", method, config) == expected
+    assert resolve_student("2L-64", method, config) == "2L-64" and resolve_student("runs/x", method, config) == "runs/x"
 
 
 def test_copy_teacher_layers_copies_the_chosen_ones():
