@@ -49,9 +49,11 @@ from distill import (  # noqa: E402
     build_student,
     cpu_speed,
     distill,
+    export_model,
     finetune,
     general_distill,
     glue_task_data,
+    load_classifier,
     load_teacher,
     load_tokenizer,
 )
@@ -110,6 +112,9 @@ RECIPES = {  # in the order they run: the rows that decide the others first
     "student_alone_teacher_init": Recipe(alone=("4L-384", "teacher-lowest"), epochs=3.0),
     "tinybert_gd_aug": Recipe("aug", tinybert("general")),
 }
+
+
+SHIPPED = "tinybert_aug"  # the recipe the held-out slice chose; its students also get a row as shipped (ONNX int8)
 
 
 def main() -> None:
@@ -220,22 +225,32 @@ class Study:
             for name, recipe in RECIPES.items()
         }
         runs = {name: paths for name, paths in runs.items() if paths}
+        settings = {name: _recipe_settings(RECIPES[name]) for name in runs}
+        if SHIPPED in runs:
+            runs[f"{SHIPPED}_int8"] = [self.shipped(path) for path in runs[SHIPPED]]
+            settings[f"{SHIPPED}_int8"] = {**settings[SHIPPED], "shipped": "cli.py export: ONNX int8, ONNX Runtime"}
         speeds_file = self.work / "speeds.json"
         speeds = _load_json(speeds_file)
         if measure:
-            speeds = _speeds(self.plain, {"teacher": teacher, **{shape_of(p[0]): p[0] for p in runs.values()}})
+            models = {"teacher": teacher, "teacher int8": self.shipped(teacher)}
+            speeds = _speeds(self.plain, {**models, **{speed_key(p[0]): p[0] for p in runs.values()}})
             speeds_file.write_text(json.dumps(speeds, indent=1))
         majority = majority_row(self.plain)
         teacher_row = _row("teacher", [teacher], speeds, majority, None, _teacher_settings(self.work, teacher))
         rows = [majority, teacher_row]
-        rows += [
-            _row(name, paths, speeds, majority, teacher_row, _recipe_settings(RECIPES[name]))
-            for name, paths in runs.items()
-        ]
+        rows += [_row(name, paths, speeds, majority, teacher_row, settings[name]) for name, paths in runs.items()]
         _write_results(rows, runs, self.seconds, speeds, self.work)
         table = _markdown(rows)
         _render_into_readme(Path(self.args.readme), table)
         print(table, flush=True)
+
+    def shipped(self, run: Path) -> Path:
+        """The run's model as `cli.py export` ships it (ONNX int8), checked and scored on dev by the export."""
+        folder = run.parent / f"{run.name}-int8"
+        if not (folder / "export.json").is_file():
+            dev_set = self.plain.encode(self.plain.dev_paths[0], load_tokenizer(run), 128)
+            export_model(run, dev_set, self.plain.spec.metrics, folder)
+        return folder
 
 
 def finished(run: Path) -> bool:
@@ -251,7 +266,13 @@ def held_out(run: Path) -> dict:
     return json.loads((run / "report.json").read_text())["selection"]["kept_holdout"]
 
 
+def exported(run: Path) -> bool:
+    return (run / "export.json").is_file()
+
+
 def dev(run: Path) -> dict:
+    if exported(run):  # the shipped graph's own figures, as the export measured them
+        return json.loads((run / "export.json").read_text())["dev"]["onnx"]
     report = json.loads((run / "report.json").read_text())
     model = report["models"].get("student") or report["models"]["model"]
     return model["dev"]
@@ -260,6 +281,11 @@ def dev(run: Path) -> dict:
 def shape_of(run: Path) -> str:
     config = json.loads((run / "config.json").read_text())
     return f"{config['num_hidden_layers']}L-{config['hidden_size']}"
+
+
+def speed_key(run: Path) -> str:
+    """Speeds are measured once per model shape and runtime: "4L-312", "4L-312 int8"."""
+    return shape_of(run) + (" int8" if exported(run) else "")
 
 
 def gd_corpus(path: Path) -> Path:
@@ -295,13 +321,13 @@ def _alone(task, teacher: Path, shape: str, init: str, run: Path, settings: Trai
 
 
 def _speeds(task, models: dict[str, Path]) -> dict[str, dict]:
-    """CPU latency (batch 1) and throughput (batch 32) in fp32 of one model per shape, on the same real
-    dev pairs, one after another in this process (medians of 9)."""
+    """CPU latency (batch 1) and throughput (batch 32) of one model per shape, in PyTorch fp32 or as
+    shipped (ONNX Runtime int8), on the same real dev pairs, one after another in this process (medians of 9)."""
     tokenizer = load_tokenizer(models["teacher"])
     pairs = task.encode(task.dev_paths[0], tokenizer, 128)
     speeds = {}
     for name, path in models.items():
-        model = load_teacher(path, task.scheme)
+        model = load_classifier(path, task.scheme)
         speeds[name] = {**cpu_speed(model, pairs, repeats=9), "params": model.num_parameters()}
     return speeds
 
@@ -322,8 +348,12 @@ def majority_row(task) -> dict:
 def _row(name: str, paths: list[Path], speeds: dict, majority: dict, teacher: dict | None, settings) -> dict:
     figures = [dev(path) for path in paths]
     f1s, accs = [d["f1"] for d in figures], [d["accuracy"] for d in figures]
-    shape = "teacher" if teacher is None else shape_of(paths[0])
-    speed = speeds.get(shape)
+    int8 = exported(paths[0])
+    speed, reference = (
+        speeds.get("teacher" if teacher is None else speed_key(paths[0])),
+        speeds.get("teacher int8" if int8 else "teacher"),
+    )
+    held = [held_out(path)["accuracy"] for path in paths if finished(path)]
     row = {
         "name": name,
         "f1": statistics.mean(f1s),
@@ -331,10 +361,11 @@ def _row(name: str, paths: list[Path], speeds: dict, majority: dict, teacher: di
         "f1_std": statistics.stdev(f1s) if len(paths) > 1 else None,
         "acc_std": statistics.stdev(accs) if len(paths) > 1 else None,
         "seeds": len(paths),
-        "holdout_acc": statistics.mean(held_out(path)["accuracy"] for path in paths),
-        "shape": shape_of(paths[0]),
+        "holdout_acc": statistics.mean(held) if held else None,
+        "shape": speed_key(paths[0]),
         "params": speed and speed["params"],
-        "cpu_speedup": speed and speed["examples_per_s_batch32"] / speeds["teacher"]["examples_per_s_batch32"],
+        # against the teacher at the same precision: the int8 student against the int8 teacher
+        "cpu_speedup": speed and reference and speed["examples_per_s_batch32"] / reference["examples_per_s_batch32"],
         "settings": settings,
         "runs": [str(path.name) for path in paths],
     }
@@ -394,7 +425,8 @@ def _write_results(rows, runs, seconds, speeds, work: Path) -> None:
     result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs)}
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "mrpc_quality.md").write_text(_markdown(rows))
-    for path in [*(work / f"teacher-lr{lr:g}" for lr in TEACHER_LRS), *(p for paths in runs.values() for p in paths)]:
+    teachers = [work / f"teacher-lr{lr:g}{shipped}" for lr in TEACHER_LRS for shipped in ("", "-int8")]
+    for path in [*teachers, *(p for paths in runs.values() for p in paths)]:
         _archive(path, RESULTS / "mrpc_quality_runs" / path.name)
     _plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
     if speeds:
@@ -404,10 +436,11 @@ def _write_results(rows, runs, seconds, speeds, work: Path) -> None:
 def _archive(run: Path, record: Path) -> None:
     """A finished run's record without its weights (report, settings, evaluations, config): the evidence
     behind its row, kept with the results."""
-    if finished(run):
+    if finished(run) or exported(run):
         record.mkdir(parents=True, exist_ok=True)
-        for name in ("report.json", "settings.json", "metrics.jsonl", "config.json"):
-            shutil.copyfile(run / name, record / name)
+        for name in ("report.json", "settings.json", "metrics.jsonl", "config.json", "export.json"):
+            if (run / name).is_file():
+                shutil.copyfile(run / name, record / name)
 
 
 def _selections(runs) -> dict:
@@ -415,6 +448,7 @@ def _selections(runs) -> dict:
         path.name: json.loads((path / "report.json").read_text())["selection"]
         for paths in runs.values()
         for path in paths
+        if finished(path)
     }
 
 
@@ -459,6 +493,8 @@ def _plot_curves(runs: dict[str, list[Path]], png: Path) -> None:
 
     figure, axis = plt.subplots(figsize=(7, 4))
     for name, paths in runs.items():
+        if not finished(paths[0]):
+            continue  # a shipped copy: no training curve of its own
         records = [json.loads(line) for line in (paths[0] / "metrics.jsonl").open() if line.strip()]
         points = [(r["step"], r["dev"]["f1"]) for r in records if "dev" in r]
         if points:

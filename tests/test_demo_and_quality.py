@@ -99,5 +99,16 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     assert abs(row["holdout_acc"] - 0.73) < 1e-12
     single = quality._row("one", runs[:1], speeds, majority, teacher, {})
     assert single["seeds"] == 1 and single["acc_std"] is None
+    shipped = tmp_path / "row-42-int8"  # the first run as exported: its figures are the ONNX graph's own
+    shipped.mkdir()
+    (shipped / "export.json").write_text(json.dumps({"dev": {"onnx": {"accuracy": 0.69, "f1": 0.79}}}))
+    (shipped / "config.json").write_text((runs[0] / "config.json").read_text())
+    speeds |= {
+        "teacher int8": {"examples_per_s_batch32": 300.0, "params": 9},
+        "3L-384 int8": {"examples_per_s_batch32": 600.0, "params": 5},
+    }
+    int8 = quality._row("row_int8", [shipped], speeds, majority, teacher, budget)
+    assert (int8["acc"], int8["f1"], int8["holdout_acc"], int8["shape"]) == (0.69, 0.79, None, "3L-384 int8")
+    assert int8["cpu_speedup"] == 2.0  # against the teacher at the same precision, int8
     table = quality._markdown([row])
     assert "| row | 1 ep. + 0.5 ep. | 3 | 0.720 ± 0.020 | 0.820 ± 0.020 | 33% / 20% | 0.730 | 3L-384 | 2.10x |" in table
