@@ -146,14 +146,21 @@ def _quantized(fused: Path, target: Path) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(fused),
-        str(target),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        # the fused operators live in ONNX Runtime's own domain, where shape inference finds no types
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    # It advises shape pre-processing on the root logger at every call; DefaultTensorType below stands
+    # in for that, so the advice is held back rather than printed to every user of `export`.
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(fused),
+            str(target),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            # the fused operators live in ONNX Runtime's own domain, where shape inference finds no types
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
     return target
 
 

@@ -3,6 +3,7 @@ folder, `predict` on users' tables (CSV and JSON Lines, one and two texts) from 
 and bad input refused with one message."""
 
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -72,6 +73,20 @@ def test_fp32_export_gives_the_model_s_own_logits(tmp_path, pair_model, mrpc):
     model = AutoModelForSequenceClassification.from_pretrained(pair_model).eval()
     with torch.inference_mode():
         assert np.abs(onnx_logits - model(**tokens).logits.numpy()).max() < 1e-4
+
+
+def test_int8_export_keeps_onnx_runtime_s_advice_off_the_root_logger(tmp_path, pair_model, mrpc, caplog):
+    """quantize_dynamic advises shape pre-processing on the root logger at every call; users of `export`
+    cannot act on it, so it is held back, and the root logger's level is left as it was."""
+    from distill import export_model
+    from distill.models import load_tokenizer
+
+    task = glue_task_data("MRPC", mrpc.parent)
+    dev = task.encode(task.dev_paths[0], load_tokenizer(pair_model), 128)
+    with caplog.at_level(logging.INFO):
+        export_model(pair_model, dev, task.spec.metrics, tmp_path / "int8")
+        assert logging.getLogger().level == logging.INFO
+    assert not [r for r in caplog.records if r.name == "root" and "pre-processing" in r.getMessage()]
 
 
 def _tokens(folder, first, second=None):
