@@ -43,6 +43,7 @@ from augment import AugmentConfig, augment_file  # noqa: E402
 from data import SHARED_DIR, compute_metrics, format_for, read_table  # noqa: E402
 from data.hardware import resolve_device, resolve_precision  # noqa: E402
 from distill import (  # noqa: E402
+    HOLDOUT_SEED,
     DistillSettings,
     TrainSettings,
     base_encoder,
@@ -56,6 +57,8 @@ from distill import (  # noqa: E402
     load_classifier,
     load_teacher,
     load_tokenizer,
+    max_length_for,
+    predict,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -114,6 +117,13 @@ RECIPES = {  # in the order they run: the rows that decide the others first
 }
 
 
+# Row pairs whose order is a claim ("KD + augmentation > KD > alone", at each budget), compared seed by seed
+CLAIMED_ORDER = (
+    ("tinybert_aug", "tinybert_noaug"),
+    ("tinybert_noaug", "student_alone"),
+    ("tinybert_aug_epochs", "tinybert_noaug_epochs"),
+    ("tinybert_noaug_epochs", "student_alone_epochs"),
+)
 SHIPPED = "tinybert_aug"  # the recipe the held-out slice chose; its students also get a row as shipped (ONNX int8)
 
 
@@ -235,14 +245,57 @@ class Study:
             models = {"teacher": teacher, "teacher int8": self.shipped(teacher)}
             speeds = _speeds(self.plain, {**models, **{speed_key(p[0]): p[0] for p in runs.values()}})
             speeds_file.write_text(json.dumps(speeds, indent=1))
+        paired_file = self.work / "paired.json"
+        if measure:
+            paired_file.write_text(json.dumps(self.paired(teacher, runs), indent=1))
+        paired = _load_json(paired_file) or []
         majority = majority_row(self.plain)
         teacher_row = _row("teacher", [teacher], speeds, majority, None, _teacher_settings(self.work, teacher))
         rows = [majority, teacher_row]
         rows += [_row(name, paths, speeds, majority, teacher_row, settings[name]) for name, paths in runs.items()]
-        _write_results(rows, runs, self.seconds, speeds, self.work)
-        table = _markdown(rows)
-        _render_into_readme(Path(self.args.readme), table)
-        print(table, flush=True)
+        _write_results(rows, runs, self.seconds, speeds, paired, self.work)
+        table, pairs = _markdown(rows), _paired_markdown(paired)
+        _render_into_readme(Path(self.args.readme), "mrpc-quality", table)
+        _render_into_readme(Path(self.args.readme), "mrpc-paired", pairs)
+        print(table + "\n" + pairs, flush=True)
+
+    def paired(self, teacher: Path, runs: dict[str, list[Path]]) -> list[dict]:
+        """Each claimed order, seed by seed, on the same dev and held-out examples: the accuracy difference
+        and its paired standard error sqrt(b + c) / n (b, c: examples only one of the two gets right). The
+        seed spread leaves out the sampling error of a fixed 408- or 367-pair slice; this measures it."""
+        tokenizer, length = load_tokenizer(teacher), max_length_for(self.plain, None)
+        _, held = self.plain.holdout_split(self.base.holdout, HOLDOUT_SEED)
+        slices = {
+            "dev": self.plain.encode(self.plain.dev_paths[0], tokenizer, length),
+            "held-out": self.plain.encode(self.plain.train_path, tokenizer, length).subset(held),
+        }
+        found = []
+        for better, worse in CLAIMED_ORDER:
+            seeds = {_seed(run): run for run in runs.get(worse, [])}
+            for first in runs.get(better, []):
+                second = seeds.get(_seed(first))
+                if second is None:
+                    continue
+                for name, examples in slices.items():
+                    labels = examples.labels.numpy()
+                    right = [
+                        predict(load_teacher(run, self.plain.scheme), examples).argmax(-1) == labels
+                        for run in (first, second)
+                    ]
+                    only_first, only_second = int((right[0] & ~right[1]).sum()), int((right[1] & ~right[0]).sum())
+                    found.append(
+                        {
+                            "claim": f"{better} > {worse}",
+                            "seed": _seed(first),
+                            "slice": name,
+                            "examples": len(labels),
+                            "difference": (only_first - only_second) / len(labels),
+                            "paired_se": (only_first + only_second) ** 0.5 / len(labels),
+                            "only_first_right": only_first,
+                            "only_second_right": only_second,
+                        }
+                    )
+        return found
 
     def shipped(self, run: Path) -> Path:
         """The run's model as `cli.py export` ships it (ONNX int8), checked and scored on dev by the export."""
@@ -411,7 +464,7 @@ def _recipe_settings(recipe: Recipe) -> dict:
     return described
 
 
-def _write_results(rows, runs, seconds, speeds, work: Path) -> None:
+def _write_results(rows, runs, seconds, speeds, paired, work: Path) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "mrpc_quality.json").write_text(json.dumps(rows, indent=2) + "\n")
     common = {
@@ -422,9 +475,9 @@ def _write_results(rows, runs, seconds, speeds, work: Path) -> None:
         "batch_size": 32,
         "max_seq_length": 128,
     }
-    result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs)}
+    result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs), "paired": paired}
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "mrpc_quality.md").write_text(_markdown(rows))
+    (RESULTS / "mrpc_quality.md").write_text(_markdown(rows) + "\n" + _paired_markdown(paired))
     teachers = [work / f"teacher-lr{lr:g}{shipped}" for lr in TEACHER_LRS for shipped in ("", "-int8")]
     for path in [*teachers, *(p for paths in runs.values() for p in paths)]:
         _archive(path, RESULTS / "mrpc_quality_runs" / path.name)
@@ -471,6 +524,22 @@ def _markdown(rows) -> str:
             f"{value('f1')} | {kept} | {held} | "
             f"{row.get('shape', '-')} | {speed} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def _seed(run: Path) -> int:
+    return int(run.name.rsplit("-", 1)[1])
+
+
+def _paired_markdown(paired: list[dict]) -> str:
+    """The claimed orders: accuracy difference ± paired standard error per seed, dev and held-out."""
+    lines = ["| claim | slice | seed 42 | seed 43 | seed 44 |", "|---|---|---:|---:|---:|"]
+    cells: dict[tuple[str, str], dict[int, str]] = {}
+    for found in paired:
+        cell = f"{found['difference']:+.3f} ± {found['paired_se']:.3f}"
+        cells.setdefault((found["claim"], found["slice"]), {})[found["seed"]] = cell
+    for (claim, where), by_seed in cells.items():
+        lines.append(f"| {claim} | {where} | " + " | ".join(by_seed.get(seed, "-") for seed in CLAIM_SEEDS) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -525,8 +594,8 @@ def _plot_speed(speeds: dict[str, dict], png: Path) -> None:
     plt.close(figure)
 
 
-def _render_into_readme(readme: Path, table: str) -> None:
-    start, end = "<!-- mrpc-quality:start -->", "<!-- mrpc-quality:end -->"
+def _render_into_readme(readme: Path, marker: str, table: str) -> None:
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     text = readme.read_text()
     if start in text and end in text:
         head, rest = text.split(start, 1)

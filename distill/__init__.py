@@ -17,6 +17,7 @@ from .models import (
     load_tokenizer,
 )
 from .pipeline import (
+    HOLDOUT_SEED,
     METHOD_OPTIONS,
     DistillSettings,
     default_init,
@@ -53,6 +54,7 @@ __all__ = [
     "load_encoder_for_task",
     "load_teacher",
     "load_tokenizer",
+    "HOLDOUT_SEED",
     "METHOD_OPTIONS",
     "DistillSettings",
     "default_init",

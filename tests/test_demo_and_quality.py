@@ -110,5 +110,8 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     int8 = quality._row("row_int8", [shipped], speeds, majority, teacher, budget)
     assert (int8["acc"], int8["f1"], int8["holdout_acc"], int8["shape"]) == (0.69, 0.79, None, "3L-384 int8")
     assert int8["cpu_speedup"] == 2.0  # against the teacher at the same precision, int8
+    found = {"claim": "a > b", "slice": "dev", "difference": 0.0147, "paired_se": 0.0131}
+    paired = quality._paired_markdown([{**found, "seed": 42}, {**found, "seed": 44, "difference": -0.02}])
+    assert "| a > b | dev | +0.015 ± 0.013 | - | -0.020 ± 0.013 |" in paired
     table = quality._markdown([row])
     assert "| row | 1 ep. + 0.5 ep. | 3 | 0.720 ± 0.020 | 0.820 ± 0.020 | 33% / 20% | 0.730 | 3L-384 | 2.10x |" in table
