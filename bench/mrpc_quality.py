@@ -13,6 +13,7 @@ beyond predicting the majority class that the student keeps, on accuracy and on 
     python bench/mrpc_quality.py                        # everything not yet finished in --work
     python bench/mrpc_quality.py --max-minutes 60       # start no new run after 60 minutes, then render
     python bench/mrpc_quality.py --render-only          # the table from the finished runs
+    python bench/mrpc_quality.py --rows tinybert_aug_glove --max-minutes 1   # one run of that row
 
 Every run is a folder in --work, reused once finished (delete it to redo it); the results are rendered
 after every finished run, so an interrupted study keeps its figures, and each finished run's record
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--readme", default=str(ROOT / "README.md"))
     parser.add_argument("--max-minutes", type=float, default=None, help="start no new run after this long")
     parser.add_argument("--render-only", action="store_true", help="render the finished runs; train nothing")
+    parser.add_argument(
+        "--rows", nargs="+", choices=list(RECIPES), metavar="ROW", help="train only these rows (default: all)"
+    )
     args = parser.parse_args()
     study = Study(Path(args.work), args)
     study.run()
@@ -157,6 +161,8 @@ class Study:
         if teacher is None:
             return
         for name, recipe in RECIPES.items():
+            if self.args.rows and name not in self.args.rows:
+                continue
             for seed in recipe.seeds:
                 if not finished(self.work / f"{name}-{seed}") and self.time_left():
                     self.make(name, recipe, seed, teacher)
