@@ -87,6 +87,8 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
         "3L-384": {"examples_per_s_batch32": 210.0, "params": 5},
     }
     majority, teacher = {"acc": 0.68, "f1": 0.81}, {"acc": 0.80, "f1": 0.86}
+    # the held-out pick compares rows with every claim seed: one lucky seed (0.75) is not chosen
+    assert quality.chosen_recipe({"three": runs, "one": [runs[1]]}) == "three"
     budget = {"epochs": {"stage 1": 1.0, "stage 2": 0.5}}
     row = quality._row("row", runs, speeds, majority, teacher, budget)
     assert row["seeds"] == 3 and row["acc"] == statistics.mean([0.70, 0.74, 0.72])
