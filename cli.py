@@ -581,7 +581,7 @@ def _refuse_given(names, why: str) -> None:
     default="auto",
     show_default=True,
     help="A shape such as 4L-312 or 6L-768 built from the teacher's config and vocabulary; 'auto' = 4L-312 "
-    "for TinyBERT (and --general) from a 6-layer teacher wider than 312, the MRPC study's pick (about 2.1x the "
+    "for TinyBERT (and --general) from a 6-layer teacher wider than 312, the MRPC study's pick (over 2x the "
     "teacher's CPU speed), otherwise half the teacher's layers at its width; or a folder (e.g. a "
     "general-distillation student).",
 )

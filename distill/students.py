@@ -16,7 +16,7 @@ _SHAPE = re.compile(r"^(\d+)L-(\d+)$", re.IGNORECASE)
 
 
 # What the MRPC quality study (README, "Which student to ship") chose on its held-out slice for a
-# 6-layer teacher: TinyBERT into 4 layers of width 312, pruned from the teacher, about 2.1x its CPU speed.
+# 6-layer teacher: TinyBERT into 4 layers of width 312, pruned from the teacher, over 2x its CPU speed.
 SIX_LAYER_TINYBERT_SHAPE = (4, 312)
 
 
