@@ -414,7 +414,8 @@ TRAINING_OPTIONS = [
         "--eval-steps",
         type=click.IntRange(min=1),
         default=None,
-        help="Evaluate (and checkpoint) every this many steps. Default: every epoch.",
+        help="Evaluate (and checkpoint) every this many steps. Default: every epoch; with --general (no dev "
+        "set, so a loss record and a checkpoint) every tenth of the run, at most an epoch apart.",
     ),
     click.option(
         "--group-by-length/--no-group-by-length",

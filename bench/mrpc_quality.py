@@ -63,6 +63,7 @@ from distill import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results"
+RECORD_FILES = ("report.json", "general_report.json", "settings.json", "metrics.jsonl", "config.json", "export.json")
 EVAL_STEPS = 40
 CLAIM_SEEDS = (42, 43, 44)
 TEACHER_LRS = (3e-5, 5e-5, 1e-4)
@@ -221,7 +222,7 @@ class Study:
         general = self.work / "general"
         if not (general / "general_report.json").is_file():
             t0 = time.perf_counter()
-            settings = replace(self.base, max_steps=GD_STEPS, eval_steps=GD_STEPS, lr=1e-4, select="last")
+            settings = replace(self.base, max_steps=GD_STEPS, eval_steps=None, lr=1e-4, select="last")
             general_distill(base_encoder(), gd_corpus(self.work / "gd_corpus.txt"), general, settings, student="4L-312")
             self.seconds["general distillation"] = time.perf_counter() - t0
         return general
@@ -496,7 +497,7 @@ def _write_results(rows, runs, seconds, speeds, paired, work: Path) -> None:
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "mrpc_quality.md").write_text(_markdown(rows) + "\n" + _paired_markdown(paired))
     teachers = [work / f"teacher-lr{lr:g}{shipped}" for lr in TEACHER_LRS for shipped in ("", "-int8")]
-    for path in [*teachers, *(p for paths in runs.values() for p in paths)]:
+    for path in [*teachers, work / "general", *(p for paths in runs.values() for p in paths)]:
         _archive(path, RESULTS / "mrpc_quality_runs" / path.name)
     _plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
     if speeds:
@@ -506,9 +507,9 @@ def _write_results(rows, runs, seconds, speeds, paired, work: Path) -> None:
 def _archive(run: Path, record: Path) -> None:
     """A finished run's record without its weights (report, settings, evaluations, config): the evidence
     behind its row, kept with the results."""
-    if finished(run) or exported(run):
+    if finished(run) or exported(run) or (run / "general_report.json").is_file():
         record.mkdir(parents=True, exist_ok=True)
-        for name in ("report.json", "settings.json", "metrics.jsonl", "config.json", "export.json"):
+        for name in RECORD_FILES:
             if (run / name).is_file():
                 shutil.copyfile(run / name, record / name)
 

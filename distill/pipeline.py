@@ -435,7 +435,8 @@ def general_distill(
 
 
 def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict:
-    """general_report.json: corpus lines, steps, sizes, first and last loss (main process only)."""
+    """general_report.json: corpus lines, steps, sizes, and the mean loss of the first and last logged
+    intervals, with how many there were (main process only)."""
     if not PartialState().is_main_process:
         return {}
     losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").open() if line.strip()]
@@ -447,6 +448,7 @@ def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict
         "teacher_parameters": teacher.num_parameters(),
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
+        "loss_records": len(losses),
     }
     (out / "general_report.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -49,7 +49,7 @@ class TrainSettings:
     weight_decay: float = 0.01
     grad_accum: int = 1
     max_grad_norm: float = 1.0
-    eval_steps: int | None = None  # None: at the end of every epoch
+    eval_steps: int | None = None  # None: every epoch (nothing to score: every tenth of the run, see _eval_every)
     seed: int = 42
     precision: str = "auto"  # auto | bf16 | fp16 | fp32 (see data.hardware)
     device: str = "auto"  # auto | cpu | cuda
@@ -110,7 +110,9 @@ def train(
     `recorded` (what else shaped the model: data, teacher, recipe); --resume refuses any difference."""
     out = Path(out_dir)
     settings = _checked(settings, objective, teacher, dev_set, holdout_set)
-    loop = _Loop.prepare(student, objective, train_set, teacher, settings)
+    loop = _Loop.prepare(
+        student, objective, train_set, teacher, settings, scored=dev_set is not None or holdout_set is not None
+    )
     state = _start(loop, out, settings, recorded, resume, description, len(train_set))
     loop.accelerator.wait_for_everyone()
     shown = progress and loop.accelerator.is_local_main_process
@@ -173,6 +175,15 @@ def _start(loop: _Loop, out: Path, settings: TrainSettings, recorded, resume: bo
     return state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
 
 
+def _eval_every(eval_steps: int | None, steps_per_epoch: int, total_steps: int, scored: bool) -> int:
+    """Steps between evaluations: --eval-steps, else every epoch. With nothing to score (general
+    distillation) an evaluation is a loss record and a checkpoint to resume from, and one corpus pass
+    can take hours: then every tenth of the run, at most an epoch apart."""
+    if eval_steps:
+        return eval_steps
+    return steps_per_epoch if scored else max(1, min(steps_per_epoch, math.ceil(total_steps / 10)))
+
+
 def _means(records: list[dict]) -> dict:
     return {name: sum(r[name] for r in records) / len(records) for name in records[0]}
 
@@ -196,7 +207,9 @@ class _Loop:
     resolved: dict  # the precision and device `auto` became here
 
     @classmethod
-    def prepare(cls, student, objective: Objective, train_set: LabelledExamples, teacher, settings: TrainSettings):
+    def prepare(
+        cls, student, objective: Objective, train_set: LabelledExamples, teacher, settings: TrainSettings, scored: bool
+    ):
         accelerator = _accelerator(settings)
         set_seed(settings.seed)
         trainable = _Trainable(student, objective)
@@ -226,7 +239,7 @@ class _Loop:
             cache,
             settings,
             total_steps,
-            settings.eval_steps or steps_per_epoch,
+            _eval_every(settings.eval_steps, steps_per_epoch, total_steps, scored),
             resolved,
         )
 

@@ -107,6 +107,7 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
         "teacher_parameters": AutoModel.from_pretrained(minilm).num_parameters(),
         "first_loss": losses[0],
         "last_loss": losses[-1],
+        "loss_records": 4,
     }
     teacher = tmp_path / "teacher"  # a MiniLM classifier (untrained head) is enough to test the hand-over
     small = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,), original_train_path=mrpc_head)

@@ -12,7 +12,7 @@ from transformers import BertForSequenceClassification
 
 import distill.checkpoint as checkpoint_module
 from cli import main
-from distill import TrainSettings, glue_task_data, train
+from distill import TrainSettings, glue_task_data, load_tokenizer, train
 from distill.objectives import TaskOnly
 
 from .conftest import copy_glue_rows, save_tiny_bert
@@ -82,7 +82,7 @@ def test_gradient_accumulation_equals_one_larger_batch(tmp_path, tiny_classifier
     assert _relative_gap(large, accumulated) < 0.01  # ...two accumulated halves are the whole batch's mean
     _fine_tune(tiny_classifier, mrpc_small, tokenizer, tmp_path / "d", max_steps=3, batch_size=4, grad_accum=2)
     steps = [json.loads(line)["step"] for line in (tmp_path / "d" / "metrics.jsonl").open()]
-    assert steps == [3]  # 3 optimizer steps from 6 batches
+    assert steps == [1, 2, 3]  # 3 optimizer steps from 6 batches (nothing scored: a record every tenth, rounded up)
 
 
 def test_learning_rate_warms_up_linearly_then_decays_linearly(
@@ -194,6 +194,22 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
     # resumed teacher saves only the epochs it had left
     assert [step for is_teacher, step in saves if is_teacher] == [4, 6]
     assert (teacher / "report.json").is_file()
+
+
+@pytest.mark.parametrize("scored", [True, False])
+def test_without_a_dev_set_the_loss_is_recorded_every_tenth_of_the_run(tmp_path, tiny_classifier, mrpc_small, scored):
+    """40 rows in batches of 4: 10 steps an epoch, 30 steps in all. Scoring a dev set happens every epoch;
+    with nothing to score (general distillation) the loss and a checkpoint come every 3 steps."""
+    task = glue_task_data("MRPC", mrpc_small.parent)
+    tokenizer = load_tokenizer(tiny_classifier)
+    examples = task.encode(task.train_path, tokenizer, 128)
+    dev = task.encode(task.dev_paths[0], tokenizer, 128) if scored else None
+    model = BertForSequenceClassification.from_pretrained(tiny_classifier)
+    settings = TrainSettings(max_steps=30, batch_size=4, group_by_length=False)
+    train(model, TaskOnly(), examples, dev, task.spec.metrics, tmp_path / "run", settings, progress=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert [r["step"] for r in records] == (list(range(10, 31, 10)) if scored else list(range(3, 31, 3)))
+    assert all(("dev" in r) == scored for r in records)
 
 
 def test_runs_of_other_precisions_follow_each_other_in_one_process(tmp_path, tiny_classifier, mrpc_small, tokenizer):
