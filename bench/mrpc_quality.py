@@ -257,8 +257,8 @@ class Study:
         teacher_row = _row("teacher", [teacher], speeds, majority, None, _teacher_settings(self.work, teacher))
         rows = [majority, teacher_row]
         rows += [_row(name, paths, speeds, majority, teacher_row, settings[name]) for name, paths in runs.items()]
-        _write_results(rows, runs, self.seconds, speeds, paired, self.work)
         table, pairs = _markdown(rows), _paired_markdown(paired)
+        _write_results(rows, runs, self.seconds, speeds, paired, table + "\n" + pairs, self.work)
         _render_into_readme(Path(self.args.readme), "mrpc-quality", table)
         _render_into_readme(Path(self.args.readme), "mrpc-paired", pairs)
         print(table + "\n" + pairs, flush=True)
@@ -482,7 +482,7 @@ def _recipe_settings(recipe: Recipe) -> dict:
     return described
 
 
-def _write_results(rows, runs, seconds, speeds, paired, work: Path) -> None:
+def _write_results(rows, runs, seconds, speeds, paired, markdown: str, work: Path) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "mrpc_quality.json").write_text(json.dumps(rows, indent=2) + "\n")
     common = {
@@ -495,7 +495,7 @@ def _write_results(rows, runs, seconds, speeds, paired, work: Path) -> None:
     }
     result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs), "paired": paired}
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "mrpc_quality.md").write_text(_markdown(rows) + "\n" + _paired_markdown(paired))
+    (RESULTS / "mrpc_quality.md").write_text(markdown)
     teachers = [work / f"teacher-lr{lr:g}{shipped}" for lr in TEACHER_LRS for shipped in ("", "-int8")]
     for path in [*teachers, work / "general", *(p for paths in runs.values() for p in paths)]:
         _archive(path, RESULTS / "mrpc_quality_runs" / path.name)

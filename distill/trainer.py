@@ -181,7 +181,7 @@ def _eval_every(eval_steps: int | None, steps_per_epoch: int, total_steps: int, 
     can take hours: then every tenth of the run, at most an epoch apart."""
     if eval_steps:
         return eval_steps
-    return steps_per_epoch if scored else max(1, min(steps_per_epoch, math.ceil(total_steps / 10)))
+    return steps_per_epoch if scored else min(steps_per_epoch, math.ceil(total_steps / 10))
 
 
 def _means(records: list[dict]) -> dict:

@@ -12,7 +12,7 @@ from transformers import BertForSequenceClassification
 
 import distill.checkpoint as checkpoint_module
 from cli import main
-from distill import TrainSettings, glue_task_data, load_tokenizer, train
+from distill import TrainSettings, glue_task_data, train
 from distill.objectives import TaskOnly
 
 from .conftest import copy_glue_rows, save_tiny_bert
@@ -197,11 +197,12 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
 
 
 @pytest.mark.parametrize("scored", [True, False])
-def test_without_a_dev_set_the_loss_is_recorded_every_tenth_of_the_run(tmp_path, tiny_classifier, mrpc_small, scored):
+def test_without_a_dev_set_the_loss_is_recorded_every_tenth_of_the_run(
+    tmp_path, tiny_classifier, mrpc_small, tokenizer, scored
+):
     """40 rows in batches of 4: 10 steps an epoch, 30 steps in all. Scoring a dev set happens every epoch;
     with nothing to score (general distillation) the loss and a checkpoint come every 3 steps."""
     task = glue_task_data("MRPC", mrpc_small.parent)
-    tokenizer = load_tokenizer(tiny_classifier)
     examples = task.encode(task.train_path, tokenizer, 128)
     dev = task.encode(task.dev_paths[0], tokenizer, 128) if scored else None
     model = BertForSequenceClassification.from_pretrained(tiny_classifier)
