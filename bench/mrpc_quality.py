@@ -15,11 +15,11 @@ beyond predicting the majority class that the student keeps, on accuracy and on 
     python bench/mrpc_quality.py --render-only          # the table from the finished runs
     python bench/mrpc_quality.py --rows tinybert_aug_glove --max-minutes 1   # one run of that row
 
-Every run is a folder in --work, reused once finished (delete it to redo it); the results are rendered
-after every finished run, so an interrupted study keeps its figures, and each finished run's record
-(report, settings, evaluations, config; no weights) is kept in bench/results/mrpc_quality_runs/. Writes
-bench/results/mrpc_quality.json (rows), mrpc_quality_runs.json (runs, selection, timings), mrpc_quality.md,
-mrpc_dev_f1.png and mrpc_speed.png, and the table into README.md between its `mrpc-quality` markers.
+Every run is a folder in --work (bench/_work/mrpc_quality, not committed: rerunning this script
+reproduces it), reused once finished (delete it to redo it); the results are rendered after every
+finished run, so an interrupted study keeps its figures. Writes bench/results/mrpc_quality.json (rows),
+mrpc_quality_runs.json (runs, selection, timings), mrpc_quality.md, mrpc_dev_f1.png and mrpc_speed.png,
+and the tables into docs/results.md (--results-page) between its `mrpc-quality` and `mrpc-paired` markers.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -63,7 +62,6 @@ from distill import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results"
-RECORD_FILES = ("report.json", "general_report.json", "settings.json", "metrics.jsonl", "config.json", "export.json")
 EVAL_STEPS = 40
 CLAIM_SEEDS = (42, 43, 44)
 TEACHER_LRS = (3e-5, 5e-5, 1e-4)
@@ -132,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--augmented", help="augment's train_aug.tsv for MRPC, demo masked-LM (default: make one)")
     parser.add_argument("--work", default=str(ROOT / "bench" / "_work" / "mrpc_quality"))
-    parser.add_argument("--readme", default=str(ROOT / "README.md"))
+    parser.add_argument("--results-page", default=str(ROOT / "docs" / "results.md"))
     parser.add_argument("--max-minutes", type=float, default=None, help="start no new run after this long")
     parser.add_argument("--render-only", action="store_true", help="render the finished runs; train nothing")
     parser.add_argument(
@@ -258,9 +256,9 @@ class Study:
         rows = [majority, teacher_row]
         rows += [_row(name, paths, speeds, majority, teacher_row, settings[name]) for name, paths in runs.items()]
         table, pairs = _markdown(rows), _paired_markdown(paired)
-        _write_results(rows, runs, self.seconds, speeds, paired, table + "\n" + pairs, self.work)
-        _render_into_readme(Path(self.args.readme), "mrpc-quality", table)
-        _render_into_readme(Path(self.args.readme), "mrpc-paired", pairs)
+        _write_results(rows, runs, self.seconds, speeds, paired, table + "\n" + pairs)
+        _render_into_page(Path(self.args.results_page), "mrpc-quality", table)
+        _render_into_page(Path(self.args.results_page), "mrpc-paired", pairs)
         print(table + "\n" + pairs, flush=True)
 
     def paired(self, teacher: Path, runs: dict[str, list[Path]]) -> list[dict]:
@@ -482,7 +480,7 @@ def _recipe_settings(recipe: Recipe) -> dict:
     return described
 
 
-def _write_results(rows, runs, seconds, speeds, paired, markdown: str, work: Path) -> None:
+def _write_results(rows, runs, seconds, speeds, paired, markdown: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "mrpc_quality.json").write_text(json.dumps(rows, indent=2) + "\n")
     common = {
@@ -496,22 +494,9 @@ def _write_results(rows, runs, seconds, speeds, paired, markdown: str, work: Pat
     result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs), "paired": paired}
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "mrpc_quality.md").write_text(markdown)
-    teachers = [work / f"teacher-lr{lr:g}{shipped}" for lr in TEACHER_LRS for shipped in ("", "-int8")]
-    for path in [*teachers, work / "general", *(p for paths in runs.values() for p in paths)]:
-        _archive(path, RESULTS / "mrpc_quality_runs" / path.name)
     _plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
     if speeds:
         _plot_speed(speeds, RESULTS / "mrpc_speed.png")
-
-
-def _archive(run: Path, record: Path) -> None:
-    """A finished run's record without its weights (report, settings, evaluations, config): the evidence
-    behind its row, kept with the results."""
-    if finished(run) or exported(run) or (run / "general_report.json").is_file():
-        record.mkdir(parents=True, exist_ok=True)
-        for name in RECORD_FILES:
-            if (run / name).is_file():
-                shutil.copyfile(run / name, record / name)
 
 
 def _selections(runs) -> dict:
@@ -615,12 +600,12 @@ def _plot_speed(speeds: dict[str, dict], png: Path) -> None:
     plt.close(figure)
 
 
-def _render_into_readme(readme: Path, marker: str, table: str) -> None:
+def _render_into_page(page: Path, marker: str, table: str) -> None:
     start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    text = readme.read_text()
+    text = page.read_text()
     if start in text and end in text:
         head, rest = text.split(start, 1)
-        readme.write_text(head + start + "\n" + table + end + rest.split(end, 1)[1])
+        page.write_text(head + start + "\n" + table + end + rest.split(end, 1)[1])
 
 
 if __name__ == "__main__":
