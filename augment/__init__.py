@@ -1,14 +1,20 @@
-"""TinyBERT data augmentation: masked-LM candidates for one-piece words, GloVe neighbours for the
-rest, N copies with each word replaced with probability p; any table, any number of workers."""
+"""Data augmentation: every example of a table kept and followed by up to N copies, made by a source
+(`augment.sources`): by default the TinyBERT rule, masked-LM candidates for one-piece words, GloVe
+neighbours for the rest, each word replaced with probability p. Any table, any number of workers."""
 
-from .augmenter import DEFAULT_MLM, SHARED_VECTORS, AugmentConfig, Augmenter, default_vectors
+from . import sources
+from .augmenter import Augmenter
+from .config import AugmentConfig
 from .dataset import augment_dataset, preview_dataset
 from .masked_lm import MaskedLM
 from .preview import Preview
-from .runner import AugmentSummary, augment_file
+from .runner import RunSettings, augment_file
+from .sources.word_substitution import DEFAULT_MLM, SHARED_VECTORS, default_vectors
+from .summary import AugmentSummary
 from .words import split_words
 
 __all__ = [
+    "sources",
     "DEFAULT_MLM",
     "SHARED_VECTORS",
     "default_vectors",
@@ -16,6 +22,7 @@ __all__ = [
     "Augmenter",
     "MaskedLM",
     "AugmentSummary",
+    "RunSettings",
     "augment_dataset",
     "preview_dataset",
     "Preview",

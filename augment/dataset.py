@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from data import InputError, TableFormat, find_task_dir, format_for, get_task
 from data.paths import augmented_table_path, augmented_train_path
 
-from .augmenter import AugmentConfig, default_vectors
+from .config import AugmentConfig
 from .preview import Preview, preview_file
-from .runner import AugmentSummary, augment_file
+from .runner import RunSettings, augment_file
+from .summary import AugmentSummary
 
 log = logging.getLogger("tinydistill")
 
@@ -27,11 +28,11 @@ def augment_dataset(
     text_columns: tuple[str, ...] = (),
     label_column: str | None = None,
     out: str | os.PathLike | None = None,
-    jobs: int = 1,
-    resume: bool = False,
-    shard_rows: int = 128,
+    jobs: int = RunSettings.jobs,
+    resume: bool = RunSettings.resume,
+    shard_rows: int = RunSettings.shard_rows,
     progress: bool = True,
-    dask: str | None = None,
+    dask: str | None = RunSettings.dask,
 ) -> AugmentSummary:
     """Augment a GLUE task's train.tsv (default MRPC) into train_aug.tsv beside it, or `input_path` (the
     user's table, with `text_columns`) into NAME_aug.EXT beside it; a read-only folder sends the
@@ -104,14 +105,12 @@ class _Job:
 
 
 def _announced(config: AugmentConfig, job: _Job, previewing: bool = False) -> AugmentConfig:
-    """The config with its vectors named, after saying which models and files the run uses."""
-    why = "given"
-    if not config.glove:
-        path, why = default_vectors()
-        config = replace(config, glove=path)
+    """The config with its source's machine-dependent defaults named (e.g. the vectors), after saying
+    which models and files the run uses."""
+    config, lines = config.settled()
     log.info(
         f"{'previewing' if previewing else 'augmenting'} {job.source}"
         + ("" if previewing else f" -> {job.target}")
-        + f"\n  masked-LM: {config.mlm or 'none (GloVe for every word)'}\n  vectors: {config.glove} ({why})"
+        + "".join(f"\n  {line}" for line in lines)
     )
     return config

@@ -122,7 +122,7 @@ class MaskedLM:
 
         Returns the candidate lists (best first) and how many queries needed a cut-down window.
         """
-        ids, types, positions, originals, cut = self._build_inputs(encoded, queries)
+        ids, types, positions, originals, cut = self.build_inputs(encoded, queries)
         results: list[list[str]] = [[] for _ in queries]
         for chosen in self._batches(np.asarray([len(row) for row in ids])):
             top = self._predict(
@@ -148,9 +148,11 @@ class MaskedLM:
             yield order[start:end]
             start = end
 
-    def _build_inputs(self, encoded: list[Encoded], queries: list[tuple[int, int]]):
-        """One input row per query. Rows of one sentence share everything but the mask position, so
-        they are one repeated tensor with a scattered mask; only over-long sentences need windows."""
+    def build_inputs(self, encoded: list[Encoded], queries: list[tuple[int, int]]):
+        """One input row per query: (ids, token types, mask position, original piece id) per row, and
+        how many rows needed a cut-down window. Rows of one sentence share everything but the mask
+        position, so they are one repeated tensor with a scattered mask; only over-long sentences need
+        windows. See `padded` and `logits_at` for running them."""
         ids_rows: list[torch.Tensor] = [torch.empty(0)] * len(queries)
         type_rows: list[torch.Tensor] = [torch.empty(0)] * len(queries)
         positions = np.empty(len(queries), dtype=np.int64)
@@ -177,9 +179,8 @@ class MaskedLM:
                 originals[np.asarray(members)[same]] = np.asarray(pieces)[targets[same]]
         return ids_rows, type_rows, positions, originals, cut
 
-    def _predict(
-        self, ids: list[torch.Tensor], types: list[torch.Tensor], positions: np.ndarray, originals: np.ndarray, k: int
-    ) -> list[list[str]]:
+    def padded(self, ids: list[torch.Tensor], types: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Rows of `build_inputs` as one padded batch of model inputs on the model's device."""
         pad = self.tokenizer.pad_token_id or 0
         batch = pad_sequence(ids, batch_first=True, padding_value=pad)
         lengths = torch.as_tensor([len(row) for row in ids])
@@ -189,13 +190,23 @@ class MaskedLM:
         }
         if self._types:
             inputs["token_type_ids"] = pad_sequence(types, batch_first=True).to(self.device)
+        return inputs
+
+    def logits_at(self, inputs: dict[str, torch.Tensor], positions: torch.Tensor) -> torch.Tensor:
+        """Vocabulary logits at one position per row, computed at those positions only where the head allows."""
+        return self._head(self.model, inputs, positions)
+
+    def _predict(
+        self, ids: list[torch.Tensor], types: list[torch.Tensor], positions: np.ndarray, originals: np.ndarray, k: int
+    ) -> list[list[str]]:
+        inputs = self.padded(ids, types)
         autocast = (
             torch.autocast(self.device.type, dtype=self.dtype)
             if self.dtype != torch.float32
             else contextlib.nullcontext()
         )
         with torch.inference_mode(), autocast:
-            logits = self._head(self.model, inputs, torch.as_tensor(positions, device=self.device)).float()
+            logits = self.logits_at(inputs, torch.as_tensor(positions, device=self.device)).float()
             logits += self._penalty
             rows = torch.arange(len(ids), device=self.device)
             logits[rows, torch.as_tensor(originals, device=self.device)] = -torch.inf  # never the word itself

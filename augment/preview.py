@@ -1,5 +1,6 @@
 """Look before spending hours: a few random rows with the copies `augment` would write for them (the
-replaced words marked), and what the whole run would cost, from that sample. Nothing is written."""
+changed words marked, where the source knows them), and what the whole run would cost, from that
+sample. Nothing is written; the command line only prints `describe()`."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ import numpy as np
 from data import InputError, TableFormat, check_columns, read_rows
 from data.tables import check_texts_present
 
-from .augmenter import AugmentConfig, Augmenter
+from .augmenter import Augmenter
+from .config import AugmentConfig
 
 
 @dataclass
 class PreviewRow:
     row: int  # 1-based data row of the file (ragged rows not counted)
     original: tuple[str, ...]
-    copies: list[tuple[str, ...]]  # each text with its replaced words shown as [old→new]
+    copies: list[tuple[str, ...]]  # each text with its replaced words shown as [old→new] where marked
 
 
 @dataclass
@@ -27,9 +29,9 @@ class Preview:
     source: Path
     rows: int  # data rows of the file
     sample: list[PreviewRow]
-    load_seconds: float  # loading the masked-LM and vectors (once per worker)
+    load_seconds: float  # loading the source's models (once per worker)
     sample_seconds: float  # augmenting the sample, models loaded
-    replaced_share: float  # words replaced per copy, over the sample
+    replaced_share: float | None  # words replaced per copy, over the sample; None: the source counts no words
 
     @property
     def estimated_rows_out(self) -> int:
@@ -42,6 +44,21 @@ class Preview:
         """One worker, from the sample's time per row. A few rows make smaller model batches than a
         shard does, so this leans high."""
         return self.load_seconds + self.sample_seconds / max(1, len(self.sample)) * self.rows
+
+    def describe(self) -> str:
+        lines = []
+        for row in self.sample:
+            lines.append(f"row {row.row}:")
+            lines += [f"  {' || '.join(row.original)}"]
+            lines += [f"  {j:>3}. {' || '.join(copy)}" for j, copy in enumerate(row.copies, 1)] or ["  (no copy)"]
+        replaced = "" if self.replaced_share is None else f"; each copy replaced {self.replaced_share:.0%} of its words"
+        lines.append(
+            f"{len(self.sample)} of {self.rows:,} rows shown{replaced}. The full run would write about "
+            f"{self.estimated_rows_out:,} rows and take about {self.estimated_seconds / 60:.0f} min with one "
+            f"worker here (model loading {self.load_seconds:.0f} s, then "
+            f"{self.sample_seconds / max(1, len(self.sample)):.2f} s per row in this sample). Nothing was written."
+        )
+        return "\n".join(lines)
 
 
 def preview_file(
@@ -66,8 +83,12 @@ def preview_file(
     started = time.perf_counter()
     augmenter = Augmenter(config)
     loaded = time.perf_counter()
-    examples, stats = augmenter.examples(sample, list(text_columns), picked.tolist())
+    examples, counts = augmenter.examples(sample, list(text_columns), picked.tolist(), marks=True)
     done = time.perf_counter()
-    rows = [PreviewRow(int(row) + 1, ex.original, ex.marked()) for row, ex in zip(picked, examples)]
-    share = stats["replaced_words"] / stats["copy_words"] if stats["copy_words"] else 0.0
+    rows = [
+        PreviewRow(int(row) + 1, ex.original, [copy.marked or copy.texts for copy in ex.copies])
+        for row, ex in zip(picked, examples)
+    ]
+    words = counts.get("copy_words")
+    share = None if words is None else counts["replaced_words"] / words if words else 0.0
     return Preview(source, len(frame), rows, loaded - started, done - loaded, share)

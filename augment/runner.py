@@ -11,42 +11,51 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
+from typing import Callable
 
 import torch
 from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from data import InputError, TableFormat, check_columns, format_for
-from data.hardware import resolve_device, resolve_precision
 from data.manifests import write_manifest
+from data.options import setting
 from data.paths import content_digest
-from data.tables import check_texts_present, header_line, read_chunks, scan_table, write_rows
+from data.tables import check_texts_present, header_line, read_chunks, scan_table
 
-from .augmenter import AugmentConfig, Augmenter
+from .augmenter import Augmenter
+from .config import AugmentConfig
+from .parts import PartsFolder
+from .sources import Source
+from .summary import AugmentSummary
 
 log = logging.getLogger("tinydistill")
 
 
-@dataclass
-class AugmentSummary:
-    """What a run did, including what it tolerated (skipped, kept unchanged, cut, unknown)."""
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run is carried out; none of these changes the bytes written."""
 
-    output: Path
-    rows_in: int = 0
-    rows_out: int = 0
-    shards: int = 0
-    resumed_shards: int = 0
-    seconds: float = 0.0
-    ragged_lines: list[int] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    jobs: int = setting(
+        1,
+        "Parallel worker processes (-1 = one per core); each uses cores/jobs threads. "
+        "Output is identical for any value.",
+    )
+    dask: str | None = setting(
+        None,
+        "Run the shards on a dask.distributed cluster: a scheduler address (tcp://host:8786; its workers need "
+        "the same model and vector paths), or 'local' to start a LocalCluster of --jobs worker processes here. "
+        "Output is the same bytes; progress and --resume as without it.",
+    )
+    shard_rows: int = setting(128, "Input rows per shard (unit of work, of progress and of --resume).", minimum=1)
+    resume: bool = setting(False, "Continue an interrupted run with the same settings, reusing its finished shards.")
 
 
 _LOADED: dict[AugmentConfig, Augmenter] = {}  # per process, one entry: models load once, serve every shard
@@ -60,21 +69,23 @@ def augment_file(
     *,
     fmt: TableFormat | None = None,
     label_column: str | None = None,
-    jobs: int = 1,
-    resume: bool = False,
-    shard_rows: int = 128,
+    jobs: int = RunSettings.jobs,
+    resume: bool = RunSettings.resume,
+    shard_rows: int = RunSettings.shard_rows,
     progress: bool = True,
     task: str | None = None,
-    dask: str | None = None,
+    dask: str | None = RunSettings.dask,
+    on_shard: Callable[[int], None] | None = None,
 ) -> AugmentSummary:
     """Write `output_path`: every input row followed by its augmented copies, in the input's format.
 
     Shards run in `jobs` joblib worker processes, or with `dask` on a dask.distributed cluster ("local"
     or a scheduler address); the bytes written are the same either way. A manifest (NAME.json) beside
-    the output records how it was made.
+    the output records how it was made. `on_shard(index)` is called here after each shard is finished
+    (written, or reused on `resume`), in order: to follow a run, or to stop it.
     """
     started = time.perf_counter()
-    config = config.with_vectors()
+    config = config.settled()[0]
     _check_run(config, jobs, shard_rows, dask)
     input_path, output_path = Path(input_path), Path(output_path)
     fmt = fmt or format_for(input_path)
@@ -88,14 +99,16 @@ def augment_file(
     if label_column:
         check_columns(input_path, columns, [label_column], "--label-col")
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
-    _load_models(config, keep=workers == 1 and dask is None)
-    parts = _PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume=resume)
-    summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines))
+    source = config.plugin
+    _load_models(config, source, keep=workers == 1 and dask is None)
+    parts = PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume=resume)
+    summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines), source=config.source)
     with _backend(dask, workers) as (n_jobs, threads):
-        tasks = _shard_tasks(input_path, _prepend(first, chunks), parts, config, list(text_columns), threads)
+        shards = _prepend(first, chunks)
+        tasks = _shard_tasks(input_path, shards, parts, config, source, list(text_columns), threads)
         results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
         with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
-            _collect(results, parts, fmt, summary, bar)
+            _collect(results, parts, fmt, summary, bar, on_shard)
     parts.assemble(summary.shards, header_line(columns, fmt), bom=scan.bom)
     summary.seconds = time.perf_counter() - started
     write_manifest(output_path, _facts(input_path, config, task, text_columns, label_column, summary))
@@ -112,7 +125,7 @@ def _check_run(config: AugmentConfig, jobs: int, shard_rows: int, dask: str | No
         raise InputError(f"--jobs sets the workers of --dask local; the cluster at {dask} has its own: drop --jobs")
 
 
-def _collect(results, parts: _PartsFolder, fmt: TableFormat, summary: AugmentSummary, bar) -> None:
+def _collect(results, parts: PartsFolder, fmt: TableFormat, summary: AugmentSummary, bar, on_shard) -> None:
     """Write each finished shard's part and count it, here in the consuming loop (never in the task
     generator, which joblib may advance from its own thread)."""
     counts = Counter()
@@ -125,30 +138,28 @@ def _collect(results, parts: _PartsFolder, fmt: TableFormat, summary: AugmentSum
         summary.ragged_lines += skipped
         summary.shards += 1
         bar.update(stats["rows_in"])
+        if on_shard is not None:
+            on_shard(index)
     summary.rows_in, summary.rows_out = counts.pop("rows_in", 0), counts.pop("rows_out", 0)
     summary.ragged_lines, summary.counts = sorted(summary.ragged_lines), dict(counts)
 
 
-def _facts(source: Path, config: AugmentConfig, task, text_columns, label_column, summary) -> dict:
-    """How an augmented file was made, for its manifest: source and models by content, every setting
-    with what `auto` resolved to, the counts, the package version and the date."""
-    device = resolve_device(config.device)
-
-    def described(path):
-        return None if path is None else {"path": str(path), "sha256": content_digest(path)}
-
+def _facts(input_path: Path, config: AugmentConfig, task, text_columns, label_column, summary) -> dict:
+    """How an augmented file was made, for its manifest: the input by content, the source and every
+    setting with what `auto` resolved to, the models and files the source read, the counts, the
+    package version and the date."""
+    source, options = config.plugin, config.options
     return {
-        "source": {"path": str(source.resolve()), "size": source.stat().st_size, "sha256": content_digest(source)},
+        "source": {
+            "path": str(input_path.resolve()),
+            "size": input_path.stat().st_size,
+            "sha256": content_digest(input_path),
+        },
         "task": task,
         "text_columns": list(text_columns),
         "label_column": label_column,
-        "settings": {
-            **asdict(config),
-            "dtype_resolved": resolve_precision(config.dtype, device) if config.mlm else None,
-            "device_resolved": str(device),
-        },
-        "masked_lm": described(config.mlm),
-        "vectors": described(config.glove),
+        "settings": {**config.general(), **asdict(options), **source.resolved(options)},
+        **source.facts(options),
         "rows_in": summary.rows_in,
         "rows_out": summary.rows_out,
         "ragged_lines": summary.ragged_lines,
@@ -199,10 +210,10 @@ def _backend(dask: str | None, workers: int):
             cluster.close()
 
 
-def _load_models(config: AugmentConfig, keep: bool) -> None:
+def _load_models(config: AugmentConfig, source: Source, keep: bool) -> None:
     """Load the models here first: a bad model folder fails before anything is written, and the vector
     cache is built once before workers memory-map it. One worker keeps them; several load their own."""
-    augmenter = Augmenter(config)
+    augmenter = Augmenter(config, source)
     _LOADED.clear()
     if keep:
         _LOADED[config] = augmenter
@@ -214,16 +225,17 @@ def _prepend(first, rest):
         yield from rest
 
 
-def _shard_tasks(source: Path, chunks, parts, config: AugmentConfig, text_columns: list[str], threads: int | None):
+def _shard_tasks(input_path: Path, chunks, parts, config, source, text_columns: list[str], threads: int | None):
     """One joblib task per shard: a finished part (on --resume) only hands back its counts. Nothing here
-    counts or reports: joblib may run this generator from its own thread."""
+    counts or reports: joblib may run this generator from its own thread. Workers get the source object
+    itself, so that one registered outside the package needs no registration in them."""
     row = 0
     for index, (chunk, skipped) in enumerate(chunks):
-        check_texts_present(source, chunk, text_columns, row)
+        check_texts_present(input_path, chunk, text_columns, row)
         if parts.done(index):
             yield delayed(_finished_shard)(index, parts.stats(index), skipped)
         else:
-            yield delayed(_augment_shard)(config, chunk, text_columns, row, index, threads, skipped)
+            yield delayed(_augment_shard)(config, source, chunk, text_columns, row, index, threads, skipped)
         row += len(chunk)
 
 
@@ -231,7 +243,7 @@ def _finished_shard(index, stats, skipped):
     return index, None, stats, skipped
 
 
-def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index, threads, skipped):
+def _augment_shard(config: AugmentConfig, source: Source, chunk, text_columns, first_row, index, threads, skipped):
     """Runs in a worker: load the models on first use (kept for later shards), augment one shard."""
     if threads == "worker":  # a dask worker: the threads it was started with, not the client's cores
         from dask.distributed import get_worker
@@ -241,7 +253,7 @@ def _augment_shard(config: AugmentConfig, chunk, text_columns, first_row, index,
         torch.set_num_threads(threads)
     if config not in _LOADED:
         _LOADED.clear()
-        _LOADED[config] = Augmenter(config)
+        _LOADED[config] = Augmenter(config, source)
         _models_are_no_leak()
     frame, stats = _LOADED[config].augment_frame(chunk, text_columns, first_row)
     return index, frame, dict(stats), skipped
@@ -258,62 +270,9 @@ def _models_are_no_leak() -> None:
 
 
 def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int, fmt: TableFormat) -> str:
-    """Everything that decides the parts' content; a resume only reuses parts with the same one. Files
-    and models count by content, not name (a replaced vector file must not reuse old parts), and the
-    precision by what `auto` resolved to on this machine."""
-    settings = asdict(config)
-    settings["mlm"] = config.mlm and content_digest(config.mlm)
-    settings["glove"] = content_digest(config.glove)
-    settings["dtype"] = resolve_precision(config.dtype, resolve_device(config.device)) if config.mlm else None
-    facts = [content_digest(input_path), settings, list(text_columns), shard_rows, asdict(fmt)]
+    """Everything that decides the parts' content; a resume only reuses parts with the same one: the
+    input by content, the shared settings, the source's own fingerprint (its files and models by
+    content, what `auto` resolved to), the columns and how the input is cut and read."""
+    source = config.plugin.fingerprint(config.options)
+    facts = [content_digest(input_path), config.general(), source, list(text_columns), shard_rows, asdict(fmt)]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-class _PartsFolder:
-    """`.NAME.parts/` beside the output: one finished part file (+ its counts) per shard."""
-
-    def __init__(self, output: Path, fingerprint: str, *, resume: bool):
-        self.output, self.folder = output, output.with_name(f".{output.name}.parts")
-        manifest = self.folder / "fingerprint"
-        reusable = resume and manifest.is_file() and manifest.read_text() == fingerprint
-        if not reusable:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder.mkdir(parents=True)
-            manifest.write_text(fingerprint)
-
-    def _part(self, index: int) -> Path:
-        return self.folder / f"part-{index:06d}"
-
-    def done(self, index: int) -> bool:
-        return self._part(index).with_suffix(".json").is_file()
-
-    def stats(self, index: int) -> dict:
-        return json.loads(self._part(index).with_suffix(".json").read_text())
-
-    def write(self, index: int, frame, fmt: TableFormat, stats: dict) -> None:
-        """Rows first, then the counts file that marks the part as finished; both by rename."""
-        part = self._part(index)
-        with open(f"{part}.tmp", "w", encoding="utf-8", newline="") as handle:
-            write_rows(frame, handle, fmt, header=False)
-        os.replace(f"{part}.tmp", part)
-        Path(f"{part}.json.tmp").write_text(json.dumps(stats))
-        os.replace(f"{part}.json.tmp", part.with_suffix(".json"))
-
-    def discarded_on_bad_input(self, results):
-        """Pass the results through; bad input found mid-run makes every part useless (the input must
-        change, and with it the fingerprint), so the folder goes too: nothing half-written stays."""
-        try:
-            yield from results
-        except InputError:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            raise
-
-    def assemble(self, shards: int, header: str, *, bom: bool) -> None:
-        temporary = self.output.with_name(f".{self.output.name}.tmp")
-        with open(temporary, "wb") as out:
-            out.write(("\ufeff" if bom else "").encode() + header.encode())
-            for index in range(shards):
-                with open(self._part(index), "rb") as part:
-                    shutil.copyfileobj(part, out)
-        os.replace(temporary, self.output)
-        shutil.rmtree(self.folder)

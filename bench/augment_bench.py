@@ -75,7 +75,7 @@ def sample_input(examples: int) -> Path:
 def _config(n: int, k: int, p: float, **more):
     from augment import AugmentConfig
 
-    return AugmentConfig(n=n, k=k, p=p, mlm=str(MODEL), glove=str(VECTORS), dtype="fp32", device="cpu", **more)
+    return AugmentConfig.of(n=n, k=k, p=p, mlm=str(MODEL), glove=str(VECTORS), dtype="fp32", device="cpu", **more)
 
 
 def long_input(kind: str, words: int) -> tuple[Path, list[str]]:
@@ -104,7 +104,7 @@ def run_long(kind: str, words: int, n: int, k: int, p: float, budget: int) -> tu
     from augment import AugmentConfig, augment_file
 
     path, columns = long_input(kind, words)
-    config = AugmentConfig(n=n, k=k, p=p, max_batch_tokens=budget)
+    config = AugmentConfig.of(n=n, k=k, p=p, max_batch_tokens=budget)
     started = time.perf_counter()
     augment_file(path, WORK / f"out-{kind}.tsv", columns, config, progress=False)
     return time.perf_counter() - started, (1 if kind == "long" else 48)

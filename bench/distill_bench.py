@@ -51,21 +51,24 @@ def _models():
 
 def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: int) -> dict:
     """Examples/s of `epochs` epochs over `examples` MRPC pairs (batch 32, max length 128)."""
-    from distill import DistillSettings, TrainSettings, default_init, layer_maps, objectives, train
+    from distill import TrainSettings, layer_maps, methods, objectives, train
+    from distill.methods.distilbert import DistilBert
+    from distill.methods.pkd import PatientKD
+    from distill.methods.tinybert import TinyBertIntermediate, TinyBertPrediction
 
     task, tokenizer, teacher, build_student = _models()
     # the published init where it needs no calibration (DistilBERT, PKD); random weights for the rest:
     # throughput does not depend on them
-    init = default_init(DistillSettings(method=kind), teacher.config) if kind in ("distilbert", "pkd") else "random"
+    init = methods.get(kind).default_init if kind in ("distilbert", "pkd") else "random"
     student = build_student("3L-384", teacher, task.scheme, init)
     data = task.encode(task.train_path, tokenizer, 128)
     data.features, data.labels = data.features[:examples], data.labels[:examples]
     objective = {
         "task": lambda: objectives.TaskOnly(),
-        "intermediate": lambda: objectives.TinyBertIntermediate(layer_maps.uniform(3, 6), 384, 384),
-        "prediction": lambda: objectives.TinyBertPrediction(1.0),
-        "distilbert": lambda: objectives.DistilBert(),
-        "pkd": lambda: objectives.PatientKD(layer_maps.skip(3, 6)),
+        "intermediate": lambda: TinyBertIntermediate(layer_maps.uniform(3, 6), 384, 384),
+        "prediction": lambda: TinyBertPrediction(1.0),
+        "distilbert": lambda: DistilBert(),
+        "pkd": lambda: PatientKD(layer_maps.skip(3, 6)),
     }[kind]()
     objective.cacheable = objective.cacheable and cached
     memory = PeakMemory()

@@ -40,7 +40,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from augment import AugmentConfig, augment_file  # noqa: E402
-from data import SHARED_DIR, compute_metrics, format_for, read_table  # noqa: E402
+from bench.quality_tables import (  # noqa: E402
+    finished,
+    held_out,
+    load_json,
+    majority_row,
+    markdown_table,
+    paired_markdown,
+    plot_curves,
+    plot_speed,
+    quality_row,
+    render_into_page,
+    seed_of,
+    speed_key,
+)
+from data import SHARED_DIR, format_for, read_table  # noqa: E402
 from data.hardware import resolve_device, resolve_precision  # noqa: E402
 from distill import (  # noqa: E402
     HOLDOUT_SEED,
@@ -111,7 +125,9 @@ RECIPES = {  # in the order they run: the rows that decide the others first
     "tinybert_aug_filter": Recipe("aug", tinybert("4L-312", filter_teacher=True), seeds=CLAIM_SEEDS),
     "tinybert_aug_glove": Recipe("aug_glove", tinybert("4L-312")),
     "distilbert": Recipe(method=DistillSettings(method="distilbert", student="4L-384"), epochs=3.0),
-    "pkd_skip": Recipe(method=DistillSettings(method="pkd", pkd_strategy="skip", student="4L-384"), epochs=3.0),
+    "pkd_skip": Recipe(
+        method=DistillSettings(method="pkd", student="4L-384", options={"pkd_strategy": "skip"}), epochs=3.0
+    ),
     "student_alone_teacher_init": Recipe(alone=("4L-384", "teacher-lowest"), epochs=3.0),
     "tinybert_gd_aug": Recipe("aug", tinybert("general")),
 }
@@ -148,7 +164,7 @@ class Study:
         self.started = time.perf_counter()
         self.plain = glue_task_data("MRPC")
         self.base = TrainSettings(batch_size=32, eval_steps=EVAL_STEPS, select="holdout", holdout=0.1)
-        self.seconds = _load_json(self.work / "seconds.json")
+        self.seconds = load_json(self.work / "seconds.json")
 
     def time_left(self) -> bool:
         limit = self.args.max_minutes
@@ -186,7 +202,7 @@ class Study:
             path = Path(self.args.augmented or self.work / "train_aug.tsv")
             config = AugmentConfig(n=20)
         else:
-            path, config = self.work / "train_aug_glove.tsv", AugmentConfig(n=20, mlm=None)
+            path, config = self.work / "train_aug_glove.tsv", AugmentConfig.of(n=20, mlm=None)
         if not path.is_file():
             t0 = time.perf_counter()
             columns = list(self.plain.spec.text_columns)
@@ -212,7 +228,7 @@ class Study:
             settings = replace(settings, epochs=recipe.epochs)
         else:
             stage_one, stage_two = recipe.stage_epochs or (examples / rows for examples in recipe.examples)
-            method = replace(method, intermediate_epochs=stage_one)
+            method = replace(method, options={**method.options, "intermediate_epochs": stage_one})
             settings = replace(settings, epochs=stage_two)
         self.timed(run, lambda: distill(data, teacher, run, settings, method))
 
@@ -250,15 +266,17 @@ class Study:
             speeds = _speeds(self.plain, {**models, **{speed_key(p[0]): p[0] for p in runs.values()}})
             speeds_file.write_text(json.dumps(speeds, indent=1))
             paired_file.write_text(json.dumps(self.paired(teacher, runs), indent=1))
-        speeds, paired = _load_json(speeds_file), _load_json(paired_file) or []
+        speeds, paired = load_json(speeds_file), load_json(paired_file) or []
         majority = majority_row(self.plain)
-        teacher_row = _row("teacher", [teacher], speeds, majority, None, _teacher_settings(self.work, teacher))
+        teacher_row = quality_row("teacher", [teacher], speeds, majority, None, _teacher_settings(self.work, teacher))
         rows = [majority, teacher_row]
-        rows += [_row(name, paths, speeds, majority, teacher_row, settings[name]) for name, paths in runs.items()]
-        table, pairs = _markdown(rows), _paired_markdown(paired)
+        rows += [
+            quality_row(name, paths, speeds, majority, teacher_row, settings[name]) for name, paths in runs.items()
+        ]
+        table, pairs = markdown_table(rows), paired_markdown(paired, CLAIM_SEEDS)
         _write_results(rows, runs, self.seconds, speeds, paired, table + "\n" + pairs)
-        _render_into_page(Path(self.args.results_page), "mrpc-quality", table)
-        _render_into_page(Path(self.args.results_page), "mrpc-paired", pairs)
+        render_into_page(Path(self.args.results_page), "mrpc-quality", table)
+        render_into_page(Path(self.args.results_page), "mrpc-paired", pairs)
         print(table + "\n" + pairs, flush=True)
 
     def paired(self, teacher: Path, runs: dict[str, list[Path]]) -> list[dict]:
@@ -281,9 +299,9 @@ class Study:
 
         found = []
         for better, worse in CLAIMED_ORDER:
-            seeds = {_seed(run): run for run in runs.get(worse, [])}
+            seeds = {seed_of(run): run for run in runs.get(worse, [])}
             for first in runs.get(better, []):
-                second = seeds.get(_seed(first))
+                second = seeds.get(seed_of(first))
                 if second is None:
                     continue
                 scored(first), scored(second)
@@ -293,7 +311,7 @@ class Study:
                     found.append(
                         {
                             "claim": f"{better} > {worse}",
-                            "seed": _seed(first),
+                            "seed": seed_of(first),
                             "slice": name,
                             "examples": len(one),
                             "difference": (only_first - only_second) / len(one),
@@ -320,41 +338,6 @@ def chosen_recipe(runs: dict[str, list[Path]]) -> str | None:
     if not complete:
         return None
     return max(complete, key=lambda name: statistics.mean(held_out(path)["accuracy"] for path in complete[name]))
-
-
-def finished(run: Path) -> bool:
-    return (run / "report.json").is_file()
-
-
-def _load_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def held_out(run: Path) -> dict:
-    """The kept checkpoint's figures on the held-out slice (what chose it)."""
-    return json.loads((run / "report.json").read_text())["selection"]["kept_holdout"]
-
-
-def exported(run: Path) -> bool:
-    return (run / "export.json").is_file()
-
-
-def dev(run: Path) -> dict:
-    if exported(run):  # the shipped graph's own figures, as the export measured them
-        return json.loads((run / "export.json").read_text())["dev"]["onnx"]
-    report = json.loads((run / "report.json").read_text())
-    model = report["models"].get("student") or report["models"]["model"]
-    return model["dev"]
-
-
-def shape_of(run: Path) -> str:
-    config = json.loads((run / "config.json").read_text())
-    return f"{config['num_hidden_layers']}L-{config['hidden_size']}"
-
-
-def speed_key(run: Path) -> str:
-    """Speeds are measured once per model shape and runtime: "4L-312", "4L-312 int8"."""
-    return shape_of(run) + (" int8" if exported(run) else "")
 
 
 def gd_corpus(path: Path) -> Path:
@@ -401,49 +384,6 @@ def _speeds(task, models: dict[str, Path]) -> dict[str, dict]:
     return speeds
 
 
-def majority_row(task) -> dict:
-    labels = read_table(task.dev_paths[0])["Quality"].astype(int).to_numpy()
-    metrics = compute_metrics(("accuracy", "f1"), np.ones_like(labels), labels)
-    return {
-        "name": "majority",
-        "f1": metrics["f1"],
-        "acc": metrics["accuracy"],
-        "params": None,
-        "cpu_speedup": None,
-        "settings": "predict 'equivalent' (label 1) for every dev pair",
-    }
-
-
-def _row(name: str, paths: list[Path], speeds: dict, majority: dict, teacher: dict | None, settings) -> dict:
-    figures = [dev(path) for path in paths]
-    f1s, accs = [d["f1"] for d in figures], [d["accuracy"] for d in figures]
-    int8 = exported(paths[0])
-    speed, reference = (
-        speeds.get("teacher" if teacher is None else speed_key(paths[0])),
-        speeds.get("teacher int8" if int8 else "teacher"),
-    )
-    held = [held_out(path)["accuracy"] for path in paths if finished(path)]
-    row = {
-        "name": name,
-        "f1": statistics.mean(f1s),
-        "acc": statistics.mean(accs),
-        "f1_std": statistics.stdev(f1s) if len(paths) > 1 else None,
-        "acc_std": statistics.stdev(accs) if len(paths) > 1 else None,
-        "seeds": len(paths),
-        "holdout_acc": statistics.mean(held) if held else None,
-        "shape": speed_key(paths[0]),
-        "params": speed and speed["params"],
-        # against the teacher at the same precision: the int8 student against the int8 teacher
-        "cpu_speedup": speed and reference and speed["examples_per_s_batch32"] / reference["examples_per_s_batch32"],
-        "settings": settings,
-        "runs": [str(path.name) for path in paths],
-    }
-    if teacher is not None:
-        for key in ("acc", "f1"):
-            row[f"gain_kept_{key}"] = (row[key] - majority[key]) / (teacher[key] - majority[key])
-    return row
-
-
 def _teacher_settings(work: Path, chosen: Path) -> dict:
     candidates = {f"lr {lr:g}": held_out(work / f"teacher-lr{lr:g}")["accuracy"] for lr in TEACHER_LRS}
     return {
@@ -465,8 +405,9 @@ def _recipe_settings(recipe: Recipe) -> dict:
     if recipe.alone:
         described.update(student=recipe.alone[0], init=recipe.alone[1], objective="task cross-entropy")
     else:
-        chosen = {k: v for k, v in asdict(recipe.method).items() if v not in (None, False) and k != "layer_map"}
-        described.update(chosen)
+        asked = asdict(recipe.method)
+        asked.update(asked.pop("options"))
+        described.update({k: v for k, v in asked.items() if v not in (None, False, "auto") and k != "layer_map"})
     if recipe.epochs:
         described["epochs"] = recipe.epochs
     elif recipe.alone:
@@ -494,9 +435,9 @@ def _write_results(rows, runs, seconds, speeds, paired, markdown: str) -> None:
     result = {"common": common, "seconds": seconds, "cpu": speeds, "selection": _selections(runs), "paired": paired}
     (RESULTS / "mrpc_quality_runs.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "mrpc_quality.md").write_text(markdown)
-    _plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
+    plot_curves(runs, RESULTS / "mrpc_dev_f1.png")
     if speeds:
-        _plot_speed(speeds, RESULTS / "mrpc_speed.png")
+        plot_speed(speeds, RESULTS / "mrpc_speed.png")
 
 
 def _selections(runs) -> dict:
@@ -506,106 +447,6 @@ def _selections(runs) -> dict:
         for path in paths
         if finished(path)
     }
-
-
-def _markdown(rows) -> str:
-    lines = [
-        "| row | budget | seeds | dev accuracy | dev F1 | gain kept (acc / F1) | held-out acc | shape | CPU speed-up |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|",
-    ]
-    for row in rows:
-
-        def value(key):
-            spread = f" ± {row[key + '_std']:.3f}" if row.get(key + "_std") is not None else ""
-            return f"{row[key]:.3f}{spread}"
-
-        kept = f"{row['gain_kept_acc']:.0%} / {row['gain_kept_f1']:.0%}" if "gain_kept_acc" in row else "-"
-        speed = f"{row['cpu_speedup']:.2f}x" if row.get("cpu_speedup") else "-"
-        held = f"{row['holdout_acc']:.3f}" if row.get("holdout_acc") is not None else "-"
-        lines.append(
-            f"| {row['name']} | {_budget(row['settings'])} | {row.get('seeds', '-')} | {value('acc')} | "
-            f"{value('f1')} | {kept} | {held} | "
-            f"{row.get('shape', '-')} | {speed} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _seed(run: Path) -> int:
-    return int(run.name.rsplit("-", 1)[1])
-
-
-def _paired_markdown(paired: list[dict]) -> str:
-    """The claimed orders: accuracy difference ± paired standard error per seed, dev and held-out."""
-    lines = [
-        "| claim | slice | " + " | ".join(f"seed {seed}" for seed in CLAIM_SEEDS) + " |",
-        "|---|---|" + "---:|" * len(CLAIM_SEEDS),
-    ]
-    cells: dict[tuple[str, str], dict[int, str]] = {}
-    for found in paired:
-        cell = f"{found['difference']:+.3f} ± {found['paired_se']:.3f}"
-        cells.setdefault((found["claim"], found["slice"]), {})[found["seed"]] = cell
-    for (claim, where), by_seed in cells.items():
-        lines.append(f"| {claim} | {where} | " + " | ".join(by_seed.get(seed, "-") for seed in CLAIM_SEEDS) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _budget(settings) -> str:
-    """A row's training budget in a few characters: examples per TinyBERT stage, or epochs."""
-    if not isinstance(settings, dict) or not {"examples", "epochs"} & settings.keys():
-        return "-"
-    if "examples" in settings:
-        return " + ".join(f"{n / 1000:.1f}k ex." for n in settings["examples"].values())
-    epochs = settings["epochs"]
-    return " + ".join(f"{e:g} ep." for e in epochs.values()) if isinstance(epochs, dict) else f"{epochs:g} ep."
-
-
-def _plot_curves(runs: dict[str, list[Path]], png: Path) -> None:
-    """Dev F1 against training steps of the final stage, one line per row (first seed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4))
-    for name, paths in runs.items():
-        if not finished(paths[0]):
-            continue  # a shipped copy: no training curve of its own
-        records = [json.loads(line) for line in (paths[0] / "metrics.jsonl").open() if line.strip()]
-        points = [(r["step"], r["dev"]["f1"]) for r in records if "dev" in r]
-        if points:
-            axis.plot(*zip(*points), marker=".", label=name)
-    axis.set(title="MRPC dev F1 during training (final stage)", xlabel="optimizer step (batch 32)", ylabel="dev F1")
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(png, dpi=100)
-    plt.close(figure)
-
-
-def _plot_speed(speeds: dict[str, dict], png: Path) -> None:
-    """CPU throughput at batch 32 and latency at batch 1 per model shape."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(speeds)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.barh(names, [speeds[n]["examples_per_s_batch32"] for n in names])
-    left.set(title="CPU throughput, batch 32 (examples/s)")
-    right.barh(names, [speeds[n]["latency_ms_batch1"] for n in names], color="tab:orange")
-    right.set(title="CPU latency, batch 1 (ms)")
-    right.set_yticklabels([])
-    figure.tight_layout()
-    figure.savefig(png, dpi=100)
-    plt.close(figure)
-
-
-def _render_into_page(page: Path, marker: str, table: str) -> None:
-    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    text = page.read_text()
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        page.write_text(head + start + "\n" + table + end + rest.split(end, 1)[1])
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def augmented_table_path(source: Path) -> Path:
     return sibling_output(source, "aug", "augment")
 
 
-def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> Path:
+def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None, *, shared: Path = SHARED_DIR) -> Path:
     """The folder holding the task's files: `data_dir/TASK`, or `data_dir` itself when it holds them.
 
     Without `data_dir`, look in $GLUE_DIR, then in ../shared/data/glue beside the project.
@@ -57,7 +57,7 @@ def find_task_dir(spec: TaskSpec, data_dir: str | os.PathLike | None = None) -> 
         roots = [Path(data_dir)]
     else:
         roots = [Path(os.environ["GLUE_DIR"])] if os.environ.get("GLUE_DIR") else []
-        roots.append(SHARED_DIR / "data" / "glue")
+        roots.append(shared / "data" / "glue")
     for root in roots:
         for folder in (root / spec.name, root / spec.name.replace("-", ""), root):
             if (folder / spec.train_file).is_file():

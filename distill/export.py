@@ -28,6 +28,7 @@ from .evaluation import EVAL_BATCH_SIZE, predict, score
 from .features import LabelledExamples
 from .models import classifier_config, load_tokenizer
 from .runtime import ONNX_FILE, OnnxClassifier, is_exported
+from .task_data import TaskData, max_length_for
 
 log = logging.getLogger("tinydistill")
 
@@ -87,6 +88,27 @@ def export_model(
         folder.rename(out)
     log.info(f"exported {model_dir} -> {out} ({quantize}); fused operators: {_said(operators)}")
     return {"folder": str(out), **record}
+
+
+def export_for_task(
+    model_dir: str | Path, task: TaskData, out: str | Path | None = None, *, quantize: str = "int8", max_length=None
+) -> dict:
+    """`export_model` checked on the task's first dev file (its parity sample and dev metrics)."""
+    dev = task.encode(task.dev_paths[0], load_tokenizer(model_dir), max_length_for(task, max_length))
+    return export_model(model_dir, dev, task.spec.metrics, out, quantize=quantize)
+
+
+def describe_export(record: dict) -> str:
+    """What an export did, in the lines `export` prints: where, parity, the dev change, how to run it."""
+    change = ", ".join(
+        f"{name} {record['dev']['pytorch'][name]:.4f} -> {value:.4f}" for name, value in record["dev"]["onnx"].items()
+    )
+    parity = record["parity"]
+    return (
+        f"exported to {record['folder']} ({record['quantize']}); parity with PyTorch: max logit difference "
+        f"{parity['max_abs_logit_difference']:.1e} on {parity['examples']} examples; dev {change}\n"
+        f"run it: python cli.py predict --model {record['folder']} --input FILE --text-col COLUMN"
+    )
 
 
 def _eager_classifier(model_dir: Path):

@@ -3,22 +3,25 @@ are computed once and cached when the objective reads only logits and [CLS] stat
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from .features import model_inputs
 from .objectives import Objective, Outputs
-from .taps import AttentionScores
+from .taps import TAPS
 
 
-def run_model(model, batch: dict, *, hidden: bool, scores: bool) -> Outputs:
-    """A forward pass that returns exactly what the objective needs (no logits for a bare encoder)."""
+def run_model(model, batch: dict, needs: frozenset[str] = frozenset()) -> Outputs:
+    """A forward pass that returns exactly what the objective needs: logits (none for a bare encoder),
+    hidden states when `needs` names "hidden", and the output of every tap it names (see taps.TAPS)."""
     inputs = model_inputs(batch)
-    if scores:
-        with AttentionScores(model) as taps:
-            out = model(**inputs, output_hidden_states=hidden)
-        return Outputs(getattr(out, "logits", None), out.hidden_states if hidden else None, taps.scores())
-    out = model(**inputs, output_hidden_states=hidden)
-    return Outputs(getattr(out, "logits", None), out.hidden_states if hidden else None)
+    hidden = "hidden" in needs
+    with contextlib.ExitStack() as stack:
+        taps = {name: stack.enter_context(TAPS[name](model)) for name in sorted(needs) if name in TAPS}
+        out = model(**inputs, output_hidden_states=hidden)
+    read = {name: tap.read() for name, tap in taps.items()}
+    return Outputs(getattr(out, "logits", None), out.hidden_states if hidden else None, **read)
 
 
 TEACHER_CACHE_BYTES = 4 * 2**30  # beyond this, cached teacher outputs would crowd out everything else
@@ -45,7 +48,7 @@ class TeacherCache:
     def outputs(self, teacher, batch: dict) -> Outputs:
         index = batch["index"].cpu()
         if not self.known[index].all():
-            fresh = run_model(teacher, batch, hidden=bool(self.cls_layers), scores=False)
+            fresh = run_model(teacher, batch, frozenset({"hidden"}) if self.cls_layers else frozenset())
             if self.logits is None:
                 self.logits = torch.zeros(self.size, fresh.logits.shape[-1])
                 self.cls = {t: torch.zeros(self.size, fresh.hidden[t].shape[-1]) for t in self.cls_layers}
@@ -71,9 +74,10 @@ def teacher_outputs(
         if cache is not None:
             out = cache.outputs(teacher, batch)
         else:
-            out = run_model(teacher, batch, hidden=objective.needs_hidden, scores=objective.needs_scores)
+            out = run_model(teacher, batch, objective.needs)
     return Outputs(
         out.logits.clone() if out.logits is not None else None,
         tuple(h.clone() if h is not None else None for h in out.hidden) if out.hidden else None,
         [s.clone() for s in out.scores] if out.scores else None,
+        [v.clone() for v in out.values] if out.values else None,
     )

@@ -154,23 +154,23 @@ def build_student(
     student: str,
     teacher,
     scheme: LabelScheme | None,
-    init: str,
+    init: str | None,
     *,
     calibration=None,
     teacher_layers: list[int] | None = None,
 ):
-    """A student from a shape ("4L-312"; `resolve_student` says what "auto" stands for) or a folder;
+    """A student from a shape ("4L-312"; the plan says what "auto" stands for) or a folder;
     with a task head for `scheme`, or a bare encoder when scheme is None (general distillation).
 
-    init applies to shape-built students only (a folder's weights are its own): "random" (TinyBERT as
+    init applies to shape-built students only (a folder's weights are its own, its init None): "random" (TinyBERT as
     published), "teacher-pruned" (`teacher_layers`, 0-based, default evenly spaced, cut to the student's
     width by activation importance on `calibration` examples, see pruning.py), "teacher-alternate" (DistilBERT) or
     "teacher-lowest" (PKD); the last two need the teacher's width.
     """
-    if init not in INITS:
-        raise InputError(f"--student-init must be one of {', '.join(INITS)}, got {init!r}")
     layers = teacher.config.num_hidden_layers
     shape = parse_shape(student)
+    if shape is not None and init not in INITS:
+        raise InputError(f"--student-init must be one of {', '.join(INITS)}, got {init!r}")
     if shape is None:
         model = (
             load_encoder(student, "--student")

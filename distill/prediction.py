@@ -36,6 +36,9 @@ class PredictSummary:
     seconds: float
     runtime: str  # "onnxruntime" or "pytorch <precision>"
 
+    def describe(self) -> str:
+        return f"wrote {self.rows} rows to {self.output} in {self.seconds:.1f}s ({self.runtime})"
+
 
 def predict_table(
     model_dir: str | Path,

@@ -76,6 +76,24 @@ def dev_metrics(result: dict) -> dict:
     return next(v for k, v in result.items() if isinstance(v, dict) and k not in ("cpu", "rows"))
 
 
+def _models_table(names: dict, models: dict[str, dict], metrics) -> list[str]:
+    """One row per model: dev metrics, size, CPU latency and throughput."""
+    lines = [
+        "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
+        "CPU examples/s (batch 32) |",
+        "|---" * (len(metrics) + 5) + "|",
+    ]
+    for name, result in models.items():
+        dev, cpu = dev_metrics(result), result["cpu"]
+        lines.append(
+            f"| {names[name]} | "
+            + " | ".join(f"{dev[m]:.4f}" for m in metrics)
+            + f" | {result['parameters']:,} | {result['disk_mb']:.1f} | {cpu['latency_ms_batch1']:.1f} | "
+            f"{cpu['examples_per_s_batch32']:.1f} |"
+        )
+    return lines
+
+
 def write_report(
     run: str | Path, task: str, metrics, models: dict[str, dict], data: dict, selection: dict | None = None
 ) -> dict:
@@ -86,22 +104,8 @@ def write_report(
     report = {"task": task, "run": str(run), "main_metric": metrics[0], "data": data, "models": models}
     report["selection"] = selection
     names = {role: f"{ROLES.get(role, role)} {result['shape']}" for role, result in models.items()}
-    lines = [
-        f"# {task} ({Path(data['train']).name}): {' vs '.join(names.values())}",
-        "",
-        "| model | dev " + " | dev ".join(metrics) + " | parameters | disk MB | CPU ms (batch 1) | "
-        "CPU examples/s (batch 32) |",
-        "|---" * (len(metrics) + 5) + "|",
-    ]
-    for name, result in models.items():
-        dev = dev_metrics(result)
-        cpu = result["cpu"]
-        lines.append(
-            f"| {names[name]} | "
-            + " | ".join(f"{dev[m]:.4f}" for m in metrics)
-            + f" | {result['parameters']:,} | {result['disk_mb']:.1f} | {cpu['latency_ms_batch1']:.1f} | "
-            f"{cpu['examples_per_s_batch32']:.1f} |"
-        )
+    lines = [f"# {task} ({Path(data['train']).name}): {' vs '.join(names.values())}", ""]
+    lines += _models_table(names, models, metrics)
     if "teacher" in models and "student" in models:
         speedup = (
             models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]

@@ -1,6 +1,5 @@
-"""Students: built from a shape such as "4L-312" on the teacher's config and vocabulary, or loaded
-from a folder; optionally initialised from chosen teacher layers (DistilBERT: alternate layers,
-PKD: the lowest ones)."""
+"""Student shapes ("4L-312") and configs built on the teacher's config and vocabulary, and the teacher
+layers a student may start from (DistilBERT: alternate layers, PKD: the lowest ones)."""
 
 from __future__ import annotations
 
@@ -13,25 +12,6 @@ from data import InputError
 from .layer_maps import evenly_spaced
 
 _SHAPE = re.compile(r"^(\d+)L-(\d+)$", re.IGNORECASE)
-
-
-# What the MRPC quality study (README, "Which student to ship") chose on its held-out slice for a
-# 6-layer teacher: TinyBERT into 4 layers of width 312, pruned from the teacher, over 2x its CPU speed.
-SIX_LAYER_TINYBERT_SHAPE = (4, 312)
-
-
-def resolve_student(student: str, method: str, teacher_config) -> str:
-    """The shape that `--student auto` stands for, else `student` as given. TinyBERT from a 6-layer teacher
-    wider than 312 (when 312 splits into its heads): 4L-312, the study's pick; otherwise half the teacher's
-    layers at its width (DistilBERT and PKD copy whole teacher layers, so they need its width)."""
-    if student != "auto":
-        return student
-    layers, width = teacher_config.num_hidden_layers, teacher_config.hidden_size
-    chosen_layers, chosen_width = SIX_LAYER_TINYBERT_SHAPE
-    heads_fit = chosen_width % teacher_config.num_attention_heads == 0
-    if method == "tinybert" and layers == 6 and width > chosen_width and heads_fit:
-        return f"{chosen_layers}L-{chosen_width}"
-    return f"{max(1, layers // 2)}L-{width}"
 
 
 def parse_shape(shape: str) -> tuple[int, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +13,10 @@ import pandas as pd
 
 from data import InputError, TaskSpec, check_columns, find_task_dir, format_for, get_task, read_rows, read_table
 from data.manifests import checked_manifest
+from data.options import setting
 from data.paths import augmented_table_path, augmented_train_path, content_digest
 
-from .features import LabelledExamples, LabelScheme, encode_frame
+from .features import LabelledExamples, LabelScheme, default_max_length, encode_frame
 
 log = logging.getLogger("tinydistill")
 
@@ -84,6 +85,11 @@ class TaskData:
 
     def _frame(self, path: Path) -> pd.DataFrame:
         return read_rows(path, format_for(path, self.spec.column_names)).frame
+
+
+def max_length_for(task: TaskData, max_length: int | None) -> int:
+    """The given length, else the published default for the task's kind of input."""
+    return max_length or default_max_length(pair=task.spec.is_pair)
 
 
 def _example_of_each_row(augmented: pd.DataFrame, original: pd.DataFrame, columns, path: Path) -> list[int]:
@@ -244,3 +250,37 @@ def task_data_for(
         data = glue_task_data(task or "MRPC", data_dir, aug=aug, aug_file=aug_file)
     log.info(f"data: train {data.train_path}; dev {', '.join(map(str, data.dev_paths))}")
     return data
+
+
+@dataclass(frozen=True)
+class DataFlags:
+    """The data a command reads, as its flags name it; `load()` finds it (see `task_data_for`)."""
+
+    task: str | None = setting(None, "GLUE task. Default: MRPC.")
+    data_dir: str | None = setting(None, "GLUE folder (TASK/train.tsv). Default: $GLUE_DIR, else ../shared/data/glue.")
+    train: str | None = setting(
+        None, "Your own training table instead of a GLUE task (with --dev, --text-col, --label-col)."
+    )
+    dev: str | None = setting(None, "Your own dev table (with --train).")
+    text_columns: tuple[str, ...] = setting((), "With --train: text column(s); twice for pairs.", flag="--text-col")
+    label_column: str | None = setting(None, "With --train: the label column. Default: label.", flag="--label-col")
+    regression: bool = setting(False, "With --train: float labels (MSE, Pearson/Spearman).")
+    positive_label: str | None = setting(
+        None,
+        "With --train, a binary task: the class whose F1 is reported. Default: the second label in sorted order "
+        "(the report names it).",
+    )
+    aug: bool = setting(
+        False,
+        "Train on what `augment` wrote from the training file: train_aug.tsv beside a GLUE train.tsv "
+        "(runs/glue/TASK/ when that folder is read-only), or NAME_aug.EXT beside --train. Used only when its "
+        "manifest says it was made from that training file as it is now.",
+    )
+    aug_file: str | None = setting(
+        None,
+        "The augmented file to train on when `augment --out` wrote it elsewhere (implies --aug; its manifest is "
+        "checked the same way).",
+    )
+
+    def load(self) -> TaskData:
+        return task_data_for(**asdict(self))

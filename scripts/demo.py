@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from augment import DEFAULT_MLM, default_vectors  # noqa: E402
-from data import InputError, find_task_dir, get_task  # noqa: E402
+from data import SHARED_DIR, InputError, find_task_dir, get_task  # noqa: E402
 
 OUT = Path("runs") / "demo"
 # Distillation budget (fractions of one pass over the ~77,000 augmented rows): about 9 minutes here.
@@ -33,17 +33,18 @@ STEPS = 4
 INTERMEDIATE_EPOCHS, PREDICTION_EPOCHS = "0.3", "0.15"
 
 
-def choose_inputs() -> tuple[Path, str, str, list[str]]:
-    """Data folder, masked-LM, vectors, and a line saying where each came from."""
-    task_dir = find_task_dir(get_task("MRPC"))  # raises with where to put the GLUE files
+def choose_inputs(*, default_mlm: Path = DEFAULT_MLM, shared: Path = SHARED_DIR) -> tuple[Path, str, str, list[str]]:
+    """Data folder, masked-LM, vectors, and a line saying where each came from (`default_mlm` and `shared`:
+    where they are looked for when the environment names none)."""
+    task_dir = find_task_dir(get_task("MRPC"), shared=shared)  # raises with where to put the GLUE files
     said = [f"data: {task_dir}"]
     if os.environ.get("MLM"):
         mlm = os.environ["MLM"]
         if not Path(mlm).is_dir():
             raise InputError(f"MLM={mlm}: no such folder; give a local Hugging Face masked-LM folder")
         said.append(f"masked-LM: {mlm} (from $MLM)")
-    elif DEFAULT_MLM.is_dir():
-        mlm = str(DEFAULT_MLM)
+    elif default_mlm.is_dir():
+        mlm = str(default_mlm)
         said.append(f"masked-LM: {mlm} (the demo masked-LM: plausible nouns and adjectives, weak verbs)")
     else:
         mlm = "none"

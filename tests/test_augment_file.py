@@ -2,10 +2,11 @@
 across workers, resume, and the tolerated oddities (ragged rows, empty and over-long texts)."""
 
 import pytest
+import torch
 
-import augment.runner
 from augment import AugmentConfig, augment_file, split_words
 from data import get_task, read_table
+from data.hardware import resolve_precision
 
 from .conftest import VECTORS
 
@@ -14,7 +15,17 @@ TEXTS = list(MRPC.text_columns)
 
 
 def _config(tiny_mlm, **changes):
-    return AugmentConfig(**{"n": 6, "mlm": str(tiny_mlm), "glove": str(VECTORS), "device": "cpu", **changes})
+    return AugmentConfig.of(**{"n": 6, "mlm": str(tiny_mlm), "glove": str(VECTORS), "device": "cpu", **changes})
+
+
+def _stop_after(last: int):
+    """An `on_shard` hook: the user presses Ctrl-C once shard `last` is finished."""
+
+    def hook(index):
+        if index == last:
+            raise KeyboardInterrupt
+
+    return hook
 
 
 def _same_words_except_replaceable(original: str, variant: str) -> bool:
@@ -77,45 +88,28 @@ def test_same_seed_same_bytes_for_one_or_two_workers(tmp_path, tiny_mlm, mrpc_he
     assert other_seed.read_bytes() != one_worker.read_bytes()
 
 
-def test_resume_reuses_finished_shards_and_gives_the_same_file(
-    tmp_path, tiny_mlm, mrpc_head, monkeypatch, mrpc_augmented
-):
+def test_resume_reuses_finished_shards_and_gives_the_same_file(tmp_path, tiny_mlm, mrpc_head, mrpc_augmented):
     *_, uninterrupted = mrpc_augmented
     out = tmp_path / "train_aug.tsv"
-    real_write, written = augment.runner._PartsFolder.write, []
-
-    def write_then_crash(self, index, *args):
-        if len(written) == 2:
-            raise KeyboardInterrupt  # the user pressed Ctrl-C during the third shard
-        written.append(index)
-        real_write(self, index, *args)
-
-    monkeypatch.setattr(augment.runner._PartsFolder, "write", write_then_crash)
-    with pytest.raises(KeyboardInterrupt):
-        augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C once the second of three shards is written
+        augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False, on_shard=_stop_after(1))
     assert not out.exists()  # nothing half-written
-    monkeypatch.setattr(augment.runner._PartsFolder, "write", real_write)
     summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False, resume=True)
     assert summary.resumed_shards == 2 and summary.shards == 3
     assert out.read_bytes() == uninterrupted.read_bytes()
     assert not out.with_name(".train_aug.tsv.parts").exists()
 
 
-def _interrupted_before_assembly(monkeypatch, *args, **kwargs):
-    """Every part written, then interrupted before the output is assembled."""
-
-    def crash(*_, **__):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(augment.runner._PartsFolder, "assemble", crash)
+def _interrupted_before_assembly(*args, **kwargs):
+    """Every part of the 3 shards (40 rows, 16 a shard) written, then interrupted before the output is
+    assembled."""
     with pytest.raises(KeyboardInterrupt):
-        augment_file(*args, **kwargs)
-    monkeypatch.undo()
+        augment_file(*args, shard_rows=16, progress=False, on_shard=_stop_after(2), **kwargs)
 
 
-def test_resume_with_other_settings_starts_over(tmp_path, tiny_mlm, mrpc_head, monkeypatch):
+def test_resume_with_other_settings_starts_over(tmp_path, tiny_mlm, mrpc_head):
     out = tmp_path / "a.tsv"
-    _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, _config(tiny_mlm), shard_rows=16, progress=False)
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, _config(tiny_mlm))
     summary = augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm, p=0.2), shard_rows=16, progress=False, resume=True)
     assert summary.resumed_shards == 0
 
@@ -184,7 +178,7 @@ def test_jsonl_keeps_its_value_types_and_original_records(tmp_path, tiny_mlm):
     assert "café" in out.read_text(encoding="utf-8")  # UTF-8 kept, not \u escapes
 
 
-def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny_mlm, mrpc_head, monkeypatch):
+def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny_mlm, mrpc_head):
     """Before: parts were keyed by the vector file's path, so replacing it and resuming reused old parts."""
     import os
     import shutil
@@ -192,9 +186,9 @@ def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny
     vectors = tmp_path / "vectors.txt"
     shutil.copy(VECTORS, vectors)
     out = tmp_path / "train_aug.tsv"
-    config = AugmentConfig(n=4, mlm=None, glove=str(vectors))
+    config = AugmentConfig.of(n=4, mlm=None, glove=str(vectors))
 
-    _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, config, shard_rows=16, progress=False)
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, config)
     lines = VECTORS.read_text(encoding="utf-8").splitlines()
     lines = [line.split(" ", 1)[0] + " " + " ".join(reversed(line.split(" ")[1:])) for line in lines]
     vectors.write_text("\n".join(lines) + "\n")  # same words, same size, other vectors...
@@ -205,11 +199,23 @@ def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny
     augment_file(mrpc_head, fresh, TEXTS, config, shard_rows=16, progress=False)
     assert out.read_bytes() == fresh.read_bytes()
 
-    tiny = AugmentConfig(n=4, mlm=str(tiny_mlm), glove=str(vectors))
-    monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "fp32")
-    _interrupted_before_assembly(monkeypatch, mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False)
-    monkeypatch.setattr(augment.runner, "resolve_precision", lambda *a: "bf16")  # `auto` on another machine
-    assert augment_file(mrpc_head, out, TEXTS, tiny, shard_rows=16, progress=False, resume=True).resumed_shards == 0
+    # The precision counts as what `auto` resolves to here: parts made with that precision named are
+    # reused by an `auto` run, parts of an `auto` run are not reused at another precision.
+    here = resolve_precision("auto", torch.device("cpu"))
+    other = "fp32" if here != "fp32" else "bf16"
+
+    def tiny(dtype):
+        return AugmentConfig.of(n=4, mlm=str(tiny_mlm), glove=str(vectors), device="cpu", dtype=dtype)
+
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, tiny(here))
+    assert (
+        augment_file(mrpc_head, out, TEXTS, tiny("auto"), shard_rows=16, progress=False, resume=True).resumed_shards
+        == 3
+    )
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, tiny("auto"))
+    assert (
+        augment_file(mrpc_head, out, TEXTS, tiny(other), shard_rows=16, progress=False, resume=True).resumed_shards == 0
+    )
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import data.paths
 from data import InputError
 
 from .conftest import DEMO_MLM, VECTORS
@@ -45,16 +44,14 @@ def test_demo_takes_mlm_from_the_environment_and_falls_back_to_glove(demo, monke
     with pytest.raises(InputError, match="no such folder"):
         demo.choose_inputs()
     monkeypatch.delenv("MLM")
-    monkeypatch.setattr(demo, "DEFAULT_MLM", tmp_path / "missing")
-    _, mlm, _, said = demo.choose_inputs()
+    _, mlm, _, said = demo.choose_inputs(default_mlm=tmp_path / "missing")
     assert mlm == "none" and any("every word takes GloVe neighbours" in line for line in said)
 
 
 def test_demo_without_mrpc_says_where_to_put_the_glue_files(demo, monkeypatch, tmp_path):
     monkeypatch.setenv("GLUE_DIR", str(tmp_path))
-    monkeypatch.setattr(data.paths, "SHARED_DIR", tmp_path / "no-shared")
     with pytest.raises(InputError, match=r"no MRPC data found .*glue/MRPC/train.tsv .*GLUE_DIR"):
-        demo.choose_inputs()
+        demo.choose_inputs(shared=tmp_path / "no-shared")
 
 
 def testmajority_row_is_the_mrpc_dev_floor():
@@ -90,7 +87,7 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     # the held-out pick compares rows with every claim seed: one lucky seed (0.75) is not chosen
     assert quality.chosen_recipe({"three": runs, "one": [runs[1]]}) == "three"
     budget = {"epochs": {"stage 1": 1.0, "stage 2": 0.5}}
-    row = quality._row("row", runs, speeds, majority, teacher, budget)
+    row = quality.quality_row("row", runs, speeds, majority, teacher, budget)
     assert row["seeds"] == 3 and row["acc"] == statistics.mean([0.70, 0.74, 0.72])
     assert row["acc_std"] == statistics.stdev([0.70, 0.74, 0.72]) and row["f1_std"] == statistics.stdev(
         [0.80, 0.82, 0.84]
@@ -99,7 +96,7 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     assert abs(row["gain_kept_f1"] - (0.82 - 0.81) / (0.86 - 0.81)) < 1e-12
     assert row["cpu_speedup"] == 2.1 and row["params"] == 5 and row["shape"] == "3L-384"
     assert abs(row["holdout_acc"] - 0.73) < 1e-12
-    single = quality._row("one", runs[:1], speeds, majority, teacher, {})
+    single = quality.quality_row("one", runs[:1], speeds, majority, teacher, {})
     assert single["seeds"] == 1 and single["acc_std"] is None
     shipped = tmp_path / "row-42-int8"  # the first run as exported: its figures are the ONNX graph's own
     shipped.mkdir()
@@ -109,11 +106,11 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
         "teacher int8": {"examples_per_s_batch32": 300.0, "params": 9},
         "3L-384 int8": {"examples_per_s_batch32": 600.0, "params": 5},
     }
-    int8 = quality._row("row_int8", [shipped], speeds, majority, teacher, budget)
+    int8 = quality.quality_row("row_int8", [shipped], speeds, majority, teacher, budget)
     assert (int8["acc"], int8["f1"], int8["holdout_acc"], int8["shape"]) == (0.69, 0.79, None, "3L-384 int8")
     assert int8["cpu_speedup"] == 2.0  # against the teacher at the same precision, int8
     found = {"claim": "a > b", "slice": "dev", "difference": 0.0147, "paired_se": 0.0131}
-    paired = quality._paired_markdown([{**found, "seed": 42}, {**found, "seed": 44, "difference": -0.02}])
+    paired = quality.paired_markdown([{**found, "seed": 42}, {**found, "seed": 44, "difference": -0.02}], (42, 43, 44))
     assert "| a > b | dev | +0.015 ± 0.013 | - | -0.020 ± 0.013 |" in paired
-    table = quality._markdown([row])
+    table = quality.markdown_table([row])
     assert "| row | 1 ep. + 0.5 ep. | 3 | 0.720 ± 0.020 | 0.820 ± 0.020 | 33% / 20% | 0.730 | 3L-384 | 2.10x |" in table

@@ -7,7 +7,7 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError
-from distill import layer_maps
+from distill import layer_maps, methods
 from distill.losses import (
     attention_mse,
     cosine_hidden_loss,
@@ -22,7 +22,6 @@ from distill.students import (
     copy_teacher_layers,
     lowest_layers,
     parse_shape,
-    resolve_student,
     student_config,
 )
 
@@ -130,9 +129,7 @@ def test_student_shapes_and_layer_choices():
     ],
 )
 def test_student_auto_is_the_study_pick_for_tinybert_from_six_layers(method, teacher, heads, expected):
-    config = BertConfig(num_hidden_layers=teacher[0], hidden_size=teacher[1], num_attention_heads=heads)
-    assert resolve_student("auto", method, config) == expected
-    assert resolve_student("2L-64", method, config) == "2L-64" and resolve_student("runs/x", method, config) == "runs/x"
+    assert methods.get(method).default_student(*teacher, heads) == expected
 
 
 def test_copy_teacher_layers_copies_the_chosen_ones():
@@ -152,7 +149,8 @@ def test_copy_teacher_layers_copies_the_chosen_ones():
 
 
 def test_tinybert_prediction_for_regression_is_mse_to_the_teachers_output_not_the_gold_label():
-    from distill.objectives import Outputs, TinyBertPrediction
+    from distill.methods.tinybert import TinyBertPrediction
+    from distill.objectives import Outputs
 
     student, teacher = Outputs(T([[2.0], [0.5]])), Outputs(T([[3.0], [0.0]]))
     expected = ((2.0 - 3.0) ** 2 + (0.5 - 0.0) ** 2) / 2
@@ -192,10 +190,29 @@ def test_attention_scores_from_hooks_equal_the_models_own_pre_softmax_scores(mon
         model(input_ids=ids, attention_mask=mask)
     assert len(seen) == 3
     pairs = (mask[:, None, :, None] * mask[:, None, None, :]).bool().expand(-1, 4, -1, -1)
-    for own, rebuilt in zip(seen, taps.scores()):
+    for own, rebuilt in zip(seen, taps.read()):
         assert rebuilt.shape == own.shape == (2, 4, 7, 7)
         assert torch.allclose(rebuilt[pairs], own[pairs], atol=1e-5)
         assert (own[~pairs.any(2, keepdim=True).expand_as(pairs)] < -1e30).all()  # padded keys were masked
+
+
+def test_value_states_are_each_heads_share_of_the_value_projection():
+    from distill.taps import ValueStates
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
+    )
+    model = BertForSequenceClassification(config).eval()
+    ids = torch.randint(5, 100, (2, 7))
+    with torch.no_grad(), ValueStates(model) as taps:
+        out = model(input_ids=ids, output_hidden_states=True)
+    values = taps.read()
+    assert len(values) == 2 and values[0].shape == (2, 4, 7, 8)
+    with torch.no_grad():
+        projected = model.bert.encoder.layer[1].attention.self.value(out.hidden_states[1])
+    assert torch.allclose(values[1], projected.view(2, 7, 4, 8).transpose(1, 2), atol=1e-6)
+    assert torch.equal(values[1][:, 2], projected[:, :, 16:24])  # head 3 holds dimensions 16..23
 
 
 def _loss_inputs():

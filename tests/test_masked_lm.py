@@ -110,13 +110,12 @@ def test_head_at_masked_positions_equals_the_full_model_output(kind, tiny_mlm, o
     mlm = MaskedLM(folder, device="cpu", dtype="fp32")
     encoded = mlm.encode([["The", "company", "said", "quarterly", "profits", "rose", "sharply"]])
     queries = [(0, p) for p in range(len(encoded[0].ids))]
-    ids, types, positions, _, _ = mlm._build_inputs(encoded, queries)
-    inputs = {"input_ids": torch.stack(ids), "attention_mask": torch.ones(len(ids), len(ids[0]), dtype=torch.long)}
-    if mlm._types:
-        inputs["token_type_ids"] = torch.stack(types)
+    ids, types, positions, _, _ = mlm.build_inputs(encoded, queries)
+    inputs = mlm.padded(ids, types)
+    assert inputs["attention_mask"].all()  # one sentence: every row has the same length, nothing padded
     at = torch.as_tensor(positions)
     with torch.inference_mode():
-        fast = mlm._head(mlm.model, inputs, at)
+        fast = mlm.logits_at(inputs, at)
         full = mlm.model(**inputs).logits[torch.arange(len(ids)), at]
     assert torch.allclose(fast, full, atol=1e-5)
 

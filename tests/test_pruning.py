@@ -1,6 +1,8 @@
 """Width pruning: a student cut from the teacher keeps the teacher's most active channels and, at the
 teacher's own shape, is the teacher."""
 
+import json
+
 import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
@@ -79,7 +81,7 @@ def test_pruning_refuses_a_wider_student_and_needs_examples(teacher, examples):
 
 
 def test_projections_of_a_pruned_student_start_as_its_channel_selection():
-    from distill.objectives import TinyBertIntermediate
+    from distill.methods.tinybert import TinyBertIntermediate
 
     objective = TinyBertIntermediate(((1, 1),), 3, 5, channels=[4, 0, 2])
     with torch.no_grad():
@@ -88,70 +90,72 @@ def test_projections_of_a_pruned_student_start_as_its_channel_selection():
     assert TinyBertIntermediate(((1, 1),), 3, 5).projections[1].weight.abs().sum() > 0  # random otherwise
 
 
+def _source_layers(student, teacher) -> list[int] | None:
+    """The teacher layer (0-based) each student layer was cut from, found from the weights alone: every row
+    of a pruned key projection is a row of the source layer's key projection at the kept channels."""
+    kept = getattr(student.config, "pruned_hidden_channels", None)
+    if kept is None:
+        return None
+    found = []
+    for layer in student.base_model.encoder.layer:
+        rows = layer.attention.self.key.weight
+        found += [
+            t
+            for t, source in enumerate(teacher.base_model.encoder.layer)
+            if all(torch.isclose(source.attention.self.key.weight[:, kept], row).all(1).any() for row in rows)
+        ]
+    return found
+
+
 @pytest.mark.parametrize(
     "settings, imitated",
     [
-        (dict(student="2L-48", layer_map="1,3", stage="prediction"), [0, 2]),  # explicit map: layers 1, 3 (1-based)
-        (dict(student="2L-48", stage="prediction"), [1, 3]),  # uniform map m * 4 / 2
-        (dict(student="auto", stage="prediction"), [1, 3]),  # auto: half the teacher's 4 layers
+        (dict(student="2L-48", layer_map="1,3", options={"stage": "prediction"}), [0, 2]),  # explicit map: 1, 3
+        (dict(student="2L-48", options={"stage": "prediction"}), [1, 3]),  # uniform map m * 4 / 2
+        (dict(student="auto", options={"stage": "prediction"}), [1, 3]),  # auto: half the teacher's 4 layers
         (dict(method="pkd", student="2L-64"), None),  # PKD starts from the lowest layers, no pruning
     ],
 )
 def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(
-    tmp_path, teacher, tokenizer, mrpc_head, monkeypatch, settings, imitated
+    tmp_path, teacher, tokenizer, mrpc_head, settings, imitated
 ):
-    """Spy on the pruning call that a real `distill` makes, and check the student it builds."""
+    """A real `distill` at learning rate 0 saves the student as it started: its layers must be cut from the
+    teacher layers it imitates (found from the weights), as its plan says."""
     from dataclasses import replace
 
-    import distill.models
+    from transformers import AutoModelForSequenceClassification
+
     from distill import DistillSettings, TrainSettings, glue_task_data
     from distill import distill as run_distill
 
     teacher.save_pretrained(tmp_path / "teacher")
     tokenizer.save_pretrained(tmp_path / "teacher")
-    calls, real_prune = [], distill.models.prune_teacher_into
-
-    def spy(student, source, layers, batches):
-        real_prune(student, source, layers, batches)
-        calls.append(layers)
-        # the student's layer i now holds teacher layer layers[i], cut: its kept LayerNorm weights prove it
-        kept = student.config.pruned_hidden_channels
-        for i, t in enumerate(layers):
-            assert torch.equal(
-                student.bert.encoder.layer[i].output.LayerNorm.weight,
-                source.bert.encoder.layer[t].output.LayerNorm.weight[kept],
-            )
-
-    monkeypatch.setattr(distill.models, "prune_teacher_into", spy)
     task = replace(glue_task_data("MRPC"), train_path=mrpc_head, dev_paths=(mrpc_head,), original_train_path=mrpc_head)
     run_distill(
         task,
         tmp_path / "teacher",
         tmp_path / "run",
-        TrainSettings(max_steps=1, batch_size=8),
+        TrainSettings(max_steps=1, batch_size=8, lr=0.0),
         DistillSettings(**settings),
         progress=False,
     )
-    assert calls == ([] if imitated is None else [imitated])
+    student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
+    assert _source_layers(student, teacher) == imitated
+    plan = json.loads((tmp_path / "run" / "settings.json").read_text())["run"]["plan"]
+    assert plan["imitated_layers"] == imitated
 
 
-def test_general_distillation_prunes_from_the_layers_its_student_imitates(tmp_path, teacher, tokenizer, monkeypatch):
+def test_general_distillation_prunes_from_the_layers_its_student_imitates(tmp_path, teacher, tokenizer):
     """A 3-layer general student of the 4-layer teacher imitates teacher layers 2, 3, 4 (evenly spaced, top
     included): the pruned start must copy exactly those, not the bottom-aligned fallback 1, 2, 3."""
-    import distill.models
+    from transformers import AutoModel
+
     from distill import TrainSettings, general_distill
 
     teacher.bert.save_pretrained(tmp_path / "encoder")
     tokenizer.save_pretrained(tmp_path / "encoder")
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(read_table(GLUE / "SST-2" / "train.tsv")["sentence"].head(40)) + "\n")
-    calls, real_prune = [], distill.models.prune_teacher_into
-
-    def spy(student, source, layers, batches):
-        calls.append(layers)
-        real_prune(student, source, layers, batches)
-
-    monkeypatch.setattr(distill.models, "prune_teacher_into", spy)
-    settings = TrainSettings(max_steps=1, batch_size=8)
+    settings = TrainSettings(max_steps=1, batch_size=8, lr=0.0)
     general_distill(tmp_path / "encoder", corpus, tmp_path / "g", settings, student="3L-48", progress=False)
-    assert calls == [[1, 2, 3]]
+    assert _source_layers(AutoModel.from_pretrained(tmp_path / "g"), teacher) == [1, 2, 3]

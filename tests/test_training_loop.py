@@ -1,7 +1,8 @@
-"""What README promises of the training loop: gradient accumulation, warm-up then linear decay,
+"""What docs/distill.md promises of the training loop: gradient accumulation, warm-up then linear decay,
 clipping at 1.0, each TinyBERT stage's own flags, and a default teacher fine-tune that resumes."""
 
 import json
+import logging
 from pathlib import Path
 
 import accelerate
@@ -10,9 +11,8 @@ import torch
 from click.testing import CliRunner
 from transformers import BertForSequenceClassification
 
-import distill.checkpoint as checkpoint_module
 from cli import main
-from distill import TrainSettings, glue_task_data, train
+from distill import DistillSettings, TeacherFallback, TrainCallback, TrainSettings, distill, glue_task_data, train
 from distill.objectives import TaskOnly
 
 from .conftest import copy_glue_rows, save_tiny_bert
@@ -70,7 +70,11 @@ def _first_step_gradients(monkeypatch, *args, **settings):
 
 
 def _relative_gap(a, b):
-    return max(((x - y).abs().max() / x.abs().max()).item() for x, y in zip(a, b) if x.abs().max() > 0)
+    """The size of the difference between two gradients, relative to the first's size. Over all
+    parameters at once: the attention key biases get gradients of rounding noise alone (the softmax
+    ignores them), whose relative gap per parameter says nothing and varies with the CPU's kernels."""
+    a, b = torch.cat([x.flatten() for x in a]), torch.cat([y.flatten() for y in b])
+    return ((a - b).norm() / a.norm()).item()
 
 
 def test_gradient_accumulation_equals_one_larger_batch(tmp_path, tiny_classifier, mrpc_small, tokenizer, monkeypatch):
@@ -155,44 +159,46 @@ def test_stage_both_gives_each_tinybert_stage_its_own_flags(tmp_path, tiny_class
     assert (stage2["epochs"], stage2["lr"]) == (3.0, 3e-5)  # the published stage-2 defaults
 
 
-def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_classifier, mrpc_small, monkeypatch):
+def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_classifier, mrpc_small, caplog):
     """`distill` with no --teacher fine-tunes one first; killed mid-way, the next `distill` resumes it."""
-    monkeypatch.setattr("distill.pipeline.base_encoder", lambda: str(tiny_classifier))
-    saves, real_save = [], checkpoint_module.save
     teacher = Path("runs") / "teacher" / "MRPC"
 
-    def save(accelerator, checkpoint, state):
-        real_save(accelerator, checkpoint, state)
-        saves.append((checkpoint.parent == teacher, state["step"]))
-        if saves == [(True, 2)] and interrupt:
-            raise KeyboardInterrupt  # killed right after the teacher's first checkpoint
+    class Checkpoints(TrainCallback):
+        def __init__(self, interrupt: bool):
+            self.saves, self.interrupt = [], interrupt
 
-    monkeypatch.setattr(checkpoint_module, "save", save)
-    flags = [
-        "distill",
-        "--quiet",
-        "--data-dir",
-        mrpc_small.parent,
-        "--student",
-        "1L-16",
-        "--stage",
-        "prediction",
-        "--max-steps",
-        "4",
-        "--eval-steps",
-        "2",
-    ]
-    interrupt = True
-    result = CliRunner().invoke(main, flags)
-    assert result.exit_code != 0 and saves == [(True, 2)]
+        def on_checkpoint(self, out, state):
+            self.saves.append((out == teacher, state["step"]))
+            if self.saves == [(True, 2)] and self.interrupt:
+                raise KeyboardInterrupt  # killed right after the teacher's first checkpoint
+
+    def run(callback):
+        distill(
+            glue_task_data("MRPC", mrpc_small.parent),
+            None,
+            None,
+            TrainSettings(max_steps=4, eval_steps=2),
+            DistillSettings(student="1L-16", options={"stage": "prediction"}),
+            fallback=TeacherFallback(teacher_encoder=str(tiny_classifier)),
+            progress=False,
+            callbacks=[callback],
+        )
+
+    first = Checkpoints(interrupt=True)
+    with pytest.raises(KeyboardInterrupt):
+        run(first)
+    assert first.saves == [(True, 2)]
     assert not (teacher / "report.json").exists() and (teacher / "checkpoint").is_dir()
-    interrupt, saves[:] = False, []
-    result = CliRunner().invoke(main, flags)
-    assert result.exit_code == 0, result.output
-    assert "resuming its fine-tune" in result.output
+    second = Checkpoints(interrupt=False)
+    logging.getLogger("tinydistill").addHandler(caplog.handler)  # the command line stops propagation
+    try:
+        run(second)
+    finally:
+        logging.getLogger("tinydistill").removeHandler(caplog.handler)
+    assert "resuming its fine-tune" in caplog.text
     # finetune's own budget (3 epochs of 2 steps, a checkpoint each), not the student's --max-steps: the
     # resumed teacher saves only the epochs it had left
-    assert [step for is_teacher, step in saves if is_teacher] == [4, 6]
+    assert [step for is_teacher, step in second.saves if is_teacher] == [4, 6]
     assert (teacher / "report.json").is_file()
 
 
@@ -224,29 +230,35 @@ def test_runs_of_other_precisions_follow_each_other_in_one_process(tmp_path, tin
 
 
 @pytest.mark.parametrize("built", ["folder", "shape"])
-def test_dropout_is_on_from_the_first_step(tmp_path, mrpc_small, tokenizer, monkeypatch, built):
+def test_dropout_is_on_from_the_first_step(tmp_path, mrpc_small, tokenizer, built):
     """`from_pretrained` returns a model in eval mode: before the fix a folder-loaded model (the teacher
     fine-tuned from MiniLM, a general student) trained without dropout until its first evaluation."""
-    from distill import DistillSettings, distill
-    from distill.trainer import _Trainable
+    from distill import build_student, load_teacher
+    from distill.methods.distilbert import DistilBert
 
-    modes, real_forward = [], _Trainable.forward
-
-    def recording(self, batch, teacher):
-        modes.append((self.student.training, all(m.training for m in self.student.modules())))
-        return real_forward(self, batch, teacher)
-
-    monkeypatch.setattr(_Trainable, "forward", recording)
-    teacher = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
+    teacher_folder = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
     task = glue_task_data("MRPC", mrpc_small.parent)
+    teacher = load_teacher(teacher_folder, task.scheme)
     if built == "folder":
-        BertForSequenceClassification.from_pretrained(teacher).save_pretrained(tmp_path / "student")
-        student = str(tmp_path / "student")
+        student = BertForSequenceClassification.from_pretrained(teacher_folder)  # in eval mode, as loaded
+        assert not student.training
     else:
-        student = "2L-32"
-    settings = TrainSettings(max_steps=3, batch_size=8, eval_steps=2)
-    distill(
-        task, teacher, tmp_path / "run", settings, DistillSettings(method="distilbert", student=student), progress=False
+        student = build_student("2L-32", teacher, task.scheme, "teacher-alternate")
+    modes = []  # at every training forward pass (not the evaluations, which run without gradients)
+    student.register_forward_pre_hook(
+        lambda model, args: modes.append(all(m.training for m in model.modules())) if torch.is_grad_enabled() else None
     )
-    assert modes[0] == (True, True)  # dropout on at the very first step...
-    assert all(mode == (True, True) for mode in modes)  # ...and after evaluations
+    examples, dev = (task.encode(path, tokenizer, 128) for path in (task.train_path, task.dev_paths[0]))
+    settings = TrainSettings(max_steps=3, batch_size=8, eval_steps=2)
+    train(
+        student,
+        DistilBert(),
+        examples,
+        dev,
+        task.spec.metrics,
+        tmp_path / "run",
+        settings,
+        teacher=teacher,
+        progress=False,
+    )
+    assert len(modes) == 3 and all(modes)  # dropout on at the very first step, and after evaluations

@@ -1,0 +1,63 @@
+"""Augmentation sources: what turns a row's texts into copies. The TinyBERT word substitution is the
+built-in one; a new source (a paraphraser, back-translation) is one module with a `Source` subclass,
+plus `register(TheSource)`, and then works everywhere: `augment --source NAME` with its own flags,
+the runner, `--resume`, the manifest, the preview and the summary.
+
+    from augment import sources
+
+    @dataclass(frozen=True)
+    class ReverseOptions:                        # its flags: --source reverse --every 2
+        every: int = setting(1, "Reverse the words of every k-th sentence.", minimum=1)
+
+    @sources.register
+    class Reverse(sources.Source):
+        name, summary, Options = "reverse", "texts with their words in reverse order", ReverseOptions
+
+        def open(self, options):                 # load models here; returns a Copier (see base.py)
+            return ReverseCopier(options)
+
+The test file tests/test_sources.py holds a whole one.
+"""
+
+from __future__ import annotations
+
+from data.options import described
+from data.registry import Registry
+
+from .base import Copier, Copies, Copy, Source
+from .word_substitution import WordSubstitution
+
+DEFAULT_SOURCE = "tinybert"
+
+
+REGISTRY = Registry("source", "--source")
+register = REGISTRY.register
+available = REGISTRY.available
+get = REGISTRY.get
+register(WordSubstitution)
+
+
+def option_names() -> tuple[str, ...]:
+    """Every option name of every registered source (the command line's source flags)."""
+    return tuple(dict.fromkeys(s.name for source in REGISTRY.entries() for s in described(source.Options)))
+
+
+def options_for(source: str, given: dict):
+    """The `Options` of source `source` from flag values of any source (see `Registry.typed_options`)."""
+    return get(source).Options(**REGISTRY.typed_options(source, given))
+
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "REGISTRY",
+    "Copier",
+    "Copies",
+    "Copy",
+    "Source",
+    "WordSubstitution",
+    "available",
+    "get",
+    "option_names",
+    "options_for",
+    "register",
+]

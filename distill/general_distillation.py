@@ -1,0 +1,113 @@
+"""General distillation (TinyBERT's first step): a pretrained, not fine-tuned, encoder taught to a
+small student on plain text with the layer-wise objective; no task and no labels. The student is an
+encoder folder that `distill --student` starts from."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from accelerate import PartialState
+from accelerate.utils import set_seed
+
+from .corpus import load_corpus
+from .methods import StagePlan
+from .methods.base import given_or
+from .methods.tinybert import TinyBertIntermediate
+from .models import build_student, check_same_tokenizer, load_encoder, load_tokenizer
+from .plan import DistillPlan, DistillSettings, plan_distillation
+from .run_record import source_record
+from .taps import check_tappable
+from .trainer import LOOP_EPOCHS, LOOP_LR, TrainSettings, train
+
+log = logging.getLogger("tinydistill")
+
+GENERAL_MAX_LENGTH = 128
+
+
+def general_distill(
+    teacher_path: str | Path,
+    corpus_path: str | Path,
+    out: str | Path | None,
+    settings: TrainSettings,
+    *,
+    student: str = "auto",
+    layer_map: str | None = None,
+    max_length: int | None = None,
+    init: str = "auto",
+    resume: bool = False,
+    progress: bool = True,
+    callbacks=(),
+) -> dict:
+    """The layer-wise objective on the lines of `corpus_path`, from the encoder in `teacher_path`. By
+    default the student is what "auto" means for TinyBERT, starting as the teacher pruned to its shape
+    (measured on corpus lines); `out` defaults to runs/general, `max_length` to 128."""
+    out = Path(out or Path("runs") / "general")
+    max_length = max_length or GENERAL_MAX_LENGTH
+    set_seed(settings.seed)
+    tokenizer = load_tokenizer(teacher_path, "--teacher")
+    teacher = load_encoder(teacher_path)
+    check_tappable(teacher, TinyBertIntermediate.needs)
+    plan = general_plan(DistillSettings(student=student, layer_map=layer_map, init=init), settings, teacher.config)
+    log.info(plan.describe())
+    check_same_tokenizer(tokenizer, plan.student)
+    with PartialState().main_process_first():  # one process tokenises; the others read its cache
+        corpus = load_corpus(corpus_path, tokenizer, max_length)
+    model = build_student(
+        plan.student, teacher, None, plan.init, calibration=corpus, teacher_layers=plan.imitated_layers
+    )
+    recorded = {
+        "teacher": source_record(teacher_path),
+        "corpus": source_record(corpus_path),
+        "max_length": max_length,
+        "plan": plan.record(),
+    }
+    (stage,) = plan.stages
+    result = train(
+        model,
+        TinyBertIntermediate.between(model, teacher, plan.layer_map),
+        corpus,
+        None,
+        (),
+        out,
+        stage.settings(settings),
+        teacher=teacher,
+        tokenizer=tokenizer,
+        resume=resume,
+        progress=progress,
+        description=stage.description,
+        recorded=recorded,
+        callbacks=callbacks,
+    )
+    return _general_report(out, len(corpus), result.steps, model, teacher)
+
+
+def general_plan(recipe: DistillSettings, settings: TrainSettings, teacher_config) -> DistillPlan:
+    """TinyBERT's plan for the student (shape, start, layer map) with one unscored stage on the corpus
+    at the run's own budget (the training loop's defaults, not TinyBERT's task-stage ones)."""
+    plan = plan_distillation(replace(recipe, options={"stage": "intermediate"}), settings, teacher_config)
+    epochs, lr = given_or(settings.epochs, LOOP_EPOCHS), given_or(settings.lr, LOOP_LR)
+    stage = StagePlan("general", "general distillation", epochs, lr, settings.max_steps, "", False)
+    return replace(plan, stages=(stage,))
+
+
+def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict:
+    """general_report.json: corpus lines, steps, sizes, and the mean loss of the first and last logged
+    intervals, with how many there were (main process only)."""
+    if not PartialState().is_main_process:
+        return {}
+    losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").open() if line.strip()]
+    summary = {
+        "run": str(out),
+        "corpus_lines": lines,
+        "steps": steps,
+        "student_parameters": student.num_parameters(),
+        "teacher_parameters": teacher.num_parameters(),
+        "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None,
+        "loss_records": len(losses),
+    }
+    (out / "general_report.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,157 @@
+"""One resolved plan per distillation run: the method and its options, the student's shape and how it
+starts, the layer map and every stage's budget, decided once before any training, printed, recorded in
+each stage's settings.json and then executed as it stands. Nothing later re-derives any of it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from transformers import AutoConfig
+
+from data import InputError
+from data.options import setting
+
+from . import methods
+from .layer_maps import LayerMap
+from .methods import PlanContext, StagePlan
+from .models import INITS
+from .students import parse_shape
+from .trainer import TrainSettings
+
+log = logging.getLogger("tinydistill")
+
+STUDENT_INITS = ("auto", *INITS)
+
+
+@dataclass(frozen=True)
+class DistillSettings:
+    """The recipe as asked: the method and the options given for it (None or absent: the method's
+    published default; an option of another method is refused), the student and how it starts."""
+
+    method: str = "tinybert"
+    student: str = setting(
+        "auto",
+        "A shape such as 4L-312 or 6L-768 built from the teacher's config and vocabulary; 'auto' = the method's "
+        "default: 4L-312 for TinyBERT (and --general) from a 6-layer teacher wider than 312, the MRPC study's "
+        "pick (over 2x the teacher's CPU speed), otherwise half the teacher's layers at its width; or a folder "
+        "(e.g. a general-distillation student).",
+    )
+    layer_map: str | None = setting(
+        None,
+        "Explicit teacher layer per student layer, e.g. 3,6,9,12. Default: evenly spaced, ending at the top "
+        "(TinyBERT; 4 of 6 layers: 2,3,5,6), every k-th (PKD skip) or the last ones (PKD last); printed.",
+    )
+    init: str = setting(
+        "auto",
+        "Starting weights of a shape-built student. auto: the method's: teacher-pruned for TinyBERT and "
+        "--general (evenly spaced teacher layers cut to the student's width, keeping the channels most active on "
+        "the training data), teacher-alternate for DistilBERT, teacher-lowest for PKD (these two need the "
+        "teacher's width); random: TinyBERT as published.",
+        flag="--student-init",
+        choices=STUDENT_INITS,
+    )
+    filter_teacher: bool = setting(
+        False,
+        "With --aug: the teacher scores every augmented copy once, and copies it classes otherwise than their "
+        "original example are dropped (word replacement can turn a paraphrase into a non-paraphrase); the report "
+        "says how many.",
+    )
+    options: dict = field(default_factory=dict)  # the method's own options, by name
+
+
+@dataclass(frozen=True)
+class DistillPlan:
+    """Everything a run will do, resolved (see the module docstring)."""
+
+    method: str
+    options: dict  # every option of the method, defaults filled
+    student: str  # the shape built (4L-312) or the folder loaded
+    student_auto: bool  # the shape is what --student auto stands for
+    layers: int
+    width: int
+    init: str | None  # None: a folder student keeps its own weights
+    layer_map: LayerMap | None
+    layer_map_given: bool
+    imitated_layers: list[int] | None  # teacher layers (0-based) a pruned student starts from
+    stages: tuple[StagePlan, ...]
+    filter_teacher: bool
+    teacher_shape: str
+
+    @property
+    def shape_built(self) -> bool:
+        return self.init is not None
+
+    def record(self) -> dict:
+        """The plan as settings.json records it (JSON types only)."""
+        record = asdict(self)
+        record["layer_map"] = [list(pair) for pair in self.layer_map] if self.layer_map else None
+        record["stages"] = [asdict(stage) for stage in self.stages]
+        return record
+
+    def describe(self) -> str:
+        """What the run will do, in the lines printed before the first step."""
+        student = f"student: {self.student}"
+        if self.student_auto:
+            student += f" (--student auto for {self.method} from a {self.teacher_shape} teacher)"
+        lines = [f"{student}; {self.init or 'its own weights'}" + ("" if self.init is None else " start")]
+        if self.layer_map:
+            pairs = ", ".join(f"{s}->{t}" for s, t in self.layer_map)
+            default = "" if self.layer_map_given else " (default, evenly spaced)"
+            lines.append(f"layer map (student -> teacher layer): {pairs}{default}")
+        for number, stage in enumerate(self.stages, 1):
+            budget = f"{stage.epochs:g} epochs" + (f", at most {stage.max_steps:,} steps" if stage.max_steps else "")
+            where = f" in {stage.folder}/" if stage.folder else ""
+            lines.append(f"stage {number}/{len(self.stages)}: {stage.description}, {budget} at lr {stage.lr:g}{where}")
+        return "\n".join(lines)
+
+
+def plan_distillation(recipe: DistillSettings, settings: TrainSettings, teacher_config) -> DistillPlan:
+    """Resolve the recipe against the teacher's shape: every default the method fills, every check it makes."""
+    method = methods.get(recipe.method)
+    options = methods.options_for(method, recipe.options)
+    teacher = (teacher_config.num_hidden_layers, teacher_config.hidden_size, teacher_config.num_attention_heads)
+    student = method.default_student(*teacher) if recipe.student == "auto" else recipe.student
+    layers, width = _student_shape(student)
+    init = _init(recipe.init, method, student, width, teacher[1])
+    context = PlanContext(*teacher, layers, width, recipe.layer_map, settings)
+    method.check(options, context)
+    layer_map = method.layer_map(options, context)
+    imitated = method.imitated_layers(layer_map) if init == "teacher-pruned" and layer_map else None
+    return DistillPlan(
+        method=method.name,
+        options=asdict(options),
+        student=student,
+        student_auto=recipe.student == "auto",
+        layers=layers,
+        width=width,
+        init=init,
+        layer_map=layer_map,
+        layer_map_given=bool(recipe.layer_map),
+        imitated_layers=imitated,
+        stages=tuple(method.stages(options, context)),
+        filter_teacher=recipe.filter_teacher,
+        teacher_shape=f"{teacher[0]}L-{teacher[1]}",
+    )
+
+
+def _student_shape(student: str) -> tuple[int, int]:
+    """(layers, width) of a shape, or of a student folder (from its config; no weights loaded)."""
+    shape = parse_shape(student)
+    if shape:
+        return shape
+    folder = Path(student)
+    if not (folder / "config.json").is_file():
+        raise InputError(f"--student {student}: neither a shape such as 4L-312 nor a model folder (no config.json)")
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    return config.num_hidden_layers, config.hidden_size
+
+
+def _init(given: str, method, student: str, width: int, teacher_width: int) -> str | None:
+    """How the student starts: a folder keeps its weights; a shape starts as asked, else as the method says."""
+    if given not in STUDENT_INITS:
+        raise InputError(f"--student-init must be one of {', '.join(STUDENT_INITS)}, got {given!r}")
+    if parse_shape(student) is None:
+        return None
+    return method.init(width, teacher_width) if given == "auto" else given

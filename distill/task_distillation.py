@@ -1,0 +1,150 @@
+"""`distill`: a fine-tuned teacher into a small student on a task's (augmented) data, by the run's
+plan (see plan.py): the student is built as planned, then each planned stage trains it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from accelerate.utils import set_seed
+
+from data import InputError
+from data.hardware import resolve_device, resolve_precision
+
+from . import methods
+from .features import LabelledExamples
+from .filtering import teacher_agreeing_rows
+from .finetuning import TeacherFallback, ensure_teacher
+from .holdout import split_for_selection
+from .models import build_student, check_same_tokenizer, load_teacher, load_tokenizer
+from .plan import DistillPlan, DistillSettings, plan_distillation
+from .run_record import final_report, source_record, train_record
+from .task_data import TaskData, max_length_for
+from .trainer import TrainSettings, train
+
+log = logging.getLogger("tinydistill")
+
+
+def distill(
+    task: TaskData,
+    teacher_path: str | Path | None,
+    out: str | Path | None,
+    settings: TrainSettings,
+    recipe: DistillSettings = DistillSettings(),
+    *,
+    fallback: TeacherFallback = TeacherFallback(),
+    max_length: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    with_frontier: bool = False,
+    callbacks=(),
+) -> dict:
+    """Distil the teacher (None: the task's default teacher, fine-tuned first as `fallback` says when
+    absent, see `ensure_teacher`) into a student with the recipe's
+    method, in `out` (None: runs/student/TASK-METHOD); returns the report (`with_frontier`: the student
+    in every runtime and precision too). `callbacks` see every evaluation and checkpoint."""
+    if teacher_path and fallback.given():
+        raise InputError(
+            f"--teacher names a finished teacher, so none is fine-tuned: drop {', '.join(fallback.given())}"
+        )
+    methods.get(recipe.method)  # an unknown method is refused before any teacher is made
+    out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
+    set_seed(settings.seed)  # student, task head and projections are initialised under --seed
+    if not teacher_path:
+        teacher_path = ensure_teacher(task, fallback, progress=progress, callbacks=callbacks)
+    tokenizer = load_tokenizer(teacher_path, "--teacher")
+    teacher = load_teacher(teacher_path, task.scheme)
+    plan = plan_distillation(recipe, settings, teacher.config)
+    log.info(plan.describe())
+    check_same_tokenizer(tokenizer, plan.student)
+    length = max_length_for(task, max_length)
+    sets = _examples(task, teacher, tokenizer, length, settings, plan.filter_teacher, progress)
+    student = build_student(
+        plan.student, teacher, task.scheme, plan.init, calibration=sets.train, teacher_layers=plan.imitated_layers
+    )
+    student.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
+    recorded = _recorded(recipe, plan, teacher_path, task, length, sets.filtered)
+    run = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress, callbacks=callbacks)
+    for stage in plan.stages:
+        _train_stage(plan, stage, student, sets, task.spec.metrics, out, settings, recorded, **run)
+    method = methods.get(plan.method)
+    note = method.untrained_head(method.Options(**plan.options))
+    report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered)
+    return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
+
+
+def _recorded(recipe: DistillSettings, plan: DistillPlan, teacher_path, task: TaskData, length: int, filtered) -> dict:
+    """What settings.json records of the run beyond the training settings: the recipe as asked, the
+    plan as resolved, the inputs by content (a resume with any of them changed is refused)."""
+    return {
+        "recipe": asdict(recipe),
+        "plan": plan.record(),
+        "teacher": source_record(teacher_path),
+        "train": train_record(task),
+        "max_length": length,
+        "labels": task.spec.labels,
+        "student_folder": None if plan.shape_built else source_record(plan.student),
+        "teacher_filter": filtered,
+    }
+
+
+@dataclass
+class _Examples:
+    """The examples a run trains on, scores as it trains, and chooses its checkpoint on."""
+
+    train: LabelledExamples
+    dev: LabelledExamples
+    holdout: LabelledExamples | None
+    filtered: dict | None  # what --filter-teacher dropped
+
+
+def _examples(task: TaskData, teacher, tokenizer, length: int, settings, filter_teacher: bool, progress) -> _Examples:
+    train_set, holdout_set, rows = split_for_selection(task, tokenizer, length, settings)
+    filtered = None
+    if filter_teacher:
+        train_set, filtered = _filtered_by_teacher(task, teacher, train_set, rows, settings, progress)
+    return _Examples(train_set, task.encode(task.dev_paths[0], tokenizer, length), holdout_set, filtered)
+
+
+def _train_stage(plan: DistillPlan, stage, student, sets: _Examples, metrics, out: Path, settings, recorded, **run):
+    """Train one planned stage with the objective the plan's method builds for it; only a scored
+    stage evaluates (and chooses its checkpoint) as it trains."""
+    method = methods.get(plan.method)
+    objective = method.objective(stage, method.Options(**plan.options), plan.layer_map, student, run["teacher"])
+    dev, holdout = (sets.dev, sets.holdout) if stage.scored else (None, None)
+    train(
+        student,
+        objective,
+        sets.train,
+        dev,
+        metrics,
+        out / stage.folder,
+        stage.settings(settings),
+        holdout_set=holdout,
+        description=stage.description,
+        recorded=recorded,
+        **run,
+    )
+
+
+def _filtered_by_teacher(task: TaskData, teacher, train_set, rows, settings: TrainSettings, progress: bool):
+    """The training rows without the augmented copies that the teacher classes otherwise than their
+    original example (see `filtering`), and what was dropped, for the run's record and report.
+    `rows` are the rows of the training file that `train_set` holds."""
+    if task.train_path == task.original_train_path:
+        raise InputError("--filter-teacher drops augmented copies: train on augmented data (--aug) or drop it")
+    if task.scheme.num_outputs == 1:
+        raise InputError("--filter-teacher compares classes; a regression task has none: drop it")
+    example_of, _ = task.example_of_each_row()
+    owners = [example_of[row] for row in rows]
+    device = resolve_device(settings.device)
+    precision = resolve_precision(settings.precision, device)
+    kept, facts = teacher_agreeing_rows(
+        teacher, train_set, owners, device=device, precision=precision, progress=progress
+    )
+    log.info(
+        f"--filter-teacher: dropped {facts['dropped']:,} of {facts['copies']:,} augmented copies "
+        f"({facts['dropped_share']:.1%}) that the teacher classes otherwise than their original ({precision})"
+    )
+    return train_set.subset(kept), facts
