@@ -11,6 +11,7 @@ softmax and log-softmax in bf16 (CUDA's does not), which made a KL divergence co
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -106,3 +107,23 @@ def patient_loss(student_cls: list[torch.Tensor], teacher_cls: list[torch.Tensor
 def mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     """Plain MSE (a regression student against its teacher's output)."""
     return F.mse_loss(student, teacher)
+
+
+@_in_fp32
+def relation_kl(student_scores: torch.Tensor, teacher_scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """MiniLM's relation transfer: KL(teacher || student) between the row-wise softmax distributions of
+    two [batch, heads, length, length] score maps, over real keys only (padded keys get no probability),
+    averaged over heads and real query rows. Attention scores give the attention distributions;
+    `value_relation` scores give the value relation."""
+    keys = mask[:, None, None, :].bool()
+    student = student_scores.masked_fill(~keys, float("-inf")).log_softmax(-1)
+    teacher = teacher_scores.masked_fill(~keys, float("-inf")).log_softmax(-1)
+    divergence = (teacher.exp() * (teacher - student)).masked_fill(~keys, 0.0).sum(-1)  # [batch, heads, query]
+    return divergence[mask[:, None, :].bool().expand_as(divergence)].mean()
+
+
+@_in_fp32
+def value_relation(values: torch.Tensor) -> torch.Tensor:
+    """Scaled dot products between the value vectors of each head: [batch, heads, length, head size] ->
+    [batch, heads, length, length] scores V·Vᵀ/√d (MiniLM's value relation, before its softmax)."""
+    return values @ values.transpose(-1, -2) / math.sqrt(values.shape[-1])

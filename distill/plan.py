@@ -113,12 +113,12 @@ def plan_distillation(recipe: DistillSettings, settings: TrainSettings, teacher_
     options = methods.options_for(method, recipe.options)
     teacher = (teacher_config.num_hidden_layers, teacher_config.hidden_size, teacher_config.num_attention_heads)
     student = method.default_student(*teacher) if recipe.student == "auto" else recipe.student
-    layers, width = _student_shape(student)
+    layers, width, heads = _student_shape(student, teacher[2])
     init = _init(recipe.init, method, student, width, teacher[1])
-    context = PlanContext(*teacher, layers, width, recipe.layer_map, settings)
+    context = PlanContext(*teacher, layers, width, heads, recipe.layer_map, settings)
     method.check(options, context)
     layer_map = method.layer_map(options, context)
-    imitated = method.imitated_layers(layer_map) if init == "teacher-pruned" and layer_map else None
+    imitated = method.imitated_layers(layer_map, context) if init == "teacher-pruned" and layer_map else None
     return DistillPlan(
         method=method.name,
         options=asdict(options),
@@ -136,16 +136,17 @@ def plan_distillation(recipe: DistillSettings, settings: TrainSettings, teacher_
     )
 
 
-def _student_shape(student: str) -> tuple[int, int]:
-    """(layers, width) of a shape, or of a student folder (from its config; no weights loaded)."""
+def _student_shape(student: str, teacher_heads: int) -> tuple[int, int, int]:
+    """(layers, width, heads) of a shape (built with the teacher's heads), or of a student folder (from its
+    config; no weights loaded)."""
     shape = parse_shape(student)
     if shape:
-        return shape
+        return (*shape, teacher_heads)
     folder = Path(student)
     if not (folder / "config.json").is_file():
         raise InputError(f"--student {student}: neither a shape such as 4L-312 nor a model folder (no config.json)")
     config = AutoConfig.from_pretrained(folder, local_files_only=True)
-    return config.num_hidden_layers, config.hidden_size
+    return config.num_hidden_layers, config.hidden_size, config.num_attention_heads
 
 
 def _init(given: str, method, student: str, width: int, teacher_width: int) -> str | None:

@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from data import SHARED_DIR  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent  # the project's root: cli.py, docs/, bench/
 GLUE = SHARED_DIR / "data" / "glue"
 VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"
 DEMO_MLM = SHARED_DIR / "models" / "minilm-mlm-demo"

@@ -3,7 +3,7 @@ options with the published defaults, its default student and initialisation, its
 stages it trains. The command line's --method choices and each method's flags come from here.
 
     from distill import methods
-    methods.available()            # ('tinybert', 'distilbert', 'pkd')
+    methods.available()            # ('tinybert', 'distilbert', 'pkd', 'minilm')
     methods.register(MyMethod)     # from anywhere, before the run
 """
 
@@ -13,6 +13,7 @@ from data.registry import Registry
 
 from .base import Method, PlanContext, StagePlan, single_stage
 from .distilbert import DistilBertMethod
+from .minilm import MiniLm
 from .pkd import PatientKdMethod
 from .tinybert import TinyBert
 
@@ -21,7 +22,7 @@ register = REGISTRY.register
 available = REGISTRY.available
 get = REGISTRY.get
 
-for _builtin in (TinyBert, DistilBertMethod, PatientKdMethod):
+for _builtin in (TinyBert, DistilBertMethod, PatientKdMethod, MiniLm):
     register(_builtin)
 
 

@@ -45,6 +45,7 @@ class PlanContext:
     teacher_heads: int
     student_layers: int
     student_width: int
+    student_heads: int
     layer_map: str | None
     settings: TrainSettings
 
@@ -86,7 +87,7 @@ class Method:
         """Which teacher layer each student layer learns from (None: the method matches no layers)."""
         return layer_maps.resolve(context.layer_map, context.student_layers, context.teacher_layers)
 
-    def imitated_layers(self, layer_map: LayerMap | None) -> list[int] | None:
+    def imitated_layers(self, layer_map: LayerMap | None, context: PlanContext) -> list[int] | None:
         """The teacher layers (0-based) a pruned student starts from; None: evenly spread ones."""
         return None
 

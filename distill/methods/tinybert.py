@@ -130,7 +130,7 @@ class TinyBert(Method):
         if given.get("stage") == "prediction" and stage_one:
             raise InputError(f"--stage prediction runs no stage 1: drop {', '.join(_flags(stage_one))}")
 
-    def imitated_layers(self, layer_map: LayerMap | None) -> list[int] | None:
+    def imitated_layers(self, layer_map: LayerMap | None, context: PlanContext) -> list[int] | None:
         """A pruned student starts from exactly the teacher layers it will imitate (half the initial
         attention loss of evenly spread ones)."""
         return [t - 1 for _, t in layer_map]

@@ -12,8 +12,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Bert
 
 from cli import main
 from data import read_table
-
-from .conftest import GLUE, save_tiny_bert
+from tests.conftest import GLUE, save_tiny_bert
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
-from .conftest import DEMO_MLM, VECTORS, copy_glue_rows, save_tiny_bert
+from tests.conftest import DEMO_MLM, ROOT, VECTORS, copy_glue_rows, save_tiny_bert
 
-CLI = Path(__file__).resolve().parent.parent / "cli.py"
+CLI = ROOT / "cli.py"
 pytestmark = pytest.mark.slow
 
 

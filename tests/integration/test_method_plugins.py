@@ -7,16 +7,13 @@ from dataclasses import dataclass
 
 import click
 import pytest
-from transformers import BertConfig
 
 from cli import main
-from data import InputError
 from data.options import setting
-from distill import DistillSettings, TrainSettings, losses, methods, plan_distillation
+from distill import losses, methods
 from distill.methods import Method, single_stage
 from distill.objectives import Objective
-
-from .conftest import copy_glue_rows, refused, run_cli
+from tests.conftest import copy_glue_rows, refused, run_cli
 
 
 @dataclass(frozen=True)
@@ -85,48 +82,12 @@ def test_a_method_registered_outside_the_package_runs_from_the_command_line(tmp_
 def test_the_command_line_offers_exactly_the_registered_methods_and_their_flags(logits_kd):
     command = main.commands["distill"]
     params = {p.name: p for p in command.get_params(click.Context(command))}
-    assert tuple(params["method"].type.choices) == methods.available() == ("tinybert", "distilbert", "pkd", "logits_kd")
+    assert (
+        tuple(params["method"].type.choices)
+        == methods.available()
+        == ("tinybert", "distilbert", "pkd", "minilm", "logits_kd")
+    )
     assert "[--method logits_kd]" in params["kd_weight"].help
-    assert "1 (tinybert), 2 (distilbert), 10 (pkd), 4 (logits_kd)" in params["temperature"].help
+    assert "1 (tinybert), 2 (distilbert), 10 (pkd), 1 (minilm), 4 (logits_kd)" in params["temperature"].help
     methods.REGISTRY.unregister("logits_kd")
     assert "kd_weight" not in {p.name for p in command.get_params(click.Context(command))}
-
-
-def _plan(method: str, student: str = "auto", **options):
-    teacher = BertConfig(num_hidden_layers=6, hidden_size=384, num_attention_heads=12, intermediate_size=1536)
-    recipe = DistillSettings(method=method, student=student, options=options)
-    return plan_distillation(recipe, TrainSettings(), teacher)
-
-
-def test_one_plan_says_everything_a_run_will_do():
-    plan = _plan("tinybert")
-    assert (plan.student, plan.init, plan.imitated_layers) == ("4L-312", "teacher-pruned", [1, 2, 4, 5])
-    assert plan.layer_map == ((1, 2), (2, 3), (3, 5), (4, 6))
-    assert [(s.name, s.epochs, s.lr, s.folder, s.scored) for s in plan.stages] == [
-        ("intermediate", 10.0, 5e-5, "intermediate", False),
-        ("prediction", 3.0, 3e-5, "", True),
-    ]
-    assert plan.describe().splitlines() == [
-        "student: 4L-312 (--student auto for tinybert from a 6L-384 teacher); teacher-pruned start",
-        "layer map (student -> teacher layer): 1->2, 2->3, 3->5, 4->6 (default, evenly spaced)",
-        "stage 1/2: tinybert stage 1 (intermediate layers), 10 epochs at lr 5e-05 in intermediate/",
-        "stage 2/2: tinybert stage 2 (prediction), 3 epochs at lr 3e-05",
-    ]
-    assert json.loads(json.dumps(plan.record())) == plan.record()  # recordable as it is
-    pkd = _plan("pkd", pkd_strategy="last")
-    assert (pkd.student, pkd.init, pkd.layer_map, pkd.imitated_layers) == (
-        "3L-384",
-        "teacher-lowest",
-        ((1, 4), (2, 5)),
-        None,
-    )
-    assert _plan("distilbert", "2L-384").layer_map is None and _plan("distilbert").init == "teacher-alternate"
-
-
-def test_a_plan_is_refused_before_any_training_when_the_recipe_cannot_run():
-    with pytest.raises(InputError, match="the student needs the teacher's width 384"):
-        _plan("distilbert", "3L-192")
-    with pytest.raises(InputError, match="--stage prediction runs no stage 1: drop --intermediate-lr"):
-        _plan("tinybert", stage="prediction", intermediate_lr=1e-4)
-    with pytest.raises(InputError, match="--method must be one of tinybert, distilbert, pkd, got 'nope'"):
-        _plan("nope")

@@ -14,8 +14,7 @@ from transformers import BertForSequenceClassification
 from cli import main
 from distill import DistillSettings, TeacherFallback, TrainCallback, TrainSettings, distill, glue_task_data, train
 from distill.objectives import TaskOnly
-
-from .conftest import copy_glue_rows, save_tiny_bert
+from tests.conftest import copy_glue_rows, save_tiny_bert
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from glove import NeighbourIndex, VectorFileError, cache_path, load_vectors
-
-from .conftest import VECTORS
+from tests.conftest import VECTORS
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ from importlib.metadata import version
 from transformers import BertForSequenceClassification, BertModel
 
 from data import read_table
-
-from .conftest import GLUE, VECTORS, copy_glue_rows, run_cli, save_tiny_bert
+from tests.conftest import GLUE, VECTORS, copy_glue_rows, run_cli, save_tiny_bert
 
 
 def _sha(path):

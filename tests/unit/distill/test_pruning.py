@@ -11,8 +11,7 @@ from data import InputError, read_table
 from distill import build_student
 from distill.features import LabelScheme, encode_frame, model_inputs
 from distill.pruning import per_head_channels, top_channels
-
-from .conftest import GLUE
+from tests.conftest import GLUE
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ from augment import SHARED_VECTORS, default_vectors
 from data import read_table
 from distill import glue_task_data
 from glove import VectorFileError, packaged_glove
-
-from .conftest import copy_glue_rows, run_cli
+from tests.conftest import ROOT, copy_glue_rows, run_cli
 
 
 @pytest.fixture
@@ -196,7 +195,6 @@ def test_a_good_run_with_two_workers_prints_only_our_own_lines(tmp_path, mrpc_he
     sitecustomize makes every process here take any growth for a leak, so each restart would show."""
     import subprocess
     import sys
-    from pathlib import Path
 
     hooks = tmp_path / "hooks"
     hooks.mkdir()
@@ -205,7 +203,7 @@ def test_a_good_run_with_two_workers_prints_only_our_own_lines(tmp_path, mrpc_he
         "process_executor._MAX_MEMORY_LEAK_SIZE = 1\n"
         "process_executor._MEMORY_LEAK_CHECK_DELAY = 0.0\n"
     )
-    command = [sys.executable, str(Path(__file__).parent.parent / "cli.py"), "augment", "--quiet"]
+    command = [sys.executable, str(ROOT / "cli.py"), "augment", "--quiet"]
     command += ["--input", str(mrpc_head), "--text-col", "#1 String", "--text-col", "#2 String"]
     command += ["--mlm", str(tiny_mlm), "--glove", str(SHARED_VECTORS), "--n", "2", "--jobs", "2", "--shard-rows", "4"]
     command += ["--out", str(tmp_path / "out.tsv")]

@@ -13,8 +13,7 @@ import pytest
 from augment import AugmentConfig, sources
 from data import InputError, read_table
 from data.options import setting
-
-from .conftest import copy_glue_rows, refused, run_cli
+from tests.conftest import copy_glue_rows, refused, run_cli
 
 TEXTS = ["#1 String", "#2 String"]
 

@@ -7,10 +7,7 @@ from pathlib import Path
 import pytest
 
 from data import InputError
-
-from .conftest import DEMO_MLM, VECTORS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import DEMO_MLM, ROOT, VECTORS
 
 
 def _load(relative: str):

@@ -6,8 +6,7 @@ import pytest
 from data import GLUE_TASKS, InputError, compute_metrics, find_task_dir, format_for, get_task, read_table
 from data.paths import augmented_train_path
 from data.tables import scan_table, write_rows
-
-from .conftest import GLUE
+from tests.conftest import GLUE
 
 
 def test_all_nine_glue_tasks_are_specified():

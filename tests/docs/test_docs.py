@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 from data.hardware import PRECISION_HELP
+from tests.conftest import ROOT, copy_glue_rows, run_cli
 
-ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 
@@ -39,8 +39,6 @@ def test_the_architecture_pages_walk_throughs_run(tmp_path):
     from augment import sources
     from cli import main
     from distill import methods
-
-    from .conftest import copy_glue_rows, run_cli
 
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "architecture.md").read_text(), re.S)
     assert len(blocks) == 2

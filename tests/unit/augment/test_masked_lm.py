@@ -10,8 +10,7 @@ from augment import MaskedLM
 from augment.candidates import CandidateFinder
 from data import InputError
 from glove import NeighbourIndex, load_vectors
-
-from .conftest import DEMO_MLM, VECTORS, save_tiny_mlm
+from tests.conftest import DEMO_MLM, VECTORS, save_tiny_mlm
 
 
 @pytest.fixture(scope="module")

@@ -215,6 +215,47 @@ def test_value_states_are_each_heads_share_of_the_value_projection():
     assert torch.equal(values[1][:, 2], projected[:, :, 16:24])  # head 3 holds dimensions 16..23
 
 
+def test_relation_kl_by_hand_and_blind_to_padding():
+    from distill.losses import relation_kl
+
+    # one head, two real tokens: teacher row 0 is (1/4, 3/4), the student's rows are uniform, row 1 agrees
+    teacher = T([[[[0.0, math.log(3)], [0.0, 0.0]]]])
+    student = torch.zeros(1, 1, 2, 2)
+    row0 = 0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5)
+    assert relation_kl(student, teacher, T([[1, 1]])).item() == pytest.approx(row0 / 2, rel=1e-6)
+    # a padded third token, whatever its scores, changes nothing
+    padded = lambda x: torch.nn.functional.pad(x, (0, 1, 0, 1), value=100.0)  # noqa: E731
+    got = relation_kl(padded(student), padded(teacher), T([[1, 1, 0]]))
+    assert got.item() == pytest.approx(row0 / 2, rel=1e-6)
+    assert relation_kl(teacher, teacher, T([[1, 1]])).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_value_relation_is_the_scaled_dot_product_of_each_heads_values():
+    from distill.losses import value_relation
+
+    values = T([[[[1.0, 0.0], [0.0, 2.0]]]])  # one head, two tokens, head size 2
+    expected = T([[[[1.0, 0.0], [0.0, 4.0]]]]) / math.sqrt(2)
+    assert torch.allclose(value_relation(values), expected)
+
+
+def test_minilm_relations_vanish_when_the_student_has_the_teachers_attention():
+    from distill.methods.minilm import MiniLmRelations
+    from distill.objectives import Outputs
+
+    g = torch.Generator().manual_seed(0)
+    scores = [torch.randn(2, 4, 5, 5, generator=g) for _ in range(3)]
+    values = [torch.randn(2, 4, 5, 8, generator=g) for _ in range(3)]
+    mask = T([[1] * 5, [1] * 3 + [0] * 2])
+    teacher = Outputs(None, scores=scores, values=values)
+    objective = MiniLmRelations(((2, 3),))  # student layer 2 learns teacher layer 3
+    same = Outputs(None, scores=[scores[0], scores[2]], values=[values[0], values[2] * 2])
+    loss, parts = objective(same, teacher, {"attention_mask": mask})
+    assert parts["attention_relation"] == pytest.approx(0.0, abs=1e-6)
+    assert parts["value_relation"] > 0.01  # doubled values sharpen the relation
+    other = Outputs(None, scores=[scores[0], scores[1]], values=[values[0], values[2]])
+    assert objective(other, teacher, {"attention_mask": mask})[1]["attention_relation"] > 0.01
+
+
 def _loss_inputs():
     """Each loss with inputs shaped as in training (logits, states, scores, mask)."""
     from distill import losses
@@ -232,6 +273,7 @@ def _loss_inputs():
         "cosine_hidden_loss": (losses.cosine_hidden_loss, (states(), states(), mask)),
         "patient_loss": (losses.patient_loss, ([torch.randn(16, 8, generator=g)], [torch.randn(16, 8, generator=g)])),
         "mse": (losses.mse, (logits(), logits())),
+        "relation_kl": (losses.relation_kl, (torch.randn(4, 2, 7, 7, generator=g), torch.randn(4, 2, 7, 7), mask)),
     }
 
 

@@ -7,8 +7,7 @@ import torch
 from augment import AugmentConfig, augment_file, split_words
 from data import get_task, read_table
 from data.hardware import resolve_precision
-
-from .conftest import VECTORS
+from tests.conftest import VECTORS
 
 MRPC = get_task("MRPC")
 TEXTS = list(MRPC.text_columns)

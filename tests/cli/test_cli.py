@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-
-from .conftest import VECTORS
+from tests.conftest import VECTORS
 
 GOLDEN = Path(__file__).parent / "sample_outputs" / "mrpc5_glove_n3.tsv"
 

@@ -13,8 +13,7 @@ from transformers import AutoModelForSequenceClassification, BertModel
 
 from data import read_table
 from distill import evaluate_model, glue_task_data
-
-from .conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
+from tests.conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ import pytest
 from transformers import BertForSequenceClassification, BertModel
 
 from data import InputError, read_table
-
-from .conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
+from tests.conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 
 @pytest.fixture(scope="module")

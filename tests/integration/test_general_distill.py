@@ -22,8 +22,7 @@ from distill import (
     load_encoder_for_task,
     load_tokenizer,
 )
-
-from .conftest import GLUE
+from tests.conftest import GLUE
 
 
 @pytest.fixture(scope="module")

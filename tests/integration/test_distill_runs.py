@@ -18,8 +18,7 @@ from distill import DistillSettings, TrainCallback, TrainSettings, distill, glue
 from distill.forward import run_model
 from distill.methods.pkd import PatientKD
 from distill.students import student_config
-
-from .conftest import copy_glue_rows, save_tiny_bert
+from tests.conftest import ROOT, copy_glue_rows, save_tiny_bert
 
 
 @pytest.fixture
@@ -454,7 +453,7 @@ def test_two_processes_with_torchrun_on_the_cpu(tmp_path, mrpc_small, tiny_teach
     import subprocess
     import sys
 
-    cli = Path(__file__).resolve().parent.parent / "cli.py"
+    cli = ROOT / "cli.py"
     command = [
         sys.executable,
         "-m",
@@ -486,3 +485,21 @@ def test_two_processes_with_torchrun_on_the_cpu(tmp_path, mrpc_small, tiny_teach
     steps = [json.loads(line)["step"] for line in (tmp_path / "ddp" / "metrics.jsonl").open()]
     assert steps == [6]  # 96 rows / 2 processes / batch 8 = 6 steps in one epoch, not 12
     assert AutoModelForSequenceClassification.from_pretrained(tmp_path / "ddp").config.num_hidden_layers == 2
+
+
+def test_minilm_distils_relations_into_a_narrower_student_then_predictions(tmp_path, mrpc_small, tiny_teacher):
+    out = tmp_path / "minilm"
+    flags = ["--data-dir", mrpc_small.parent, "--teacher", tiny_teacher, "--method", "minilm", "--student", "2L-32"]
+    result = CliRunner().invoke(
+        main,
+        ["distill", "--quiet", *map(str, flags), "--intermediate-epochs", "0.25", "--max-steps", "2", "--out", out],
+    )
+    assert result.exit_code == 0, result.output
+    assert "layer map (student -> teacher layer): 2->4" in result.output
+    stage1 = [json.loads(line) for line in (out / "intermediate" / "metrics.jsonl").open()]
+    assert stage1 and all(
+        r["loss"] == pytest.approx(r["attention_relation"] + r["value_relation"], rel=1e-5) for r in stage1
+    )
+    assert [set(json.loads(line)) >= {"prediction", "dev"} for line in (out / "metrics.jsonl").open()] == [True]
+    student = AutoModelForSequenceClassification.from_pretrained(out)
+    assert (student.config.num_hidden_layers, student.config.hidden_size) == (2, 32)
