@@ -61,7 +61,7 @@ def _task_only() -> set[str]:
     """Flags of task distillation that have no meaning for --general (which trains on --corpus, no task)."""
     names = {s.name for cls in (DataFlags, TeacherFallback) for s in described(cls)}
     names |= {s.name for method in methods.REGISTRY.entries() for s in described(method.Options)}
-    return names | {"frontier", "select", "holdout", "method", "filter_teacher"}
+    return names | {"frontier", "select", "holdout", "method", "filter_teacher", "speedup"}
 
 
 @plugin_command(

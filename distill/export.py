@@ -120,6 +120,13 @@ def _eager_classifier(model_dir: Path):
     return model.eval()
 
 
+def int8_graph(model, sample: LabelledExamples, work: Path) -> Path:
+    """The model (eager attention) as the fused, int8-quantized ONNX graph `export` ships, in `work`; no
+    parity check (for timing a shape, as `--speedup` does, random weights will do)."""
+    fused, _ = _export_fused(model, sample, work)
+    return _quantized(fused, work / "int8.onnx")
+
+
 def _export_fused(model, sample: LabelledExamples, work: Path) -> tuple[Path, dict]:
     """Export with dynamic batch and sequence axes, then fuse with ONNX Runtime's BERT optimizer."""
     from onnxruntime.transformers import optimizer

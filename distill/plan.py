@@ -17,6 +17,7 @@ from . import methods
 from .layer_maps import LayerMap
 from .methods import PlanContext, StagePlan
 from .models import INITS
+from .speedup import SpeedChoice
 from .students import parse_shape
 from .trainer import TrainSettings
 
@@ -52,6 +53,14 @@ class DistillSettings:
         flag="--student-init",
         choices=STUDENT_INITS,
     )
+    speedup: float | None = setting(
+        None,
+        "Ask for a speed instead of a shape: the student is the largest candidate shape whose int8 ONNX throughput "
+        "(batch 32, timed here before training, in seconds) is at least this many times the teacher's shape's "
+        "timed the same way; the choice and the measured ratio are printed and recorded. Instead of --student.",
+        minimum=1,
+        open_interval=True,
+    )
     filter_teacher: bool = setting(
         False,
         "With --aug: the teacher scores every augmented copy once, and copies it classes otherwise than their "
@@ -78,6 +87,7 @@ class DistillPlan:
     stages: tuple[StagePlan, ...]
     filter_teacher: bool
     teacher_shape: str
+    speed: dict | None = None  # the --speedup choice: asked, shape, measured ratio, timings
 
     @property
     def shape_built(self) -> bool:
@@ -96,6 +106,8 @@ class DistillPlan:
         if self.student_auto:
             student += f" (--student auto for {self.method} from a {self.teacher_shape} teacher)"
         lines = [f"{student}; {self.init or 'its own weights'}" + ("" if self.init is None else " start")]
+        if self.speed:
+            lines.append(SpeedChoice(**self.speed).describe())
         if self.layer_map:
             pairs = ", ".join(f"{s}->{t}" for s, t in self.layer_map)
             default = "" if self.layer_map_given else " (default, evenly spaced)"
@@ -107,12 +119,16 @@ class DistillPlan:
         return "\n".join(lines)
 
 
-def plan_distillation(recipe: DistillSettings, settings: TrainSettings, teacher_config) -> DistillPlan:
-    """Resolve the recipe against the teacher's shape: every default the method fills, every check it makes."""
+def plan_distillation(
+    recipe: DistillSettings, settings: TrainSettings, teacher_config, *, speed: SpeedChoice | None = None
+) -> DistillPlan:
+    """Resolve the recipe against the teacher's shape: every default the method fills, every check it
+    makes; `speed`, what `speedup.shape_for_speedup` chose for --speedup, names the student."""
     method = methods.get(recipe.method)
     options = methods.options_for(method, recipe.options)
     teacher = (teacher_config.num_hidden_layers, teacher_config.hidden_size, teacher_config.num_attention_heads)
     student = method.default_student(*teacher) if recipe.student == "auto" else recipe.student
+    student = speed.shape if speed else student
     layers, width, heads = _student_shape(student, teacher[2])
     init = _init(recipe.init, method, student, width, teacher[1])
     context = PlanContext(*teacher, layers, width, heads, recipe.layer_map, settings)
@@ -123,7 +139,7 @@ def plan_distillation(recipe: DistillSettings, settings: TrainSettings, teacher_
         method=method.name,
         options=asdict(options),
         student=student,
-        student_auto=recipe.student == "auto",
+        student_auto=recipe.student == "auto" and speed is None,
         layers=layers,
         width=width,
         init=init,
@@ -133,6 +149,7 @@ def plan_distillation(recipe: DistillSettings, settings: TrainSettings, teacher_
         stages=tuple(method.stages(options, context)),
         filter_teacher=recipe.filter_teacher,
         teacher_shape=f"{teacher[0]}L-{teacher[1]}",
+        speed=asdict(speed) if speed else None,
     )
 
 

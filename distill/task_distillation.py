@@ -20,6 +20,7 @@ from .holdout import split_for_selection
 from .models import build_student, check_same_tokenizer, load_teacher, load_tokenizer
 from .plan import DistillPlan, DistillSettings, plan_distillation
 from .run_record import final_report, source_record, train_record
+from .speedup import SpeedChoice, shape_for_speedup
 from .task_data import TaskData, max_length_for
 from .trainer import TrainSettings, train
 
@@ -55,10 +56,11 @@ def distill(
         teacher_path = ensure_teacher(task, fallback, progress=progress, callbacks=callbacks)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
-    plan = plan_distillation(recipe, settings, teacher.config)
+    length = max_length_for(task, max_length)
+    speed = _speed_choice(recipe, teacher, task.encode(task.dev_paths[0], tokenizer, length))
+    plan = plan_distillation(recipe, settings, teacher.config, speed=speed)
     log.info(plan.describe())
     check_same_tokenizer(tokenizer, plan.student)
-    length = max_length_for(task, max_length)
     sets = _examples(task, teacher, tokenizer, length, settings, plan.filter_teacher, progress)
     student = build_student(
         plan.student, teacher, task.scheme, plan.init, calibration=sets.train, teacher_layers=plan.imitated_layers
@@ -72,6 +74,17 @@ def distill(
     note = method.untrained_head(method.Options(**plan.options))
     report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered)
     return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
+
+
+def _speed_choice(recipe: DistillSettings, teacher, dev_set) -> SpeedChoice | None:
+    """For --speedup: the candidate shapes timed against the teacher's on real dev examples (see speedup.py)."""
+    if recipe.speedup is None:
+        return None
+    if recipe.student != "auto":
+        raise InputError(f"--speedup chooses the student's shape: drop --student {recipe.student}, or --speedup")
+    log.info(f"--speedup {recipe.speedup:g}: timing candidate shapes as shipped (ONNX Runtime int8) ...")
+    same_width = methods.get(recipe.method).same_width
+    return shape_for_speedup(recipe.speedup, teacher.config, dev_set, same_width=same_width)
 
 
 def _recorded(recipe: DistillSettings, plan: DistillPlan, teacher_path, task: TaskData, length: int, filtered) -> dict:

@@ -1,0 +1,110 @@
+"""`--speedup X`: the student shape to build for a wanted speed. Candidate shapes are timed here, before
+any training, as they would ship (ONNX Runtime int8 after its fusions, random weights: speed does not
+depend on them) on real examples at batch 32, against the teacher's own shape timed the same way; the
+largest candidate at least X times faster is chosen, on the grounds that more compute keeps more of
+the teacher."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from data import InputError
+
+from .evaluation import cpu_speed
+from .export import int8_graph
+from .features import LabelledExamples
+from .runtime import OnnxClassifier
+from .students import parse_shape, student_config
+
+log = logging.getLogger("tinydistill")
+
+# Candidate students, as shares of the teacher's width and depth: a 6L-384 teacher gives 4, 3, 2 and 1
+# layers of width 384, 312, 264, 192, 144 or 120 (widths rounded to a multiple of its head count).
+WIDTH_SHARES = (1.0, 0.8125, 0.6875, 0.5, 0.375, 0.3125)
+DEPTH_SHARES = (2 / 3, 1 / 2, 1 / 3, 1 / 6)
+SAMPLE_EXAMPLES = 32
+
+
+@dataclass(frozen=True)
+class SpeedChoice:
+    """The shape chosen for `asked`, its measured speed-up over the teacher's shape, and every timing."""
+
+    asked: float
+    shape: str
+    measured: float
+    examples_per_s: dict[str, float]  # int8, batch 32, by shape; "teacher" for the teacher's own
+
+    def describe(self) -> str:
+        return (
+            f"--speedup {self.asked:g}: {self.shape}, {self.measured:.2f}x the teacher's int8 throughput here "
+            f"({self.examples_per_s[self.shape]:.0f} vs {self.examples_per_s['teacher']:.0f} examples/s at batch "
+            f"32; {len(self.examples_per_s) - 1} shapes timed)"
+        )
+
+
+def int8_throughput(config, sample: LabelledExamples) -> float:
+    """Examples/s at batch 32 of a random model of `config` as shipped (ONNX Runtime int8), on `sample`."""
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").eval()
+    with tempfile.TemporaryDirectory() as work:
+        graph = OnnxClassifier.from_graph(int8_graph(model, sample, Path(work)))
+        return cpu_speed(graph, sample, batch_sizes=(32,), repeats=5)["examples_per_s_batch32"]
+
+
+def shape_for_speedup(
+    asked: float,
+    teacher_config,
+    sample: LabelledExamples,
+    *,
+    same_width: bool = False,
+    throughput: Callable[[object, LabelledExamples], float] = int8_throughput,
+) -> SpeedChoice:
+    """The largest candidate shape (by compute) whose `throughput` is at least `asked` times the teacher's
+    shape's. Candidates are tried from the largest down, so a modest ask times few shapes; `same_width`
+    keeps the teacher's width (methods that copy whole teacher layers)."""
+    if asked <= 1:
+        raise InputError(f"--speedup {asked:g}: ask for more than 1 (times the teacher's int8 throughput)")
+    sample = sample.subset(range(min(SAMPLE_EXAMPLES, len(sample))))
+    shapes = candidates(teacher_config, same_width=same_width)
+    teacher_cost = _cost(teacher_config.num_hidden_layers, teacher_config.hidden_size)
+    # a shape whose compute shrinks by less than the ask cannot reach it (overheads do not shrink): not timed,
+    # but the smallest always is, so that a refusal can say how fast the fastest shape runs here
+    timed = [shape for shape in shapes[:-1] if teacher_cost / _cost(*parse_shape(shape)) >= asked] + shapes[-1:]
+    timings = {"teacher": throughput(teacher_config, sample)}
+    for shape in timed:
+        timings[shape] = throughput(student_config(teacher_config, *parse_shape(shape)), sample)
+        if timings[shape] >= asked * timings["teacher"]:
+            return SpeedChoice(asked, shape, timings[shape] / timings["teacher"], timings)
+    fastest = max((shape for shape in timings if shape != "teacher"), key=timings.get)
+    raise InputError(
+        f"--speedup {asked:g}: no candidate shape is that fast here; the fastest, {fastest}, runs "
+        f"{timings[fastest] / timings['teacher']:.1f}x the teacher's int8 throughput. Ask for less, or give "
+        "--student SHAPE"
+    )
+
+
+def candidates(teacher_config, *, same_width: bool) -> list[str]:
+    """The shapes this teacher can have as students (see WIDTH_SHARES, DEPTH_SHARES), largest compute
+    first; with `same_width`, only the teacher's width (methods that copy whole teacher layers)."""
+    layers, width, heads = (
+        teacher_config.num_hidden_layers,
+        teacher_config.hidden_size,
+        teacher_config.num_attention_heads,
+    )
+    depths = sorted({max(1, round(layers * share)) for share in DEPTH_SHARES} - {layers}, reverse=True)
+    shares = (1.0,) if same_width else WIDTH_SHARES
+    widths = sorted({max(heads, round(width * share / heads) * heads) for share in shares}, reverse=True)
+    shapes = [(n, w) for n in depths for w in widths]
+    return [f"{n}L-{w}" for n, w in sorted(shapes, key=lambda shape: -_cost(*shape))]
+
+
+def _cost(layers: int, width: int) -> int:
+    """Multiply-adds per token of the encoder layers (attention projections and a 4x feed-forward), for order."""
+    return layers * (4 * width * width + 8 * width * width)
