@@ -42,10 +42,11 @@ class SpeedChoice:
     examples_per_s: dict[str, float]  # int8, batch 32, by shape; "teacher" for the teacher's own
 
     def describe(self) -> str:
+        timed = len(self.examples_per_s) - 1
         return (
             f"--speedup {self.asked:g}: {self.shape}, {self.measured:.2f}x the teacher's int8 throughput here "
             f"({self.examples_per_s[self.shape]:.0f} vs {self.examples_per_s['teacher']:.0f} examples/s at batch "
-            f"32; {len(self.examples_per_s) - 1} shapes timed)"
+            f"32; {timed} shape{'' if timed == 1 else 's'} timed)"
         )
 
 
