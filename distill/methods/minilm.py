@@ -16,27 +16,13 @@ from .. import layer_maps, losses
 from ..layer_maps import LayerMap
 from ..objectives import Objective
 from .base import PlanContext
-from .tinybert import STAGES, TinyBert, TinyBertPrediction
+from .tinybert import TinyBert, TinyBertOptions, TinyBertPrediction
 
 
 @dataclass(frozen=True)
-class MiniLmOptions:
-    stage: str = setting(
-        "both",
-        "MiniLM stage(s): intermediate = attention and value relations of one layer; prediction = soft "
-        "cross-entropy on logits.",
-        choices=STAGES,
-    )
-    intermediate_epochs: float | None = setting(
-        None,
-        "Stage 1 epochs. Default: 10, capped by --max-steps; given explicitly, stage 1 runs exactly these "
-        "epochs. --epochs overrides it for --stage intermediate alone.",
-        minimum=0,
-    )
-    intermediate_lr: float = setting(
-        5e-5, "Stage 1 learning rate (--lr overrides it for --stage intermediate alone).", minimum=0
-    )
-    temperature: float = setting(1.0, "Softmax temperature of the soft targets.", minimum=0)
+class MiniLmOptions(TinyBertOptions):
+    """TinyBERT's stages, budgets and temperature, and the layer whose relations are transferred."""
+
     relation_layer: int | None = setting(
         None,
         "MiniLM: the teacher layer whose relations the student's last layer learns. Default: the teacher's last "

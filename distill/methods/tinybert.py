@@ -33,18 +33,18 @@ UNTRAINED_HEAD = (
 class TinyBertOptions:
     stage: str = setting(
         "both",
-        "TinyBERT stage(s): intermediate = embedding, hidden-state and attention MSE; prediction = soft "
-        "cross-entropy on logits.",
+        "Stage(s): intermediate = the layer-wise objective (TinyBERT: embedding, hidden-state and attention "
+        "MSE; MiniLM: attention and value relations); prediction = soft cross-entropy on logits.",
         choices=STAGES,
     )
     intermediate_epochs: float | None = setting(
         None,
-        "TinyBERT stage 1 epochs. Default: 10 (published), capped by --max-steps; given explicitly, stage 1 runs "
+        "Stage 1 epochs. Default: 10 (published), capped by --max-steps; given explicitly, stage 1 runs "
         "exactly these epochs. --epochs overrides it for --stage intermediate alone.",
         minimum=0,
     )
     intermediate_lr: float = setting(
-        5e-5, "TinyBERT stage 1 learning rate (--lr overrides it for --stage intermediate alone).", minimum=0
+        5e-5, "Stage 1 learning rate (--lr overrides it for --stage intermediate alone).", minimum=0
     )
     temperature: float = setting(1.0, "Softmax temperature of the soft targets.", minimum=0)
 
