@@ -55,8 +55,8 @@ class TrainSettings:
 
     epochs: float | None = setting(
         None,
-        "Training epochs. Default: 3; TinyBERT --stage intermediate: --intermediate-epochs (10). With --stage both "
-        "it sets stage 2.",
+        "Training epochs. Default: 3; TinyBERT/MiniLM: --budget's (1; 3 published), and for --stage intermediate "
+        "alone --intermediate-epochs. With --stage both it sets stage 2.",
         minimum=0,
     )
     max_steps: int | None = setting(None, "Stop after this many optimizer steps (overrides --epochs).", minimum=1)
