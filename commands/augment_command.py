@@ -69,7 +69,7 @@ def augment_command(source, preview, quiet, **values):
     neighbours for words of several pieces. For sentence pairs, copy j of an example pairs text A's
     draw j with text B's draw j.
     """
-    options = sources.options_for(source, {name: values.pop(name) for name in sources.option_names()})
+    options = sources.options_for(source, {name: values.pop(name) for name in sources.REGISTRY.option_names()})
     config = settings_from(AugmentConfig, values, source=source, options=options)
     if preview:
         running = ("jobs", "dask", "shard_rows", "resume", "out")

@@ -60,8 +60,11 @@ def finetune_command(model, out, max_length, resume, quiet, **opts):
 def _task_only() -> set[str]:
     """Flags of task distillation that have no meaning for --general (which trains on --corpus, no task)."""
     names = {s.name for cls in (DataFlags, TeacherFallback) for s in described(cls)}
-    names |= {s.name for method in methods.REGISTRY.entries() for s in described(method.Options)}
-    return names | {"frontier", "select", "holdout", "method", "filter_teacher", "speedup"}
+    return (
+        names
+        | set(methods.REGISTRY.option_names())
+        | {"frontier", "select", "holdout", "method", "filter_teacher", "speedup"}
+    )
 
 
 @plugin_command(
@@ -100,7 +103,7 @@ def distill_command(teacher, general, corpus, out, max_length, resume, quiet, fr
     """Distil a fine-tuned teacher into a small student, saved in --out as a Hugging Face folder with
     metrics.jsonl and a report (teacher vs student: dev metrics, size, CPU speed)."""
     method = opts.pop("method")
-    given = {name: opts.pop(name) for name in list(opts) if name in _method_option_names()}
+    given = {name: opts.pop(name) for name in methods.REGISTRY.option_names()}
     recipe = settings_from(DistillSettings, opts, method=method, options=given)
     fallback = settings_from(TeacherFallback, opts)
     data = settings_from(DataFlags, opts)
@@ -112,10 +115,6 @@ def distill_command(teacher, general, corpus, out, max_length, resume, quiet, fr
     refuse_given(("corpus",), "--corpus is the text of --general distillation")
     report = distill(data.load(), teacher, out, settings, recipe, fallback=fallback, with_frontier=frontier, **run)
     _print_report(report)
-
-
-def _method_option_names() -> set[str]:
-    return {s.name for method in methods.REGISTRY.entries() for s in described(method.Options)}
 
 
 def _general(teacher, corpus, out, settings: TrainSettings, recipe: DistillSettings, run: dict) -> None:

@@ -44,6 +44,10 @@ class Registry:
     def entries(self) -> list:
         return list(self._entries.values())
 
+    def option_names(self) -> tuple[str, ...]:
+        """Every declared option name of every registered plug-in, once each (the plug-in flags)."""
+        return tuple(dict.fromkeys(s.name for plugin in self._entries.values() for s in described(plugin.Options)))
+
     def typed_options(self, name: str, values: dict) -> dict:
         """The option values, among those of any plug-in's flags, that plug-in `name` takes (None, False or
         () stands for a flag not typed: the plug-in's default applies). A value only other plug-ins take

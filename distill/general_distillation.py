@@ -13,14 +13,13 @@ from accelerate import PartialState
 from accelerate.utils import set_seed
 
 from .corpus import load_corpus
-from .methods import StagePlan
-from .methods.base import given_or
+from .methods import single_stage
 from .methods.tinybert import TinyBertIntermediate
 from .models import build_student, check_same_tokenizer, load_encoder, load_tokenizer
 from .plan import DistillPlan, DistillSettings, plan_distillation
 from .run_record import source_record
 from .taps import check_tappable
-from .trainer import LOOP_EPOCHS, LOOP_LR, TrainSettings, train
+from .trainer import TrainSettings, train
 
 log = logging.getLogger("tinydistill")
 
@@ -88,9 +87,8 @@ def general_plan(recipe: DistillSettings, settings: TrainSettings, teacher_confi
     """TinyBERT's plan for the student (shape, start, layer map) with one unscored stage on the corpus
     at the run's own budget (the training loop's defaults, not TinyBERT's task-stage ones)."""
     plan = plan_distillation(replace(recipe, options={"stage": "intermediate"}), settings, teacher_config)
-    epochs, lr = given_or(settings.epochs, LOOP_EPOCHS), given_or(settings.lr, LOOP_LR)
-    stage = StagePlan("general", "general distillation", epochs, lr, settings.max_steps, "", False)
-    return replace(plan, stages=(stage,))
+    stages = single_stage("general", settings, description="general distillation", scored=False)
+    return replace(plan, stages=tuple(stages))
 
 
 def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict:

@@ -4,7 +4,6 @@ each stage's settings.json and then executed as it stands. Nothing later re-deri
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from .models import INITS
 from .speedup import SpeedChoice
 from .students import parse_shape
 from .trainer import TrainSettings
-
-log = logging.getLogger("tinydistill")
 
 STUDENT_INITS = ("auto", *INITS)
 

@@ -57,21 +57,23 @@ def distill(
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     length = max_length_for(task, max_length)
-    speed = _speed_choice(recipe, teacher, task.encode(task.dev_paths[0], tokenizer, length))
-    plan = plan_distillation(recipe, settings, teacher.config, speed=speed)
+    dev_set = task.encode(task.dev_paths[0], tokenizer, length)
+    plan = plan_distillation(recipe, settings, teacher.config, speed=_speed_choice(recipe, teacher, dev_set))
     log.info(plan.describe())
     check_same_tokenizer(tokenizer, plan.student)
-    sets = _examples(task, teacher, tokenizer, length, settings, plan.filter_teacher, progress)
+    sets = _examples(task, teacher, tokenizer, length, settings, dev_set, plan.filter_teacher, progress)
     student = build_student(
         plan.student, teacher, task.scheme, plan.init, calibration=sets.train, teacher_layers=plan.imitated_layers
     )
     student.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
     recorded = _recorded(recipe, plan, teacher_path, task, length, sets.filtered)
+    method = methods.get(plan.method)
+    options = method.Options(**plan.options)
     run = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress, callbacks=callbacks)
     for stage in plan.stages:
-        _train_stage(plan, stage, student, sets, task.spec.metrics, out, settings, recorded, **run)
-    method = methods.get(plan.method)
-    note = method.untrained_head(method.Options(**plan.options))
+        objective = method.objective(stage, options, plan.layer_map, student, teacher)
+        _train_stage(stage, objective, student, sets, task.spec.metrics, out, settings, recorded, **run)
+    note = method.untrained_head(options)
     report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered)
     return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
 
@@ -112,19 +114,17 @@ class _Examples:
     filtered: dict | None  # what --filter-teacher dropped
 
 
-def _examples(task: TaskData, teacher, tokenizer, length: int, settings, filter_teacher: bool, progress) -> _Examples:
+def _examples(task: TaskData, teacher, tokenizer, length: int, settings, dev_set, filter_teacher: bool, progress):
     train_set, holdout_set, rows = split_for_selection(task, tokenizer, length, settings)
     filtered = None
     if filter_teacher:
         train_set, filtered = _filtered_by_teacher(task, teacher, train_set, rows, settings, progress)
-    return _Examples(train_set, task.encode(task.dev_paths[0], tokenizer, length), holdout_set, filtered)
+    return _Examples(train_set, dev_set, holdout_set, filtered)
 
 
-def _train_stage(plan: DistillPlan, stage, student, sets: _Examples, metrics, out: Path, settings, recorded, **run):
-    """Train one planned stage with the objective the plan's method builds for it; only a scored
-    stage evaluates (and chooses its checkpoint) as it trains."""
-    method = methods.get(plan.method)
-    objective = method.objective(stage, method.Options(**plan.options), plan.layer_map, student, run["teacher"])
+def _train_stage(stage, objective, student, sets: _Examples, metrics, out: Path, settings, recorded, **run):
+    """Train one planned stage with the objective the plan's method built for it; only a scored stage
+    evaluates (and chooses its checkpoint) as it trains."""
     dev, holdout = (sets.dev, sets.holdout) if stage.scored else (None, None)
     train(
         student,

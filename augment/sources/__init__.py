@@ -21,7 +21,6 @@ The test file tests/test_sources.py holds a whole one.
 
 from __future__ import annotations
 
-from data.options import described
 from data.registry import Registry
 
 from .base import Copier, Copies, Copy, Source
@@ -35,11 +34,6 @@ register = REGISTRY.register
 available = REGISTRY.available
 get = REGISTRY.get
 register(WordSubstitution)
-
-
-def option_names() -> tuple[str, ...]:
-    """Every option name of every registered source (the command line's source flags)."""
-    return tuple(dict.fromkeys(s.name for source in REGISTRY.entries() for s in described(source.Options)))
 
 
 def options_for(source: str, given: dict):
@@ -57,7 +51,6 @@ __all__ = [
     "WordSubstitution",
     "available",
     "get",
-    "option_names",
     "options_for",
     "register",
 ]

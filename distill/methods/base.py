@@ -107,7 +107,8 @@ def given_or(value, default):
     return default if value is None else value
 
 
-def single_stage(name: str, settings: TrainSettings) -> list[StagePlan]:
-    """One scored stage in the run folder with the run's own budget (the loop's defaults filled)."""
+def single_stage(name: str, settings: TrainSettings, *, description: str = "", scored: bool = True) -> list[StagePlan]:
+    """One stage in the run folder with the run's own budget (the loop's defaults filled); scored unless
+    there is nothing to score (general distillation). `description` defaults to the name."""
     epochs, lr = given_or(settings.epochs, LOOP_EPOCHS), given_or(settings.lr, LOOP_LR)
-    return [StagePlan(name, name, epochs, lr, settings.max_steps, "", True)]
+    return [StagePlan(name, description or name, epochs, lr, settings.max_steps, "", scored)]
