@@ -68,6 +68,7 @@ def save(accelerator, checkpoint: Path, state: dict) -> None:
     fresh = checkpoint.with_name(checkpoint.name + ".new")
     accelerator.wait_for_everyone()
     accelerator.save_state(str(fresh))
+    accelerator.wait_for_everyone()  # every process's random states are in `fresh` before it is renamed
     if accelerator.is_main_process:
         (fresh / STATE_FILE).write_text(json.dumps(state))
         old = checkpoint.with_name(checkpoint.name + ".old")

@@ -64,13 +64,12 @@ class TeacherCache:
         return Outputs(self.logits[index].to(device), hidden)
 
 
-def teacher_outputs(
-    objective: Objective, teacher, cache: TeacherCache | None, batch: dict, accelerator
-) -> Outputs | None:
-    """The frozen teacher's outputs (eval mode, inference mode), as ordinary tensors for the loss."""
+def teacher_outputs(objective: Objective, teacher, cache: TeacherCache | None, batch: dict, autocast) -> Outputs | None:
+    """The frozen teacher's outputs (eval mode, inference mode, under the run's `autocast` context), as
+    ordinary tensors for the loss."""
     if not objective.needs_teacher:
         return None
-    with torch.inference_mode(), accelerator.autocast():
+    with torch.inference_mode(), autocast:
         if cache is not None:
             out = cache.outputs(teacher, batch)
         else:

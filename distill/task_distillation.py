@@ -19,6 +19,7 @@ from .finetuning import TeacherFallback, ensure_teacher
 from .holdout import split_for_selection
 from .models import build_student, check_same_tokenizer, load_teacher, load_tokenizer
 from .plan import DistillPlan, DistillSettings, plan_distillation
+from .run_clock import RunClock, measure_stage
 from .run_record import final_report, source_record, train_record
 from .speedup import SpeedChoice, shape_for_speedup
 from .task_data import TaskData, max_length_for
@@ -69,10 +70,16 @@ def distill(
     recorded = _recorded(recipe, plan, teacher_path, task, length, sets.filtered)
     method = methods.get(plan.method)
     options = method.Options(**plan.options)
-    run = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress, callbacks=callbacks)
-    for stage in plan.stages:
-        objective = method.objective(stage, options, plan.layer_map, student, teacher)
-        _train_stage(stage, objective, student, sets, task.spec.metrics, out, settings, recorded, **run)
+    objectives = [method.objective(stage, options, plan.layer_map, student, teacher) for stage in plan.stages]
+    clock = _clock(plan, objectives, student, teacher, sets, settings, progress)
+    run = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress, callbacks=callbacks, clock=clock)
+    try:
+        for index, (stage, objective) in enumerate(zip(plan.stages, objectives)):
+            _train_stage(
+                stage, objective, student, sets, task.spec.metrics, out, settings, recorded, stage_index=index, **run
+            )
+    finally:
+        clock.close()
     note = method.untrained_head(options)
     report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered)
     return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
@@ -120,6 +127,27 @@ def _examples(task: TaskData, teacher, tokenizer, length: int, settings, dev_set
     if filter_teacher:
         train_set, filtered = _filtered_by_teacher(task, teacher, train_set, rows, settings, progress)
     return _Examples(train_set, dev_set, holdout_set, filtered)
+
+
+def _clock(plan: DistillPlan, objectives, student, teacher, sets: _Examples, settings, progress: bool) -> RunClock:
+    """Every stage timed on a short warm-up before the first step, so that the estimate said and the
+    progress bar's ETA cover the whole run."""
+    costs = []
+    for stage, objective in zip(plan.stages, objectives):
+        scored = [examples for examples in (sets.dev, sets.holdout) if examples is not None] if stage.scored else []
+        costs.append(
+            measure_stage(
+                stage.description,
+                student,
+                objective,
+                teacher,
+                sets.train,
+                scored,
+                stage.settings(settings),
+                scored=stage.scored,
+            )
+        )
+    return RunClock.said(costs, progress=progress)
 
 
 def _train_stage(stage, objective, student, sets: _Examples, metrics, out: Path, settings, recorded, **run):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,7 +20,6 @@ from accelerate.state import AcceleratorState
 from accelerate.utils import DistributedDataParallelKwargs, set_seed
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from data import InputError
@@ -33,6 +31,7 @@ from .batches import EpochShuffle
 from .evaluation import predict, score
 from .features import LabelledExamples
 from .objectives import Objective
+from .run_clock import RunClock, StageBudget, measure_stage
 
 log = logging.getLogger("tinydistill")
 
@@ -156,22 +155,40 @@ def train(
     description: str = "train",
     recorded: dict | None = None,
     callbacks=(),
+    clock: RunClock | None = None,
+    stage_index: int = 0,
 ) -> TrainResult:
     """Train `student` with `objective`; every eval_steps, score `dev_set` (and `holdout_set`) and keep
     the checkpoint `settings.select` asks for: the last, or the best on the holdout or dev set.
 
     settings.json records the training settings, the precision and device they resolved to, and
     `recorded` (what else shaped the model: data, teacher, recipe); --resume refuses any difference.
-    Each of `callbacks` (see `TrainCallback`) is told of every evaluation and every checkpoint."""
+    Each of `callbacks` (see `TrainCallback`) is told of every evaluation and every checkpoint.
+    `clock` is the whole run's (see run_clock), of which this is stage number `stage_index`; without one, this
+    stage is timed and its estimate said before the first step."""
     out = Path(out_dir)
     settings = _checked(settings, objective, teacher, dev_set, holdout_set)
-    loop = _Loop.prepare(
-        student, objective, train_set, teacher, settings, scored=dev_set is not None or holdout_set is not None
-    )
+    scored_sets = [examples for examples in (dev_set, holdout_set) if examples is not None]
+    own_clock = clock is None
+    if own_clock:
+        cost = measure_stage(
+            description, student, objective, teacher, train_set, scored_sets, settings, scored=bool(scored_sets)
+        )
+        clock = RunClock.said([cost], progress=progress)
+    loop = _Loop.prepare(student, objective, train_set, teacher, settings, scored=bool(scored_sets))
     state = _start(loop, out, settings, recorded, resume, description, len(train_set))
     loop.accelerator.wait_for_everyone()
-    shown = progress and loop.accelerator.is_local_main_process
-    bar = tqdm(total=loop.total_steps, initial=state["step"], desc=description, unit="step", disable=not shown)
+    clock.begin(stage_index, state["step"])
+    try:
+        _run(loop, state, {"dev": dev_set, "holdout": holdout_set}, metric_names, out, tokenizer, callbacks, clock)
+    finally:
+        if own_clock:
+            clock.close()
+    return TrainResult(state["step"])
+
+
+def _run(loop: _Loop, state: dict, sets: dict, metric_names, out: Path, tokenizer, callbacks, clock) -> None:
+    """The steps from `state` to the end of the budget, evaluating and checkpointing every eval_every."""
     recent: list[dict] = []  # loss and its parts for every batch since the last evaluation
     tokens, started = 0, time.perf_counter()
     while state["step"] < loop.total_steps:
@@ -183,20 +200,17 @@ def train(
             if not loop.accelerator.sync_gradients:
                 continue
             state["step"] += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}", tokens_per_s=f"{tokens / (time.perf_counter() - started):.0f}")
             if state["step"] % loop.eval_every == 0 or state["step"] == loop.total_steps:
                 record = {"step": state["step"], "epoch": state["epoch"], **_means(recent)}
                 recent = []
-                sets = {"dev": dev_set, "holdout": holdout_set}
                 _evaluate_and_checkpoint(loop, sets, metric_names, out, tokenizer, state, record, callbacks)
+            speed = tokens / (time.perf_counter() - started)
+            clock.step(state["step"], loss=f"{loss.item():.4f}", tokens_per_s=f"{speed:.0f}")
             if state["step"] >= loop.total_steps:
                 break
         else:
             state["epoch"] += 1
             state["batches_done"] = 0
-    bar.close()
-    return TrainResult(state["step"])
 
 
 def _checked(settings: TrainSettings, objective: Objective, teacher, dev_set, holdout_set) -> TrainSettings:
@@ -226,15 +240,6 @@ def _start(loop: _Loop, out: Path, settings: TrainSettings, recorded, resume: bo
     record = {**asdict(settings), "resolved": loop.resolved, "run": recorded or {}}
     state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(record)), resume=resume)
     return state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
-
-
-def _eval_every(eval_steps: int | None, steps_per_epoch: int, total_steps: int, scored: bool) -> int:
-    """Steps between evaluations: --eval-steps, else every epoch. With nothing to score (general
-    distillation) an evaluation is a loss record and a checkpoint to resume from, and one corpus pass
-    can take hours: then every tenth of the run, at most an epoch apart."""
-    if eval_steps:
-        return eval_steps
-    return steps_per_epoch if scored else min(steps_per_epoch, math.ceil(total_steps / 10))
 
 
 def _means(records: list[dict]) -> dict:
@@ -269,8 +274,8 @@ class _Loop:
         trainable.train()  # dropout on from the first step: `from_pretrained` returns models in eval mode
         optimizer = _optimizer(trainable, settings)
         trainable, optimizer, loader = accelerator.prepare(trainable, optimizer, _loader(train_set, settings))
-        steps_per_epoch = max(1, math.ceil(len(loader) / settings.grad_accum))  # this process's share
-        total_steps = settings.max_steps or max(1, math.ceil(settings.epochs * steps_per_epoch))
+        budget = StageBudget.from_batches(len(loader), settings, scored=scored)  # this process's share
+        total_steps = budget.steps
         # Not prepared: stepped once per optimizer step, whatever the number of processes.
         scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup * total_steps), total_steps)
         accelerator.register_for_checkpointing(scheduler)
@@ -292,7 +297,7 @@ class _Loop:
             cache,
             settings,
             total_steps,
-            _eval_every(settings.eval_steps, steps_per_epoch, total_steps, scored),
+            budget.eval_every,
             resolved,
         )
 
@@ -305,7 +310,7 @@ class _Loop:
     def step(self, batch: dict):
         """Forward and backward one batch; every grad_accum batches, clip at max_grad_norm and step."""
         accelerator = self.accelerator
-        teacher_out = forward.teacher_outputs(self.objective, self.teacher, self.cache, batch, accelerator)
+        teacher_out = forward.teacher_outputs(self.objective, self.teacher, self.cache, batch, accelerator.autocast())
         with accelerator.accumulate(self.trainable):
             loss, parts = self.trainable(batch, teacher_out)
             accelerator.backward(loss)

@@ -225,6 +225,7 @@ def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
 def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher):
     from distill import load_teacher
     from distill.features import LabelScheme
+    from distill.run_clock import WARM_UP_BATCHES
 
     teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
     rows_run = []  # the rows the teacher really ran on
@@ -251,8 +252,9 @@ def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, t
     # picks on CPUs with native bf16, would blur the rows of this random teacher into each other)
     settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3, precision="fp32")
     _pkd_run(tokenizer, teacher, tmp_path / "run", settings, objective=Checked)
-    assert sum(rows_run) == 64  # every example went through the teacher exactly once in 3 epochs
-    assert Checked.checked_rows == 3 * 64  # and every batch of every epoch got the rows it asked for
+    warm_up = WARM_UP_BATCHES * 16  # the run's timed warm-up: uncached teacher calls on 3 batches
+    assert sum(rows_run) == 64 + warm_up  # every example went through the teacher exactly once in 3 epochs
+    assert Checked.checked_rows == 3 * 64 + warm_up  # and every batch of every epoch got the rows it asked for
 
 
 def _dev_metrics_by_hand(model_dir, dev_tsv, max_length=128):

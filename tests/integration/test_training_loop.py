@@ -234,6 +234,7 @@ def test_dropout_is_on_from_the_first_step(tmp_path, mrpc_small, tokenizer, buil
     fine-tuned from MiniLM, a general student) trained without dropout until its first evaluation."""
     from distill import build_student, load_teacher
     from distill.methods.distilbert import DistilBert
+    from distill.run_clock import WARM_UP_BATCHES
 
     teacher_folder = save_tiny_bert(tmp_path / "teacher", tokenizer, BertForSequenceClassification, num_hidden_layers=4)
     task = glue_task_data("MRPC", mrpc_small.parent)
@@ -260,4 +261,5 @@ def test_dropout_is_on_from_the_first_step(tmp_path, mrpc_small, tokenizer, buil
         teacher=teacher,
         progress=False,
     )
-    assert len(modes) == 3 and all(modes)  # dropout on at the very first step, and after evaluations
+    # dropout on at the very first step, and after evaluations (the timed warm-up's passes count too)
+    assert len(modes) == 3 + WARM_UP_BATCHES and all(modes)

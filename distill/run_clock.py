@@ -1,0 +1,261 @@
+"""How long a run will take, said before its first step, and one progress bar over all of its stages.
+
+Each stage's cost is measured, not guessed: a short warm-up runs the stage's real objective forward and
+backward on a few length-grouped batches of its real examples (random state restored afterwards, no
+weight changed), and one student evaluation batch is timed. The bar counts estimated seconds of work, so
+its ETA weighs each stage's steps by their own cost and covers the whole run (TinyBERT's stage 1 steps
+cost more than stage 2's); it corrects itself as the real rate shows.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from data.hardware import resolve_device, resolve_precision
+
+from . import forward
+from .evaluation import predict
+from .features import LabelledExamples
+
+log = logging.getLogger("tinydistill")
+
+EVALUATION_SAMPLE = 128  # examples predicted to time an evaluation
+WARM_UP_BATCHES = 3  # the first is untimed (allocations, kernel selection); the median of the others counts
+
+
+@dataclass(frozen=True)
+class StageBudget:
+    """A stage's optimizer steps, per epoch and in all, and the steps between evaluations."""
+
+    steps: int
+    steps_per_epoch: int
+    eval_every: int
+
+    @classmethod
+    def of(cls, examples: int, settings, *, scored: bool, processes: int = 1) -> StageBudget:
+        """The budget `settings` give `examples` training examples shared by `processes` processes. With
+        nothing to score (general distillation) an evaluation is a loss record and a checkpoint to
+        resume from, and one corpus pass can take hours: then every tenth of the run, at most an epoch apart."""
+        return cls.from_batches(
+            math.ceil(math.ceil(examples / settings.batch_size) / processes), settings, scored=scored
+        )
+
+    @classmethod
+    def from_batches(cls, batches: int, settings, *, scored: bool) -> StageBudget:
+        """The budget of a run whose epoch is `batches` batches in this process."""
+        per_epoch = max(1, math.ceil(batches / settings.grad_accum))
+        steps = settings.max_steps or max(1, math.ceil(settings.epochs * per_epoch))
+        every = settings.eval_steps or (per_epoch if scored else min(per_epoch, math.ceil(steps / 10)))
+        return cls(steps, per_epoch, every)
+
+    @property
+    def evaluations(self) -> int:
+        return math.ceil(self.steps / self.eval_every)
+
+
+@dataclass(frozen=True)
+class StageCost:
+    """A stage's measured cost: seconds per optimizer step (the teacher's share apart, since a cached
+    teacher runs in the first epoch only) and per evaluation."""
+
+    description: str
+    budget: StageBudget
+    student_step_s: float
+    teacher_step_s: float
+    evaluation_s: float
+    teacher_cached: bool
+
+    @property
+    def teacher_steps(self) -> int:
+        return min(self.budget.steps, self.budget.steps_per_epoch) if self.teacher_cached else self.budget.steps
+
+    def seconds_until(self, step: int) -> float:
+        """Estimated seconds of work from this stage's start to the end of `step` (evaluations included)."""
+        teacher = min(step, self.teacher_steps) * self.teacher_step_s
+        return step * self.student_step_s + teacher + (step // self.budget.eval_every) * self.evaluation_s
+
+    @property
+    def seconds(self) -> float:
+        return self.seconds_until(self.budget.steps) + (
+            self.evaluation_s if self.budget.steps % self.budget.eval_every else 0
+        )
+
+    def step_seconds(self, step: int) -> float:
+        """The estimated work of step number `step` (1-based), with the evaluation that follows it."""
+        return (
+            self.seconds_until(step)
+            - self.seconds_until(step - 1)
+            + (self.evaluation_s if step == self.budget.steps and step % self.budget.eval_every else 0.0)
+        )
+
+
+def measure_stage(
+    description: str,
+    student,
+    objective,
+    teacher,
+    train_set: LabelledExamples,
+    scored_sets: list[LabelledExamples],
+    settings,
+    *,
+    scored: bool,
+) -> StageCost:
+    """Time this stage's objective on a few batches of `train_set` as the run will train it (device,
+    precision, length grouping), and the student's predictions on a slice of `scored_sets` (the sets
+    each evaluation scores). The models' weights, gradients and every random stream are left as they were."""
+    place = resolve_device(settings.device)
+    device = place if place.type == "cpu" else torch.device(place.type, _launched("LOCAL_RANK", 0))
+    precision = resolve_precision(settings.precision, place)
+    budget = StageBudget.of(len(train_set), settings, scored=scored, processes=_launched("WORLD_SIZE", 1))
+    batches = _warm_up_batches(train_set, settings)
+    student_s, teacher_s = [], []
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        for model in (student, objective, teacher):
+            if model is not None:
+                model.to(device)
+        autocast = _autocast(device, precision)
+        was_training = student.training
+        student.train()
+        for batch in batches:
+            batch = {name: value.to(device) for name, value in batch.items()}
+            started = time.perf_counter()
+            teacher_out = forward.teacher_outputs(objective, teacher, None, batch, autocast)
+            middle = time.perf_counter()
+            with autocast:
+                out = forward.run_model(student, batch, objective.needs)
+                loss, _ = objective(out, teacher_out, batch)
+            loss.float().backward()
+            _synchronise(device)
+            teacher_s.append(middle - started)
+            student_s.append(time.perf_counter() - middle)
+        for model in (student, objective):
+            model.zero_grad(set_to_none=True)
+        evaluation_s = _evaluation_seconds(student, scored_sets, device)
+        student.train(was_training)
+    grad_accum = settings.grad_accum
+    return StageCost(
+        description,
+        budget,
+        grad_accum * statistics.median(student_s[1:]),
+        grad_accum * statistics.median(teacher_s[1:]),
+        evaluation_s,
+        teacher_cached=forward.TeacherCache.for_run(objective, teacher, len(train_set)) is not None,
+    )
+
+
+class RunClock:
+    """The whole run's estimate, said once, and its single progress bar (see the module's docstring)."""
+
+    def __init__(self, stages: list[StageCost], *, progress: bool = True):
+        self.stages, self.progress = stages, progress
+        self.bar: tqdm | None = None
+        self.index = 0
+
+    @classmethod
+    def said(cls, stages: list[StageCost], *, progress: bool = True) -> RunClock:
+        """The clock of a run of these stages, its estimate logged (by the main process); the bar shows
+        where `progress` asks (in the local main process)."""
+        clock = cls(stages, progress=progress and _launched("LOCAL_RANK", 0) == 0)
+        if _launched("RANK", 0) == 0:
+            log.info(clock.describe())
+        return clock
+
+    @property
+    def seconds(self) -> float:
+        return sum(stage.seconds for stage in self.stages)
+
+    def describe(self) -> str:
+        parts = []
+        for stage in self.stages:
+            steps = f"{stage.budget.steps:,} steps of {stage.student_step_s + stage.teacher_step_s:.2f} s"
+            if stage.evaluation_s:
+                steps += f", {stage.budget.evaluations} evaluations of {stage.evaluation_s:.1f} s"
+            parts.append(f"{stage.description} {_duration(stage.seconds)} ({steps})")
+        return f"estimated time: {_duration(self.seconds)} from a timed warm-up: " + "; ".join(parts)
+
+    def begin(self, index: int, step: int) -> None:
+        """Stage `index` starts at `step` (past 0 when resumed): the bar moves to that point without
+        counting the skipped work into its rate."""
+        self.index = index
+        if not self.progress:
+            return
+        done = sum(stage.seconds for stage in self.stages[:index]) + self.stages[index].seconds_until(step)
+        if self.bar is None:
+            self.bar = tqdm(
+                total=round(self.seconds, 1),
+                initial=round(done, 1),
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]",
+            )
+        elif done > self.bar.n:
+            skipped = done - self.bar.n
+            self.bar.n += skipped
+            self.bar.initial += skipped  # tqdm's mean rate counts from `initial`: skipped work is not speed
+        self.bar.set_description(self.stages[index].description, refresh=False)
+
+    def step(self, step: int, **shown) -> None:
+        """Step `step` (1-based) of the current stage is done; `shown` goes beside the bar."""
+        if self.bar is not None:
+            stage = self.stages[self.index]
+            self.bar.update(stage.step_seconds(step))
+            self.bar.set_postfix(step=f"{step:,}/{stage.budget.steps:,}", **shown)
+
+    def close(self) -> None:
+        """After the last stage (or when the run stops early)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _warm_up_batches(train_set: LabelledExamples, settings) -> list[dict]:
+    """WARM_UP_BATCHES batches of random examples (a fixed generator: no global random state is drawn),
+    each of similar lengths when the run groups by length, as its batches are."""
+    size = min(len(train_set), settings.batch_size * WARM_UP_BATCHES)
+    rows = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0))[:size]
+    if settings.group_by_length:
+        lengths = torch.as_tensor(train_set.lengths())[rows]
+        rows = rows[torch.argsort(lengths, descending=True, stable=True)]
+    chunks = [chunk for chunk in rows.split(max(1, size // WARM_UP_BATCHES)) if len(chunk)]
+    return [train_set.collate([train_set[int(i)] for i in chunk]) for chunk in chunks[:WARM_UP_BATCHES]]
+
+
+def _evaluation_seconds(student, scored_sets, device) -> float:
+    """One evaluation: every example of `scored_sets` predicted, timed on a slice of the largest one
+    (unsorted, in `predict`'s batches, as the evaluations run)."""
+    total = sum(len(examples) for examples in scored_sets)
+    if not total:
+        return 0.0
+    largest = max(scored_sets, key=len)
+    part = largest.subset(range(min(len(largest), EVALUATION_SAMPLE)))
+    predict(student, part.subset(range(min(len(part), 8))), device=device)  # untimed: the first call
+    started = time.perf_counter()
+    predict(student, part, device=device)
+    _synchronise(device)
+    return (time.perf_counter() - started) / len(part) * total
+
+
+def _launched(variable: str, default: int) -> int:
+    """The process's place as torchrun or accelerate launch set it. Read from the environment: the
+    accelerate state must not be created before the run's own Accelerator, which configures it."""
+    return int(os.environ.get(variable, default))
+
+
+def _autocast(device, precision: str):
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+
+
+def _synchronise(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
