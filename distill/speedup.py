@@ -7,6 +7,7 @@ the teacher."""
 from __future__ import annotations
 
 import logging
+import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ log = logging.getLogger("tinydistill")
 WIDTH_SHARES = (1.0, 0.8125, 0.6875, 0.5, 0.375, 0.3125)
 DEPTH_SHARES = (2 / 3, 1 / 2, 1 / 3, 1 / 6)
 SAMPLE_EXAMPLES = 32
+TIMING_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,30 @@ class SpeedChoice:
         )
 
 
-def int8_throughput(config, sample: LabelledExamples) -> float:
-    """Examples/s at batch 32 of a random model of `config` as shipped (ONNX Runtime int8), on `sample`."""
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").eval()
-    with tempfile.TemporaryDirectory() as work:
-        graph = OnnxClassifier.from_graph(int8_graph(model, sample, Path(work)))
-        return cpu_speed(graph, sample, batch_sizes=(32,), repeats=5)["examples_per_s_batch32"]
+class Int8Timer:
+    """Examples/s at batch 32 of a random model of a config as shipped (ONNX Runtime int8), on a sample;
+    each config's graph is built once (a timing is repeated side by side with the teacher's)."""
+
+    def __init__(self):
+        self.work = tempfile.TemporaryDirectory()
+        self.graphs: dict[tuple, OnnxClassifier] = {}
+
+    def __call__(self, config, sample: LabelledExamples) -> float:
+        key = (config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.intermediate_size)
+        if key not in self.graphs:
+            torch.manual_seed(0)
+            model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").eval()
+            folder = Path(self.work.name) / "-".join(map(str, key))
+            folder.mkdir()
+            self.graphs[key] = OnnxClassifier.from_graph(int8_graph(model, sample, folder))
+        return cpu_speed(self.graphs[key], sample, batch_sizes=(32,), repeats=3)["examples_per_s_batch32"]
+
+    def __enter__(self) -> Int8Timer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.graphs.clear()
+        self.work.cleanup()
 
 
 def shape_for_speedup(
@@ -65,29 +84,40 @@ def shape_for_speedup(
     sample: LabelledExamples,
     *,
     same_width: bool = False,
-    throughput: Callable[[object, LabelledExamples], float] = int8_throughput,
+    throughput: Callable[[object, LabelledExamples], float] | None = None,
 ) -> SpeedChoice:
-    """The largest candidate shape (by compute) whose `throughput` is at least `asked` times the teacher's
-    shape's. Candidates are tried from the largest down, so a modest ask times few shapes; `same_width`
-    keeps the teacher's width (methods that copy whole teacher layers)."""
+    """The largest candidate shape (by compute) whose `throughput` (default: a fresh Int8Timer) is at least
+    `asked` times the teacher's shape's. Each candidate is timed TIMING_ROUNDS times, each time between two
+    timings of the teacher, and its ratio is the median of the ratios to the mean of those two: a busy
+    machine slows both alike. Candidates are tried from the largest down, so a modest ask times few
+    shapes; `same_width` keeps the teacher's width (methods that copy whole teacher layers)."""
     if asked <= 1:
         raise InputError(f"--speedup {asked:g}: ask for more than 1 (times the teacher's int8 throughput)")
+    if throughput is None:
+        with Int8Timer() as timer:
+            return shape_for_speedup(asked, teacher_config, sample, same_width=same_width, throughput=timer)
     sample = sample.subset(range(min(SAMPLE_EXAMPLES, len(sample))))
     shapes = candidates(teacher_config, same_width=same_width)
     teacher_cost = _cost(teacher_config.num_hidden_layers, teacher_config.hidden_size)
     # a shape whose compute shrinks by less than the ask cannot reach it (overheads do not shrink): not timed,
     # but the smallest always is, so that a refusal can say how fast the fastest shape runs here
     timed = [shape for shape in shapes[:-1] if teacher_cost / _cost(*parse_shape(shape)) >= asked] + shapes[-1:]
-    timings = {"teacher": throughput(teacher_config, sample)}
+    ratios, speeds, teacher_speeds = {}, {}, [throughput(teacher_config, sample)]
     for shape in timed:
-        timings[shape] = throughput(student_config(teacher_config, *parse_shape(shape)), sample)
-        if timings[shape] >= asked * timings["teacher"]:
-            return SpeedChoice(asked, shape, timings[shape] / timings["teacher"], timings)
-    fastest = max((shape for shape in timings if shape != "teacher"), key=timings.get)
+        config = student_config(teacher_config, *parse_shape(shape))
+        rounds = []
+        for _ in range(TIMING_ROUNDS):
+            speed, after = throughput(config, sample), throughput(teacher_config, sample)
+            rounds.append((speed, speed / ((teacher_speeds[-1] + after) / 2)))
+            teacher_speeds.append(after)
+        speeds[shape] = statistics.median(speed for speed, _ in rounds)
+        ratios[shape] = statistics.median(ratio for _, ratio in rounds)
+        if ratios[shape] >= asked:
+            return SpeedChoice(asked, shape, ratios[shape], {"teacher": statistics.median(teacher_speeds), **speeds})
+    fastest = max(ratios, key=ratios.get)
     raise InputError(
         f"--speedup {asked:g}: no candidate shape is that fast here; the fastest, {fastest}, runs "
-        f"{timings[fastest] / timings['teacher']:.1f}x the teacher's int8 throughput. Ask for less, or give "
-        "--student SHAPE"
+        f"{ratios[fastest]:.1f}x the teacher's int8 throughput. Ask for less, or give --student SHAPE"
     )
 
 

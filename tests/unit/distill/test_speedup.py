@@ -73,12 +73,30 @@ def test_the_plan_builds_the_chosen_shape_and_says_why():
 
 
 def test_a_shape_is_timed_as_shipped(sample, tiny_teacher):
-    """The real timing: a random model of the shape exported to int8 ONNX, run by ONNX Runtime."""
+    """The real timing: a random model of the shape exported to int8 ONNX, run by ONNX Runtime; each
+    shape's graph is built once however often it is timed."""
     from transformers import AutoConfig
 
-    from distill.speedup import int8_throughput
+    from distill.speedup import Int8Timer
 
-    assert int8_throughput(AutoConfig.from_pretrained(tiny_teacher), sample.subset(range(32))) > 0
+    with Int8Timer() as timer:
+        config = AutoConfig.from_pretrained(tiny_teacher)
+        assert timer(config, sample.subset(range(32))) > 0 and timer(config, sample.subset(range(32))) > 0
+        assert len(timer.graphs) == 1
+
+
+def test_a_machine_that_slows_down_while_timing_does_not_move_the_ratio(sample):
+    """Each candidate is timed between two timings of the teacher: a machine that grows busier with every
+    timing (here 20% slower per call) leaves the ratio, and so the choice, as on a quiet machine."""
+    calls = []
+
+    def busier(config, sample):
+        calls.append(config)
+        return by_compute(config) / (1 + 0.2 * len(calls))
+
+    quiet = shape_for_speedup(1.9, TEACHER, sample, throughput=stub({}, default=by_compute))
+    busy = shape_for_speedup(1.9, TEACHER, sample, throughput=busier)
+    assert busy.shape == quiet.shape and busy.measured == pytest.approx(quiet.measured, rel=0.05)
 
 
 def test_speedup_and_a_student_shape_are_refused_together(tmp_path, tiny_teacher):

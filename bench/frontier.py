@@ -1,0 +1,282 @@
+"""The speed/quality frontier past the int8 teacher, on MRPC and SST-2: which student to ship for which
+latency, against what users get for free (the fine-tuned teacher exported as int8) and the cheapest
+honest alternative (static embeddings + logistic regression, bench/static_baseline.py).
+
+Rows: majority; teacher (PyTorch fp32); teacher int8 (ONNX Runtime, export only); students asked for 2x,
+4x and 8x the int8 teacher's batch-32 throughput here (`distill --speedup`, the shape timed once and
+recorded), each shipped as int8; the static baseline. The distillation method is chosen on the held-out
+slice among METHODS at the 4x shape (seed 42); the chosen method then makes every student row, 3 seeds.
+Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
+Speeds are measured side by side in one process at the end (ONNX Runtime or PyTorch on the CPU, real
+dev examples, medians of 9).
+
+    python bench/frontier.py                          # everything not yet finished, then render
+    python bench/frontier.py --tasks SST-2 --max-minutes 60
+    python bench/frontier.py --render-only            # tables, JSON and charts from the finished runs
+
+Runs live in --work (bench/_work/frontier; MRPC's teacher and augmented set are the MRPC quality
+study's, in bench/_work/mrpc_quality, made there when absent), each reused once finished. Writes
+bench/results/frontier.json (one object per row), frontier_runs.json (runs, choices, timings),
+frontier_TASK.png, and the tables into docs/frontier.md between its markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from augment import AugmentConfig, augment_file  # noqa: E402
+from bench.quality_tables import finished, held_out, load_json  # noqa: E402
+from bench.static_baseline import StaticClassifier, fit_static, piece_vectors, static_table  # noqa: E402
+from data import SHARED_DIR, format_for, read_table  # noqa: E402
+from distill import (  # noqa: E402
+    DistillSettings,
+    TrainSettings,
+    base_encoder,
+    distill,
+    evaluate,
+    export_model,
+    finetune,
+    glue_task_data,
+    load_teacher,
+    load_tokenizer,
+    max_length_for,
+    split_for_selection,
+)
+from distill.speedup import Int8Timer, shape_for_speedup  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+SPEEDUPS = (2.0, 4.0, 8.0)
+METHODS = ("tinybert", "minilm")  # candidates, compared on the held-out slice at the 4x shape
+CLAIM_SEEDS = (42, 43, 44)
+
+
+@dataclass(frozen=True)
+class TaskStudy:
+    """How one task is studied: the teacher's budget, the training data, the students' budget."""
+
+    name: str
+    teacher_lr: float
+    teacher_epochs: float
+    holdout: float
+    eval_steps: int
+    augmented: bool  # students train on `augment`'s train_aug.tsv (N=20), else on the plain train set
+    train_rows: int | None  # a fixed random subsample of the training set (None: all of it)
+    stage_examples: tuple[int, int] | None = None  # examples per TinyBERT/MiniLM stage ...
+    stage_epochs: tuple[float, float] | None = None  # ... or epochs per stage
+    label_column: str = "label"
+
+
+TASKS = {
+    # The MRPC quality study's teacher (its learning rate was chosen there on the held-out slice) and its
+    # compute-matched budget: 23,074 + 11,537 examples of the augmented set per stage.
+    "MRPC": TaskStudy("MRPC", 1e-4, 5.0, 0.1, 40, True, None, stage_examples=(23_074, 11_537), label_column="Quality"),
+    # SST-2: 20,000 of the 67,349 training phrases (seed 0), not augmented, to fit a 2-core CPU; the
+    # students see about as many tokens as MRPC's (3 + 3 epochs of shorter phrases).
+    "SST-2": TaskStudy("SST-2", 5e-5, 2.0, 0.05, 100, False, 20_000, stage_epochs=(3.0, 3.0)),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--work", default=str(ROOT / "bench" / "_work" / "frontier"))
+    parser.add_argument("--quality-work", default=str(ROOT / "bench" / "_work" / "mrpc_quality"))
+    parser.add_argument("--page", default=str(ROOT / "docs" / "frontier.md"))
+    parser.add_argument("--max-minutes", type=float, default=None, help="start no new run after this long")
+    parser.add_argument("--render-only", action="store_true", help="render the finished runs; train nothing")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the library's plans and estimates
+    started = time.perf_counter()
+
+    def time_left() -> bool:
+        limit = args.max_minutes
+        return not args.render_only and (limit is None or time.perf_counter() - started < 60 * limit)
+
+    for name in args.tasks:
+        study = FrontierStudy(TASKS[name], Path(args.work) / name, Path(args.quality_work), time_left)
+        study.run()
+        study.render(Path(args.page), measure=not args.render_only)
+    print(f"wall time of this invocation: {(time.perf_counter() - started) / 60:.1f} min")
+
+
+class FrontierStudy:
+    def __init__(self, spec: TaskStudy, work: Path, quality_work: Path, time_left):
+        self.spec, self.work, self.quality_work, self.time_left = spec, work, quality_work, time_left
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.plain = self._plain_task()
+        self.base = TrainSettings(batch_size=32, eval_steps=spec.eval_steps, select="holdout", holdout=spec.holdout)
+        self.seconds = load_json(self.work / "seconds.json")
+        self.choices = load_json(self.work / "choices.json")
+
+    # -- making the models --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Teacher, its int8 export, the static baseline, the shapes, the method choice, then every seed."""
+        teacher = self.teacher()
+        if teacher is None:
+            return
+        self.timed("teacher int8", lambda: self.shipped(teacher))
+        self.timed("static", self.static)
+        if not self.time_left():
+            return
+        shapes = self.shapes(teacher)
+        method = self.method(teacher, shapes)
+        if method is None:
+            return
+        for seed in CLAIM_SEEDS:
+            for speedup in SPEEDUPS:
+                if self.time_left():
+                    self.student(teacher, method, shapes[f"{speedup:g}x"], seed)
+
+    def teacher(self) -> Path | None:
+        if self.spec.name == "MRPC":  # the quality study's run of the same recipe, made there if absent
+            run = self.quality_work / f"teacher-lr{self.spec.teacher_lr:g}"
+        else:
+            run = self.work / "teacher"
+        if not finished(run) and self.time_left():
+            settings = replace(self.base, epochs=self.spec.teacher_epochs, lr=self.spec.teacher_lr, seed=42)
+            self.timed("teacher", lambda: finetune(self.plain, base_encoder(), run, settings))
+        return run if finished(run) else None
+
+    def shipped(self, run: Path) -> Path:
+        """The run's model as `cli.py export` ships it (ONNX int8), scored on dev by the export."""
+        folder = run.parent / f"{run.name}-int8"
+        if not (folder / "export.json").is_file():
+            export_model(run, self.dev_set(run), self.plain.spec.metrics, folder)
+        return folder
+
+    def shapes(self, teacher: Path) -> dict[str, str]:
+        """`distill --speedup X`'s shape for each X, timed once here and recorded (a rerun keeps them)."""
+        if "shapes" not in self.choices:
+            config = load_teacher(teacher, self.plain.scheme).config
+            with Int8Timer() as timer:  # each shape's graph built once for the three asks
+                sample = self.dev_set(teacher)
+                found = {f"{x:g}x": shape_for_speedup(x, config, sample, throughput=timer) for x in SPEEDUPS}
+            self.choices["shapes"] = {name: choice.shape for name, choice in found.items()}
+            self.choices["shape_timing"] = {name: choice.describe() for name, choice in found.items()}
+            self.save_choices()
+        return self.choices["shapes"]
+
+    def method(self, teacher: Path, shapes: dict[str, str]) -> str | None:
+        """The method whose 4x student (seed 42) scores best on the held-out slice."""
+        if "method" not in self.choices:
+            runs = {name: self.student(teacher, name, shapes["4x"], 42) for name in METHODS if self.time_left()}
+            if len(runs) < len(METHODS) or not all(finished(run) for run in runs.values()):
+                return None
+            scores = {name: held_out(run)["accuracy"] for name, run in runs.items()}
+            self.choices["method"] = max(scores, key=scores.get)
+            self.choices["method_holdout_acc"] = scores
+            self.save_choices()
+        return self.choices["method"]
+
+    def student(self, teacher: Path, method: str, shape: str, seed: int) -> Path:
+        run = self.work / f"{method}-{shape}-{seed}"
+        if not finished(run):
+            data = self.training_data()
+            rows = len(read_table(data.train_path))
+            first, second = self.spec.stage_epochs or (n / rows for n in self.spec.stage_examples)
+            recipe = DistillSettings(method=method, student=shape, options={"intermediate_epochs": first})
+            settings = replace(self.base, epochs=second, seed=seed)
+            self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe))
+        self.timed(f"{run.name} int8", lambda: self.shipped(run))
+        return run
+
+    def static(self) -> None:
+        """The static baseline, fitted once (the regression's L2 chosen on the held-out slice)."""
+        path = self.work / "static.pt"
+        if path.is_file():
+            return
+        encoder = base_encoder()
+        tokenizer = load_tokenizer(encoder)
+        length = max_length_for(self.plain, None)
+        train_set, holdout_set, _ = split_for_selection(self.plain, tokenizer, length, self.base)
+        special = tokenizer.all_special_ids
+        table = static_table(piece_vectors(encoder, tokenizer), [f["input_ids"] for f in train_set.features], special)
+        pair = len(self.plain.spec.text_columns) == 2
+        fit = fit_static(table, special, pair, self.plain.scheme.num_outputs, train_set, holdout_set)
+        dev_set = self.plain.encode(self.plain.dev_paths[0], tokenizer, length)
+        record = {
+            "l2": fit.l2,
+            "holdout_acc_by_l2": fit.holdout_acc_by_l2,
+            "dev": evaluate(fit.model, dev_set, self.plain.spec.metrics),
+            "pair": pair,
+        }
+        torch.save({"state": fit.model.state_dict(), "record": record, "special": special}, path)
+
+    def load_static(self) -> tuple[StaticClassifier, dict]:
+        saved = torch.load(self.work / "static.pt")
+        table = saved["state"]["table.weight"].numpy()
+        model = StaticClassifier(table, saved["special"], saved["record"]["pair"], self.plain.scheme.num_outputs)
+        model.load_state_dict(saved["state"])
+        return model.eval(), saved["record"]
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    def _plain_task(self):
+        if self.spec.train_rows is None:
+            return glue_task_data(self.spec.name)
+        folder = self.work / "glue" / self.spec.name
+        if not (folder / "train.tsv").is_file():  # the same subsample on every machine: a seeded choice of lines
+            folder.mkdir(parents=True, exist_ok=True)
+            source = SHARED_DIR / "data" / "glue" / self.spec.name
+            header, *lines = (source / "train.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
+            chosen = sorted(np.random.default_rng(0).permutation(len(lines))[: self.spec.train_rows])
+            (folder / "train.tsv").write_text(header + "".join(lines[i] for i in chosen), encoding="utf-8")
+            (folder / "dev.tsv").write_bytes((source / "dev.tsv").read_bytes())
+        return glue_task_data(self.spec.name, folder.parent)
+
+    def training_data(self):
+        if not self.spec.augmented:
+            return self.plain
+        path = self.quality_work / "train_aug.tsv"  # the quality study's augmented set (demo masked-LM, N=20)
+        if not path.is_file():
+            self.quality_work.mkdir(parents=True, exist_ok=True)
+            columns, fmt = list(self.plain.spec.text_columns), format_for(self.plain.train_path)
+            label = self.spec.label_column
+            self.timed(
+                "augment",
+                lambda: augment_file(
+                    self.plain.train_path, path, columns, AugmentConfig(n=20), fmt=fmt, label_column=label
+                ),
+            )
+        return replace(self.plain, train_path=path)
+
+    def dev_set(self, model: Path):
+        return self.plain.encode(self.plain.dev_paths[0], load_tokenizer(model), max_length_for(self.plain, None))
+
+    # -- bookkeeping --------------------------------------------------------------------------------
+
+    def timed(self, name: str, make) -> None:
+        started = time.perf_counter()
+        make()
+        if name not in self.seconds and time.perf_counter() - started > 1:  # reused work is not timed again
+            self.seconds[name] = time.perf_counter() - started
+            (self.work / "seconds.json").write_text(json.dumps(self.seconds, indent=1))
+
+    def save_choices(self) -> None:
+        (self.work / "choices.json").write_text(json.dumps(self.choices, indent=1))
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def render(self, page: Path, measure: bool) -> None:
+        from bench.frontier_report import render_task
+
+        render_task(self, page, measure)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+"""The frontier study's rows, speeds, table and chart for one task (bench/frontier.py makes the runs).
+
+A row per model: majority, teacher (PyTorch fp32), teacher int8, every student recipe that finished
+(shipped as int8; the chosen method's rows carry 3 seeds), the static baseline. Speeds are measured
+side by side in one process when asked (else the last measured ones are reused), on the task's real
+dev examples; ratios are against the int8 teacher, the free alternative a student has to beat.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from bench.quality_tables import dev, exported, finished, held_out, load_json, render_into_page, seed_of
+from data import compute_metrics, read_table
+from distill import cpu_speed, load_classifier, weights_mb
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def render_task(study, page: Path, measure: bool) -> list[dict]:
+    teacher = _teacher_run(study)
+    if teacher is None:
+        return []
+    models = {"teacher": teacher}
+    if exported(teacher.parent / f"{teacher.name}-int8"):
+        models["teacher int8"] = teacher.parent / f"{teacher.name}-int8"
+    students = _student_runs(study)
+    models.update({name: runs[0].parent / f"{runs[0].name}-int8" for name, runs in students.items()})
+    speeds_file = study.work / "speeds.json"
+    if measure:
+        speeds_file.write_text(json.dumps(_speeds(study, teacher, models), indent=1))
+    speeds = load_json(speeds_file)
+    rows = _rows(study, teacher, students, speeds)
+    _write(study.spec.name, rows, study, speeds)
+    render_into_page(page, f"frontier-{study.spec.name}", markdown(rows))
+    plot(study.spec.name, rows, RESULTS / f"frontier_{study.spec.name}.png")
+    print(markdown(rows), flush=True)
+    return rows
+
+
+def _teacher_run(study) -> Path | None:
+    if study.spec.name == "MRPC":
+        run = study.quality_work / f"teacher-lr{study.spec.teacher_lr:g}"
+    else:
+        run = study.work / "teacher"
+    return run if finished(run) else None
+
+
+def _student_runs(study) -> dict[str, list[Path]]:
+    """Finished and exported student runs by recipe ("tinybert-2L-192"), seeds in order."""
+    found: dict[str, list[Path]] = {}
+    for run in sorted(study.work.glob("*-*L-*-*")):
+        if run.is_dir() and finished(run) and exported(run.parent / f"{run.name}-int8"):
+            found.setdefault(run.name.rsplit("-", 1)[0], []).append(run)
+    return {name: sorted(runs, key=seed_of) for name, runs in found.items()}
+
+
+def _speeds(study, teacher: Path, models: dict[str, Path]) -> dict[str, dict]:
+    """Batch-1 latency and batch-32 throughput of every model, one after another in this process."""
+    examples = study.dev_set(teacher)
+    speeds = {}
+    for name, path in models.items():
+        speeds[name] = cpu_speed(load_classifier(path, study.plain.scheme), examples, repeats=9)
+    if (study.work / "static.pt").is_file():
+        speeds["static"] = cpu_speed(study.load_static()[0], examples, repeats=9)
+    return speeds
+
+
+def _seconds(study) -> dict[str, float]:
+    """Every timing of this task's runs; MRPC's teacher and augmentation were timed by the quality study."""
+    quality = load_json(study.quality_work / "seconds.json") if study.spec.name == "MRPC" else {}
+    shared = {"teacher": quality.get(f"teacher-lr{study.spec.teacher_lr:g}"), "augment": quality.get("augment aug")}
+    return {**{k: v for k, v in shared.items() if v}, **study.seconds}
+
+
+def _rows(study, teacher: Path, students: dict[str, list[Path]], speeds: dict) -> list[dict]:
+    seconds, task = _seconds(study), study.spec.name
+    majority = _majority(study)
+    teacher_dev = dev(teacher)
+    rows = [majority]
+    teacher_minutes = seconds.get("teacher", 0) / 60
+    rows.append(
+        _row(
+            task,
+            "teacher",
+            "teacher",
+            _shape(teacher),
+            "PyTorch",
+            "fp32",
+            [teacher_dev],
+            [teacher],
+            weights_mb(teacher),
+            teacher_minutes,
+            speeds.get("teacher"),
+        )
+    )
+    int8 = teacher.parent / f"{teacher.name}-int8"
+    if exported(int8):
+        minutes = teacher_minutes + seconds.get("teacher int8", 0) / 60
+        rows.append(
+            _row(
+                task,
+                "teacher int8",
+                "teacher",
+                _shape(teacher),
+                "ONNX Runtime",
+                "int8",
+                [dev(int8)],
+                [teacher],
+                weights_mb(int8),
+                minutes,
+                speeds.get("teacher int8"),
+            )
+        )
+    chosen = study.choices.get("method")
+    for name, runs in students.items():
+        method = name.split("-", 1)[0]
+        speedup = next((x for x, shape in study.choices.get("shapes", {}).items() if name.endswith(shape)), "?")
+        label = f"student {speedup} ({name})" + ("" if method == chosen else " (method candidate)")
+        figures = [dev(run.parent / f"{run.name}-int8") for run in runs]
+        made = [(seconds.get(run.name, 0) + seconds.get(f"{run.name} int8", 0)) / 60 for run in runs]
+        rows.append(
+            _row(
+                task,
+                label,
+                "student",
+                _shape(runs[0]),
+                "ONNX Runtime",
+                "int8",
+                figures,
+                runs,
+                weights_mb(runs[0].parent / f"{runs[0].name}-int8"),
+                statistics.mean(made),
+                speeds.get(name),
+            )
+        )
+    if (study.work / "static.pt").is_file():
+        model, record = study.load_static()
+        rows.append(
+            {
+                **_row(
+                    task,
+                    "static embeddings + logistic regression",
+                    "baseline",
+                    f"{model.table.weight.shape[1]}d",
+                    "PyTorch",
+                    "fp32",
+                    [record["dev"]],
+                    [],
+                    model.disk_mb(),
+                    seconds.get("static", 0) / 60,
+                    speeds.get("static"),
+                ),
+                "holdout_acc": max(record["holdout_acc_by_l2"].values()),
+            }
+        )
+    return _relative(rows, majority, rows[1], speeds.get("teacher int8"))
+
+
+def _row(task, name, kind, shape, runtime, precision, figures, runs, disk, minutes, speed) -> dict:
+    accs, f1s = [d["accuracy"] for d in figures], [d.get("f1") for d in figures]
+    return {
+        "task": task,
+        "name": name,
+        "kind": kind,
+        "shape": shape,
+        "runtime": runtime,
+        "precision": precision,
+        "seeds": len(figures),
+        "acc": statistics.mean(accs),
+        "acc_std": statistics.stdev(accs) if len(accs) > 1 else None,
+        "f1": statistics.mean(f1s) if None not in f1s else None,
+        "f1_std": statistics.stdev(f1s) if len(f1s) > 1 and None not in f1s else None,
+        "holdout_acc": statistics.mean(held_out(run)["accuracy"] for run in runs) if runs else None,
+        "ex_per_s_batch32": speed and speed["examples_per_s_batch32"],
+        "ms_batch1": speed and speed["latency_ms_batch1"],
+        "disk_mb": disk,
+        "minutes_to_make": minutes,
+        "runs": [run.name for run in runs],
+    }
+
+
+def _majority(study) -> dict:
+    """The training set's most frequent label, predicted for every dev example."""
+    train = read_table(study.plain.train_path)[study.spec.label_column].astype(str)
+    label = train.value_counts().idxmax()
+    dev_labels = read_table(study.plain.dev_paths[0])[study.spec.label_column].astype(str)
+    ids = {name: i for i, name in enumerate(study.plain.scheme.labels)}
+    truth = dev_labels.map(ids).to_numpy()
+    metrics = compute_metrics(study.plain.spec.metrics, truth * 0 + ids[label], truth)
+    return {
+        "task": study.spec.name,
+        "name": "majority",
+        "kind": "majority",
+        "shape": "-",
+        "runtime": "-",
+        "precision": "-",
+        "seeds": 0,
+        "acc": metrics["accuracy"],
+        "acc_std": None,
+        "f1": metrics.get("f1"),
+        "holdout_acc": None,
+        "ex_per_s_batch32": None,
+        "ms_batch1": None,
+        "disk_mb": 0.0,
+        "minutes_to_make": 0.0,
+        "runs": [],
+    }
+
+
+def _relative(rows: list[dict], majority: dict, teacher: dict, int8_speed: dict | None) -> list[dict]:
+    """Gain kept over the majority class (accuracy), F1 kept, and speed against the int8 teacher."""
+    for row in rows:
+        if row["kind"] in ("student", "baseline", "teacher") and row is not teacher:
+            row["gain_kept"] = (row["acc"] - majority["acc"]) / (teacher["acc"] - majority["acc"])
+            if row["f1"] is not None and teacher["f1"]:
+                row["f1_kept"] = row["f1"] / teacher["f1"]
+        if int8_speed and row["ex_per_s_batch32"]:
+            row["x_int8_teacher_batch32"] = row["ex_per_s_batch32"] / int8_speed["examples_per_s_batch32"]
+            row["x_int8_teacher_batch1"] = int8_speed["latency_ms_batch1"] / row["ms_batch1"]
+    return rows
+
+
+def _shape(run: Path) -> str:
+    config = json.loads((run / "config.json").read_text())
+    return f"{config['num_hidden_layers']}L-{config['hidden_size']}"
+
+
+def _write(task: str, rows: list[dict], study, speeds: dict) -> None:
+    """This task's rows replace its earlier ones in frontier.json (the other task's stay)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "frontier.json"
+    kept = [row for row in (json.loads(path.read_text()) if path.is_file() else []) if row["task"] != task]
+    path.write_text(json.dumps(kept + rows, indent=2) + "\n")
+    runs = load_json(RESULTS / "frontier_runs.json")
+    runs[task] = {"choices": study.choices, "seconds": _seconds(study), "speeds": speeds, "spec": repr(study.spec)}
+    (RESULTS / "frontier_runs.json").write_text(json.dumps(runs, indent=2) + "\n")
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "| row | shape | runtime | seeds | dev acc | dev F1 | gain kept | F1 kept | held-out acc | ex/s, batch 32 | "
+        "ms, batch 1 | MB | minutes |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+
+        def spread(key):
+            value = row.get(key)
+            if value is None:
+                return "-"
+            std = row.get(f"{key}_std")
+            return f"{value:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+
+        def ratio(key, ratio_key):
+            if not row.get(key):
+                return "-"
+            times = row.get(ratio_key)
+            return f"{row[key]:,.1f}" + (f" ({times:.1f}x)" if times else "")
+
+        kept = f"{row['gain_kept']:.0%}" if "gain_kept" in row else "-"
+        f1_kept = f"{row['f1_kept']:.0%}" if "f1_kept" in row else "-"
+        held = f"{row['holdout_acc']:.3f}" if row.get("holdout_acc") is not None else "-"
+        runtime = f"{row['runtime']} {row['precision']}" if row["precision"] != "-" else "-"
+        lines.append(
+            f"| {row['name']} | {row['shape']} | {runtime} | "
+            f"{row['seeds'] or '-'} | {spread('acc')} | {spread('f1')} | {kept} | {f1_kept} | {held} | "
+            f"{ratio('ex_per_s_batch32', 'x_int8_teacher_batch32')} | {ratio('ms_batch1', 'x_int8_teacher_batch1')} | "
+            f"{row['disk_mb']:.1f} | {row['minutes_to_make']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(task: str, rows: list[dict], png: Path) -> None:
+    """Dev accuracy against batch-32 throughput and batch-1 latency (log axes); free alternatives marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    styles = {"teacher": ("s", "tab:red"), "baseline": ("D", "tab:gray"), "student": ("o", "tab:blue")}
+    for axis, key, label in (
+        (axes[0], "ex_per_s_batch32", "examples/s at batch 32 (log)"),
+        (axes[1], "ms_batch1", "ms per example at batch 1 (log)"),
+    ):
+        for row in rows:
+            if row["kind"] == "majority":
+                axis.axhline(row["acc"], color="black", linestyle=":", linewidth=1)
+                axis.annotate("majority", (0.01, row["acc"]), xycoords=("axes fraction", "data"), fontsize=7)
+                continue
+            if not row.get(key):
+                continue
+            marker, color = styles[row["kind"]]
+            free = row["kind"] != "student"
+            axis.errorbar(
+                row[key],
+                row["acc"],
+                yerr=row.get("acc_std") or 0,
+                fmt=marker,
+                color=color,
+                markerfacecolor="white" if free else color,
+                capsize=3,
+            )
+            axis.annotate(
+                row["name"].replace(" (method candidate)", "*"),
+                (row[key], row["acc"]),
+                fontsize=6,
+                xytext=(4, 3),
+                textcoords="offset points",
+            )
+        axis.set_xscale("log")
+        axis.set(xlabel=label)
+    axes[0].set(ylabel="dev accuracy", title=f"{task}: accuracy against throughput")
+    axes[1].set(title=f"{task}: accuracy against latency (left is faster)")
+    axes[1].invert_xaxis()
+    figure.text(
+        0.01,
+        0.01,
+        "hollow: free alternatives (teacher, int8 teacher, static embeddings); "
+        "filled: students shipped as int8; * method candidate",
+        fontsize=7,
+    )
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    figure.savefig(png, dpi=100)
+    plt.close(figure)
