@@ -99,7 +99,8 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=None, help="start no new run after this long")
     parser.add_argument("--render-only", action="store_true", help="render the finished runs; train nothing")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the library's plans and estimates
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("tinydistill").setLevel(logging.INFO)  # the runs' plans and time estimates
     started = time.perf_counter()
 
     def time_left() -> bool:

@@ -190,9 +190,10 @@ class RunClock:
         done = sum(stage.seconds for stage in self.stages[:index]) + self.stages[index].seconds_until(step)
         if self.bar is None:
             self.bar = tqdm(
+                desc=self.stages[index].description,
                 total=round(self.seconds, 1),
                 initial=round(done, 1),
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]",
+                bar_format="{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
             )
         elif done > self.bar.n:
             skipped = done - self.bar.n
@@ -205,7 +206,7 @@ class RunClock:
         if self.bar is not None:
             stage = self.stages[self.index]
             self.bar.update(stage.step_seconds(step))
-            self.bar.set_postfix(step=f"{step:,}/{stage.budget.steps:,}", **shown)
+            self.bar.set_postfix({"step": f"{step:,}/{stage.budget.steps:,}", **shown})
 
     def close(self) -> None:
         """After the last stage (or when the run stops early)."""
