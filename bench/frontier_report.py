@@ -34,10 +34,11 @@ def render_task(study, page: Path, measure: bool) -> list[dict]:
     speeds = load_json(speeds_file)
     rows = _rows(study, teacher, students, speeds)
     _write(study.spec.name, rows, study, speeds)
-    render_into_page(
-        page, f"frontier-{study.spec.name}", markdown(rows) + "\n" + targets_markdown(study.spec.name, rows)
-    )
-    plot(study.spec.name, rows, RESULTS / f"frontier_{study.spec.name}.png")
+    png = RESULTS / f"frontier_{study.spec.name}.png"
+    plot(study.spec.name, rows, png)
+    chart = f"![{study.spec.name} frontier](../bench/results/{png.name})\n"
+    tables = [markdown(rows), targets_markdown(study.spec.name, rows), chart]
+    render_into_page(page, f"frontier-{study.spec.name}", "\n".join(tables))
     print(markdown(rows), flush=True)
     return rows
 
@@ -364,7 +365,7 @@ def plot(task: str, rows: list[dict], png: Path) -> None:
         axis.set_xscale("log")
         axis.set(xlabel=label)
     axes[0].set(ylabel="dev accuracy", title=f"{task}: accuracy against throughput")
-    axes[1].set(title=f"{task}: accuracy against latency (left is faster)")
+    axes[1].set(title=f"{task}: accuracy against latency (right is faster)")
     axes[1].invert_xaxis()
     figure.text(
         0.01,
