@@ -5,7 +5,8 @@ honest alternative (static embeddings + logistic regression, bench/static_baseli
 Rows: majority; teacher (PyTorch fp32); teacher int8 (ONNX Runtime, export only); students asked for 2x,
 4x and 8x the int8 teacher's batch-32 throughput here (`distill --speedup`, the shape timed once and
 recorded), each shipped as int8; the static baseline. The distillation method is chosen on the held-out
-slice among METHODS at the 4x shape (seed 42); the chosen method then makes every student row, 3 seeds.
+slice among METHODS at the 4x shape (seed 42; TinyBERT's seed-42 rows come first); the chosen method then
+makes the other seeds of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
 Speeds are measured side by side in one process at the end (ONNX Runtime or PyTorch on the CPU, real
 dev examples, medians of 9).
@@ -62,6 +63,12 @@ RESULTS = ROOT / "bench" / "results"
 SPEEDUPS = (2.0, 4.0, 8.0)
 METHODS = ("tinybert", "minilm")  # candidates, compared on the held-out slice at the 4x shape
 CLAIM_SEEDS = (42, 43, 44)
+# Stage 1 and stage 2 learning rates. TinyBERT's published ones (5e-5, 3e-5, for 4L-312 students) left the
+# first 4x student (4L-192, MRPC, seed 42) below the majority class on the held-out slice after the
+# compute-matched budget (0.545): its prediction loss had barely moved. Narrow students take higher rates
+# (the quality study's students trained alone used 1e-4); the published-rate run stays as a row.
+STUDENT_LRS = (1e-4, 1e-4)
+PUBLISHED_LRS = (5e-5, 3e-5)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def main() -> None:
     studies = [
         FrontierStudy(TASKS[name], Path(args.work) / name, Path(args.quality_work), time_left) for name in args.tasks
     ]
-    for seeds in ((CLAIM_SEEDS[0],), CLAIM_SEEDS[1:]):  # a first seed of every row of every task, then the others
+    for seeds in (CLAIM_SEEDS[:1], CLAIM_SEEDS):  # a first seed of every row of every task, then all of them
         for study in studies:
             study.run(seeds)
     for study in studies:
@@ -139,13 +146,16 @@ class FrontierStudy:
         if not self.time_left():
             return
         shapes = self.shapes(teacher)
-        method = self.method(teacher, shapes)
-        if method is None:
-            return
+        if seeds[0] == CLAIM_SEEDS[0]:  # TinyBERT's published stage rates, for the record (see STUDENT_LRS)
+            self.student(teacher, "tinybert", shapes["4x"], CLAIM_SEEDS[0], lrs=PUBLISHED_LRS)
+        first = seeds == CLAIM_SEEDS[:1]
         for seed in seeds:
+            method = METHODS[0] if first else self.method(teacher, shapes)
             for speedup in SPEEDUPS:
-                if self.time_left():
+                if method and self.time_left():
                     self.student(teacher, method, shapes[f"{speedup:g}x"], seed)
+            if first and self.time_left():
+                self.method(teacher, shapes)  # the other candidates at the 4x shape
 
     def teacher(self) -> Path | None:
         if self.spec.name == "MRPC":  # the quality study's run of the same recipe, made there if absent
@@ -177,7 +187,7 @@ class FrontierStudy:
         return self.choices["shapes"]
 
     def method(self, teacher: Path, shapes: dict[str, str]) -> str | None:
-        """The method whose 4x student (seed 42) scores best on the held-out slice."""
+        """The method whose 4x student (seed 42) scores best on the held-out slice (None until each has run)."""
         if "method" not in self.choices:
             runs = {name: self.student(teacher, name, shapes["4x"], 42) for name in METHODS if self.time_left()}
             if len(runs) < len(METHODS) or not all(finished(run) for run in runs.values()):
@@ -188,14 +198,17 @@ class FrontierStudy:
             self.save_choices()
         return self.choices["method"]
 
-    def student(self, teacher: Path, method: str, shape: str, seed: int) -> Path:
-        run = self.work / f"{method}-{shape}-{seed}"
+    def student(self, teacher: Path, method: str, shape: str, seed: int, lrs=None) -> Path:
+        """A student of this shape by this method, at STUDENT_LRS (or `lrs`: then named for them)."""
+        run = self.work / (f"{method}-{shape}-{seed}" if lrs is None else f"{method}-{shape}-published_lr-{seed}")
         if not finished(run):
             data = self.training_data()
             rows = len(read_table(data.train_path))
             first, second = self.spec.stage_epochs or (n / rows for n in self.spec.stage_examples)
-            recipe = DistillSettings(method=method, student=shape, options={"intermediate_epochs": first})
-            settings = replace(self.base, epochs=second, seed=seed)
+            first_lr, second_lr = lrs or STUDENT_LRS
+            options = {"intermediate_epochs": first, "intermediate_lr": first_lr}
+            recipe = DistillSettings(method=method, student=shape, options=options)
+            settings = replace(self.base, epochs=second, lr=second_lr, seed=seed)
             self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe))
         self.timed(f"{run.name} int8", lambda: self.shipped(run))
         return run
