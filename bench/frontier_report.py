@@ -120,8 +120,8 @@ def _rows(study, teacher: Path, students: dict[str, list[Path]], speeds: dict) -
     chosen = study.choices.get("method")
     for name, runs in students.items():
         method = name.split("-", 1)[0]
-        speedup = next((x for x, shape in study.choices.get("shapes", {}).items() if name.endswith(shape)), "?")
-        label = f"student {speedup} ({name})" + ("" if method == chosen else " (method candidate)")
+        speedup = next((x for x, shape in study.choices.get("shapes", {}).items() if f"-{shape}" in name), "?")
+        label = f"student {speedup} ({name})" + (" (method candidate)" if chosen and method != chosen else "")
         figures = [dev(run.parent / f"{run.name}-int8") for run in runs]
         made = [(seconds.get(run.name, 0) + seconds.get(f"{run.name} int8", 0)) / 60 for run in runs]
         rows.append(
@@ -291,7 +291,8 @@ TARGETS = (
 def targets_markdown(task: str, rows: list[dict]) -> str:
     """Each target of this task against the best chosen-method student row that is fast enough, and
     every student row against the static baseline."""
-    students = [r for r in rows if r["kind"] == "student" and "candidate" not in r["name"]]
+    variants = ("candidate", "published_lr")  # the method candidates and the published-rate run carry no target
+    students = [r for r in rows if r["kind"] == "student" and not any(word in r["name"] for word in variants)]
     static = next((r for r in rows if r["kind"] == "baseline"), None)
     lines = ["| target | student | measured | met |", "|---|---|---|---|"]
     for name, batch32, batch1, gain, f1 in (t for t in TARGETS if t[0] == task):
