@@ -18,6 +18,14 @@ PRECISION_HELP = (
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def autocast_for(device, precision: str | None):
+    """Autocast in `precision` on `device` (a torch.device or its name); fp32 (or None) turns it off."""
+    reduced = precision not in (None, "fp32")
+    return torch.autocast(
+        torch.device(device).type, dtype=TORCH_DTYPES[precision] if reduced else None, enabled=reduced
+    )
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     """auto: the first CUDA GPU when one is visible, else the CPU."""
     if device == "auto":

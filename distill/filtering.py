@@ -5,12 +5,9 @@ copies that it puts in another class than their original example are dropped."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
-import torch
 
-from data.hardware import TORCH_DTYPES
+from data.hardware import autocast_for
 
 from .evaluation import predict
 from .features import LabelledExamples
@@ -47,9 +44,7 @@ def _predicted_classes(teacher, examples: LabelledExamples, device, precision: s
     """The teacher's argmax for every row, predicted in length order (most rows are short, so batches
     of similar length carry little padding) and put back in row order."""
     order = np.argsort(examples.lengths(), kind="stable")
-    reduced = precision != "fp32"
-    autocast = torch.autocast(torch.device(device).type, dtype=TORCH_DTYPES[precision]) if reduced else nullcontext()
-    with autocast:
+    with autocast_for(device, precision):
         logits = predict(
             teacher.to(device),
             examples.subset(order),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification
 
 from data import InputError, check_columns, format_for
-from data.hardware import TORCH_DTYPES, resolve_precision
+from data.hardware import autocast_for, resolve_precision
 from data.paths import sibling_output
 from data.tables import check_texts_present, header_line, read_chunks, scan_table, write_rows
 
@@ -125,8 +124,7 @@ def _check_columns(source: Path, chunk, text_columns: list[str]) -> None:
 
 def _predict(model, tokenizer, texts, config, length: int, batch_size: int, precision: str | None):
     """Label names and probabilities (regression: the value and None) for one chunk's texts."""
-    reduced = precision not in (None, "fp32")
-    autocast = torch.autocast("cpu", dtype=TORCH_DTYPES[precision]) if reduced else nullcontext()
+    autocast = autocast_for("cpu", precision)
     logits = []
     for start in range(0, len(texts[0]), batch_size):
         batch = tokenizer(

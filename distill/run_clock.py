@@ -2,9 +2,10 @@
 
 Each stage's cost is measured, not guessed: a short warm-up runs the stage's real objective forward and
 backward on a few length-grouped batches of its real examples (random state restored afterwards, no
-weight changed), and one student evaluation batch is timed. The bar counts estimated seconds of work, so
-its ETA weighs each stage's steps by their own cost and covers the whole run (TinyBERT's stage 1 steps
-cost more than stage 2's); it corrects itself as the real rate shows.
+weight changed), and the student's predictions on a slice of the sets each evaluation scores are
+timed. The bar counts estimated seconds of work, so its ETA weighs each stage's steps by their own
+cost and covers the whole run (TinyBERT's stage 1 steps cost more than stage 2's); it corrects itself
+as the real rate shows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from data.hardware import resolve_device, resolve_precision
+from data.hardware import autocast_for, resolve_device, resolve_precision
 
 from . import forward
 from .evaluation import predict
@@ -105,23 +106,22 @@ def measure_stage(
     train_set: LabelledExamples,
     scored_sets: list[LabelledExamples],
     settings,
-    *,
-    scored: bool,
 ) -> StageCost:
     """Time this stage's objective on a few batches of `train_set` as the run will train it (device,
     precision, length grouping), and the student's predictions on a slice of `scored_sets` (the sets
-    each evaluation scores). The models' weights, gradients and every random stream are left as they were."""
+    each evaluation scores; none for a stage that scores nothing). The models' weights, gradients and
+    every random stream are left as they were."""
     place = resolve_device(settings.device)
     device = place if place.type == "cpu" else torch.device(place.type, _launched("LOCAL_RANK", 0))
     precision = resolve_precision(settings.precision, place)
-    budget = StageBudget.of(len(train_set), settings, scored=scored, processes=_launched("WORLD_SIZE", 1))
+    budget = StageBudget.of(len(train_set), settings, scored=bool(scored_sets), processes=_launched("WORLD_SIZE", 1))
     batches = _warm_up_batches(train_set, settings)
     student_s, teacher_s = [], []
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         for model in (student, objective, teacher):
             if model is not None:
                 model.to(device)
-        autocast = _autocast(device, precision)
+        autocast = autocast_for(device, precision)
         was_training = student.training
         student.train()
         for batch in batches:
@@ -144,8 +144,8 @@ def measure_stage(
     return StageCost(
         description,
         budget,
-        grad_accum * statistics.median(student_s[1:]),
-        grad_accum * statistics.median(teacher_s[1:]),
+        grad_accum * statistics.median(student_s[1:] or student_s),  # one batch only: a one-row set
+        grad_accum * statistics.median(teacher_s[1:] or teacher_s),
         evaluation_s,
         teacher_cached=forward.TeacherCache.for_run(objective, teacher, len(train_set)) is not None,
     )
@@ -246,11 +246,6 @@ def _launched(variable: str, default: int) -> int:
     """The process's place as torchrun or accelerate launch set it. Read from the environment: the
     accelerate state must not be created before the run's own Accelerator, which configures it."""
     return int(os.environ.get(variable, default))
-
-
-def _autocast(device, precision: str):
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
 
 
 def _synchronise(device) -> None:

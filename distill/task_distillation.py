@@ -136,16 +136,7 @@ def _clock(plan: DistillPlan, objectives, student, teacher, sets: _Examples, set
     for stage, objective in zip(plan.stages, objectives):
         scored = [examples for examples in (sets.dev, sets.holdout) if examples is not None] if stage.scored else []
         costs.append(
-            measure_stage(
-                stage.description,
-                student,
-                objective,
-                teacher,
-                sets.train,
-                scored,
-                stage.settings(settings),
-                scored=stage.scored,
-            )
+            measure_stage(stage.description, student, objective, teacher, sets.train, scored, stage.settings(settings))
         )
     return RunClock.said(costs, progress=progress)
 

@@ -171,9 +171,7 @@ def train(
     scored_sets = [examples for examples in (dev_set, holdout_set) if examples is not None]
     own_clock = clock is None
     if own_clock:
-        cost = measure_stage(
-            description, student, objective, teacher, train_set, scored_sets, settings, scored=bool(scored_sets)
-        )
+        cost = measure_stage(description, student, objective, teacher, train_set, scored_sets, settings)
         clock = RunClock.said([cost], progress=progress)
     loop = _Loop.prepare(student, objective, train_set, teacher, settings, scored=bool(scored_sets))
     state = _start(loop, out, settings, recorded, resume, description, len(train_set))

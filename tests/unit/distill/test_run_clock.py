@@ -88,9 +88,11 @@ def test_the_warm_up_changes_no_weight_gradient_or_random_stream(tiny_run, objec
     weights = {name: value.clone() for name, value in student.state_dict().items()}
     rng = torch.random.get_rng_state()
     settings = TrainSettings(epochs=2.0, batch_size=8, precision="fp32")
-    stage = measure_stage("stage", student, objective, teacher, examples, [examples], settings, scored=True)
+    stage = measure_stage("stage", student, objective, teacher, examples, [examples], settings)
     assert torch.equal(torch.random.get_rng_state(), rng)
     assert all(torch.equal(value, weights[name]) for name, value in student.state_dict().items())
     assert all(p.grad is None for p in [*student.parameters(), *objective.parameters()])
     assert stage.student_step_s > 0 and stage.teacher_step_s > 0 and stage.evaluation_s > 0
     assert stage.budget.steps == 16 and stage.teacher_cached == (objective_class is PatientKD)
+    one = measure_stage("stage", student, objective, teacher, examples.subset([0]), [], settings)  # a one-row set
+    assert one.budget.steps == 2 and one.student_step_s > 0 and one.evaluation_s == 0.0
