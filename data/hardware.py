@@ -6,6 +6,8 @@ One rule for augment's masked-LM and for training: bf16 where the hardware compu
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from .errors import InputError
@@ -24,6 +26,14 @@ def autocast_for(device, precision: str | None):
     return torch.autocast(
         torch.device(device).type, dtype=TORCH_DTYPES[precision] if reduced else None, enabled=reduced
     )
+
+
+def process_device(device: str = "auto") -> torch.device:
+    """The device this process computes on: `resolve_device`'s, and for a GPU the one torchrun (or
+    accelerate launch) gave this process (LOCAL_RANK, read from the environment so that no accelerate
+    state is created before the run's own)."""
+    place = resolve_device(device)
+    return place if place.type == "cpu" else torch.device(place.type, int(os.environ.get("LOCAL_RANK", 0)))
 
 
 def resolve_device(device: str = "auto") -> torch.device:

@@ -7,9 +7,10 @@ import contextlib
 
 import torch
 
-from .features import model_inputs
+from .features import LabelledExamples, model_inputs
 from .objectives import Objective, Outputs
 from .taps import TAPS
+from .teacher_store import TeacherStore, example_keys
 
 
 def run_model(model, batch: dict, needs: frozenset[str] = frozenset()) -> Outputs:
@@ -28,40 +29,79 @@ TEACHER_CACHE_BYTES = 4 * 2**30  # beyond this, cached teacher outputs would cro
 
 
 class TeacherCache:
-    """Teacher logits (and the [CLS] states a cacheable objective reads), per training example,
-    computed on first sight: the teacher is frozen, so later epochs skip its forward pass."""
+    """Teacher logits (and the [CLS] states a cacheable objective reads), per training example, computed
+    on first sight for the examples not yet known: the teacher is frozen, so later epochs skip its
+    forward pass. With a `store` (see teacher_store), examples earlier runs saw start known, and
+    `persist` adds this run's to it."""
 
-    def __init__(self, size: int, cls_layers: tuple[int, ...]):
-        self.size, self.cls_layers = size, cls_layers
+    def __init__(self, examples: LabelledExamples, cls_layers: tuple[int, ...], store: TeacherStore | None = None):
+        self.size, self.cls_layers, self.store = len(examples), cls_layers, store
         self.logits: torch.Tensor | None = None
         self.cls: dict[int, torch.Tensor] = {}
-        self.known = torch.zeros(size, dtype=torch.bool)
+        self.known = torch.zeros(self.size, dtype=torch.bool)
+        self.unsaved = 0
+        self.keys = example_keys(examples) if store is not None else None
+        if store is not None:
+            rows, stored = store.lookup(self.keys)
+            found = torch.from_numpy(rows >= 0)
+            if found.any():
+                source = torch.from_numpy(rows[rows >= 0])
+                self._allocate(stored["logits"].shape[-1], {t: stored["cls"][t].shape[-1] for t in cls_layers})
+                self.logits[found] = stored["logits"][source]
+                for t in cls_layers:
+                    self.cls[t][found] = stored["cls"][t][source]
+                self.known = found
 
     @classmethod
-    def for_run(cls, objective: Objective, teacher, examples: int) -> TeacherCache | None:
+    def for_run(
+        cls, objective: Objective, teacher, examples: LabelledExamples, *, store: TeacherStore | None = None
+    ) -> TeacherCache | None:
         """A cache when the objective allows one and it fits in TEACHER_CACHE_BYTES, else None."""
         if not objective.cacheable or teacher is None:
             return None
-        floats = examples * (teacher.config.num_labels + teacher.config.hidden_size * len(objective.cls_layers))
-        return cls(examples, objective.cls_layers) if floats * 4 <= TEACHER_CACHE_BYTES else None
+        per_example = teacher.config.num_labels + teacher.config.hidden_size * len(objective.cls_layers)
+        if len(examples) * per_example * 4 > TEACHER_CACHE_BYTES:
+            return None
+        return cls(examples, objective.cls_layers, store)
+
+    @property
+    def known_share(self) -> float:
+        return float(self.known.float().mean()) if self.size else 0.0
+
+    def _allocate(self, labels: int, widths: dict[int, int]) -> None:
+        self.logits = torch.zeros(self.size, labels)
+        self.cls = {t: torch.zeros(self.size, width) for t, width in widths.items()}
 
     def outputs(self, teacher, batch: dict) -> Outputs:
+        """The batch's cached outputs; the teacher runs on the rows not yet known, and only on those."""
         index = batch["index"].cpu()
-        if not self.known[index].all():
-            fresh = run_model(teacher, batch, frozenset({"hidden"}) if self.cls_layers else frozenset())
+        missing = ~self.known[index]
+        if missing.any():
+            rows = missing.nonzero().squeeze(1)
+            part = {name: value[rows.to(value.device)] for name, value in batch.items()}
+            fresh = run_model(teacher, part, frozenset({"hidden"}) if self.cls_layers else frozenset())
             if self.logits is None:
-                self.logits = torch.zeros(self.size, fresh.logits.shape[-1])
-                self.cls = {t: torch.zeros(self.size, fresh.hidden[t].shape[-1]) for t in self.cls_layers}
-            self.logits[index] = fresh.logits.float().cpu()
+                self._allocate(fresh.logits.shape[-1], {t: fresh.hidden[t].shape[-1] for t in self.cls_layers})
+            target = index[missing]
+            self.logits[target] = fresh.logits.float().cpu()
             for t in self.cls_layers:
-                self.cls[t][index] = fresh.hidden[t][:, 0].float().cpu()
-            self.known[index] = True
+                self.cls[t][target] = fresh.hidden[t][:, 0].float().cpu()
+            self.known[target] = True
+            self.unsaved += len(target)
         device = batch["input_ids"].device
         hidden = None
         if self.cls_layers:
             layers = max(self.cls_layers) + 1
             hidden = tuple(self.cls[t][index, None].to(device) if t in self.cls else None for t in range(layers))
         return Outputs(self.logits[index].to(device), hidden)
+
+    def persist(self) -> None:
+        """Add the outputs computed since the last call to the store (a no-op without one)."""
+        if self.store is None or not self.unsaved:
+            return
+        known = self.known.numpy()
+        self.store.save(self.keys[known], self.logits[known], {t: self.cls[t][known] for t in self.cls_layers})
+        self.unsaved = 0
 
 
 def teacher_outputs(objective: Objective, teacher, cache: TeacherCache | None, batch: dict, autocast) -> Outputs | None:

@@ -125,6 +125,13 @@ def write_report(
     for role, result in models.items():
         if result.get("frontier"):
             lines += ["", *_frontier_table(names[role], result["frontier"], metrics)]
+    check = data.get("teacher_check")
+    if check and not check["clearly_above"]:
+        lines += [
+            "",
+            f"Warning: the teacher was not clearly better than a model that learnt nothing on dev ({check['metric']} "
+            f"{check['teacher']:.4f} against {check['floor']:.4f}): this student learnt from a guess.",
+        ]
     if data.get("note"):
         lines += ["", f"Note: {data['note']}"]
     if data.get("positive_label") is not None and "f1" in metrics:

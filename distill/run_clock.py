@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from data.hardware import autocast_for, resolve_device, resolve_precision
+from data.hardware import autocast_for, process_device, resolve_precision
 
 from . import forward
 from .evaluation import predict
 from .features import LabelledExamples
+from .teacher_store import TeacherStore
 
 log = logging.getLogger("tinydistill")
 
@@ -65,7 +66,8 @@ class StageBudget:
 @dataclass(frozen=True)
 class StageCost:
     """A stage's measured cost: seconds per optimizer step (the teacher's share apart, since a cached
-    teacher runs in the first epoch only) and per evaluation."""
+    teacher runs in the first epoch only, and only for the examples no earlier run stored) and per
+    evaluation."""
 
     description: str
     budget: StageBudget
@@ -73,14 +75,17 @@ class StageCost:
     teacher_step_s: float
     evaluation_s: float
     teacher_cached: bool
+    teacher_known: float = 0.0  # the share of the examples whose teacher outputs the store already holds
 
-    @property
-    def teacher_steps(self) -> int:
-        return min(self.budget.steps, self.budget.steps_per_epoch) if self.teacher_cached else self.budget.steps
+    def _teacher_steps(self, step: int) -> float:
+        """Steps' worth of teacher passes in the first `step` steps."""
+        if not self.teacher_cached:
+            return step
+        return min(step, self.budget.steps_per_epoch) * (1 - self.teacher_known)
 
     def seconds_until(self, step: int) -> float:
         """Estimated seconds of work from this stage's start to the end of `step` (evaluations included)."""
-        teacher = min(step, self.teacher_steps) * self.teacher_step_s
+        teacher = self._teacher_steps(step) * self.teacher_step_s
         return step * self.student_step_s + teacher + (step // self.budget.eval_every) * self.evaluation_s
 
     @property
@@ -111,9 +116,8 @@ def measure_stage(
     precision, length grouping), and the student's predictions on a slice of `scored_sets` (the sets
     each evaluation scores; none for a stage that scores nothing). The models' weights, gradients and
     every random stream are left as they were."""
-    place = resolve_device(settings.device)
-    device = place if place.type == "cpu" else torch.device(place.type, _launched("LOCAL_RANK", 0))
-    precision = resolve_precision(settings.precision, place)
+    device = process_device(settings.device)
+    precision = resolve_precision(settings.precision, device)
     budget = StageBudget.of(len(train_set), settings, scored=bool(scored_sets), processes=_launched("WORLD_SIZE", 1))
     batches = _warm_up_batches(train_set, settings)
     student_s, teacher_s = [], []
@@ -141,13 +145,16 @@ def measure_stage(
         evaluation_s = _evaluation_seconds(student, scored_sets, device)
         student.train(was_training)
     grad_accum = settings.grad_accum
+    store = TeacherStore.for_run(objective, teacher, precision, device, _launched("WORLD_SIZE", 1))
+    cache = forward.TeacherCache.for_run(objective, teacher, train_set, store=store)
     return StageCost(
         description,
         budget,
         grad_accum * statistics.median(student_s[1:] or student_s),  # one batch only: a one-row set
         grad_accum * statistics.median(teacher_s[1:] or teacher_s),
         evaluation_s,
-        teacher_cached=forward.TeacherCache.for_run(objective, teacher, len(train_set)) is not None,
+        teacher_cached=cache is not None,
+        teacher_known=cache.known_share if cache is not None else 0.0,
     )
 
 

@@ -60,6 +60,7 @@ def final_report(
     note: str | None = None,
     with_frontier: bool = False,
     teacher_filter: dict | None = None,
+    teacher_check: dict | None = None,
 ) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
     names the data the model was trained on and how its checkpoint was chosen."""
@@ -75,6 +76,7 @@ def final_report(
         "train": str(task.train_path),
         "train_examples": len(train_set),
         "teacher_filter": teacher_filter,
+        "teacher_check": teacher_check,
         "dev": [str(path) for path in task.dev_paths],
     }
     selection = selection_record(out, settings, holdout_set)

@@ -10,7 +10,7 @@ from pathlib import Path
 from accelerate.utils import set_seed
 
 from data import InputError
-from data.hardware import resolve_device, resolve_precision
+from data.hardware import process_device, resolve_device, resolve_precision
 
 from . import methods
 from .features import LabelledExamples
@@ -23,6 +23,7 @@ from .run_clock import RunClock, measure_stage
 from .run_record import final_report, source_record, train_record
 from .speedup import SpeedChoice, shape_for_speedup
 from .task_data import TaskData, max_length_for
+from .teacher_check import check_teacher
 from .trainer import TrainSettings, train
 
 log = logging.getLogger("tinydistill")
@@ -53,12 +54,16 @@ def distill(
     methods.get(recipe.method)  # an unknown method is refused before any teacher is made
     out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
     set_seed(settings.seed)  # student, task head and projections are initialised under --seed
-    if not teacher_path:
+    fallback_made = not teacher_path
+    if fallback_made:
         teacher_path = ensure_teacher(task, fallback, progress=progress, callbacks=callbacks)
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     length = max_length_for(task, max_length)
     dev_set = task.encode(task.dev_paths[0], tokenizer, length)
+    check = check_teacher(teacher, dev_set, process_device(settings.device))
+    if not check.clearly_above:
+        log.warning(f"warning: {check.warning(teacher_path, fallback=fallback_made)}")
     plan = plan_distillation(recipe, settings, teacher.config, speed=_speed_choice(recipe, teacher, dev_set))
     log.info(plan.describe())
     check_same_tokenizer(tokenizer, plan.student)
@@ -81,7 +86,7 @@ def distill(
     finally:
         clock.close()
     note = method.untrained_head(options)
-    report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered)
+    report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered, teacher_check=check.record())
     return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
 
 

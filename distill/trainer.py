@@ -32,6 +32,7 @@ from .evaluation import predict, score
 from .features import LabelledExamples
 from .objectives import Objective
 from .run_clock import RunClock, StageBudget, measure_stage
+from .teacher_store import TeacherStore
 
 log = logging.getLogger("tinydistill")
 
@@ -279,11 +280,23 @@ class _Loop:
         accelerator.register_for_checkpointing(scheduler)
         if teacher is not None:
             teacher.to(accelerator.device).eval()
-        cache = forward.TeacherCache.for_run(objective, teacher, len(train_set))
         resolved = {
             "precision": resolve_precision(settings.precision, resolve_device(settings.device)),
             "device": str(accelerator.device),
         }
+        cache = forward.TeacherCache.for_run(
+            objective,
+            teacher,
+            train_set,
+            store=TeacherStore.for_run(
+                objective, teacher, resolved["precision"], accelerator.device, accelerator.num_processes
+            ),
+        )
+        if cache is not None and cache.known.any():
+            log.info(
+                f"teacher outputs of {int(cache.known.sum()):,} of {cache.size:,} training examples "
+                f"from earlier runs ({cache.store.path})"
+            )
         return cls(
             accelerator,
             trainable,
@@ -368,6 +381,8 @@ def _evaluate_and_checkpoint(loop: _Loop, sets: dict, metric_names, out: Path, t
     for callback in callbacks:
         callback.on_evaluation(out, record)
     checkpoint.save(loop.accelerator, out / "checkpoint", state)
+    if loop.cache is not None:
+        loop.cache.persist()
     for callback in callbacks:
         callback.on_checkpoint(out, dict(state))
 

@@ -3,6 +3,7 @@ an uninterrupted run, the best checkpoint is the one kept; and every bad input i
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -131,7 +132,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher):
 
 @pytest.mark.parametrize("select, kept", [("dev", 1), ("holdout", 2), ("last", 3)])
 def test_the_checkpoint_kept_is_the_one_select_asks_for(
-    select, kept, tmp_path, mrpc_small, tiny_teacher, tokenizer, monkeypatch
+    select, kept, tmp_path, mrpc_small, tiny_teacher, tokenizer, monkeypatch, caplog
 ):
     """Dev F1 is scripted to peak at the second of four evaluations and holdout F1 at the third (the
     predictions are real): the saved student must be the one evaluated at the step --select names, and
@@ -174,6 +175,11 @@ def test_the_checkpoint_kept_is_the_one_select_asks_for(
     assert selection["last_dev"]["f1"] == 0.5
     line = next(x for x in (tmp_path / "run" / "report.md").read_text().splitlines() if x.startswith("Checkpoint:"))
     assert f"step {kept + 1}" in line and ("the last evaluation (step 4) scored dev" in line) == (kept != 3)
+    # the random teacher is no better than the majority class: said before training, recorded after
+    check = report["data"]["teacher_check"]
+    assert not check["clearly_above"] and check["examples"] == 48
+    assert any("is not clearly better than the majority class" in r.message for r in caplog.records)
+    assert "Warning: the teacher was not clearly better" in (tmp_path / "run" / "report.md").read_text()
 
 
 def _bad(*args, message):
@@ -222,7 +228,9 @@ def test_bad_labels_and_empty_training_set(tmp_path, mrpc_small, tiny_teacher):
     _bad("--data-dir", glue, "--teacher", tiny_teacher, message="no examples to train")
 
 
-def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, tiny_teacher):
+def test_teacher_outputs_are_cached_after_the_first_epoch_and_for_the_next_run(
+    tmp_path, tokenizer, tiny_teacher, monkeypatch
+):
     from distill import load_teacher
     from distill.features import LabelScheme
     from distill.run_clock import WARM_UP_BATCHES
@@ -251,10 +259,15 @@ def test_teacher_outputs_are_cached_after_the_first_epoch(tmp_path, tokenizer, t
     # fp32: a direct teacher call then agrees with the cached rows to 1e-5 (bf16 autocast, which `auto`
     # picks on CPUs with native bf16, would blur the rows of this random teacher into each other)
     settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3, precision="fp32")
+    monkeypatch.setenv("TINYDISTILL_CACHE", str(tmp_path / "cache"))  # no earlier run's teacher outputs
     _pkd_run(tokenizer, teacher, tmp_path / "run", settings, objective=Checked)
     warm_up = WARM_UP_BATCHES * 16  # the run's timed warm-up: uncached teacher calls on 3 batches
     assert sum(rows_run) == 64 + warm_up  # every example went through the teacher exactly once in 3 epochs
     assert Checked.checked_rows == 3 * 64 + warm_up  # and every batch of every epoch got the rows it asked for
+    rows_run.clear()
+    _pkd_run(tokenizer, teacher, tmp_path / "again", replace(settings, seed=7), objective=Checked)
+    assert sum(rows_run) == warm_up  # another seed's run took every teacher output from the first run's store
+    assert Checked.checked_rows == 2 * (3 * 64 + warm_up)  # and they were this teacher's outputs for those rows
 
 
 def _dev_metrics_by_hand(model_dir, dev_tsv, max_length=128):
