@@ -5,12 +5,9 @@ latency and throughput, and size on disk, so that users pick what to ship for th
 from __future__ import annotations
 
 import tempfile
-from contextlib import nullcontext
 from pathlib import Path
 
-import torch
-
-from data.hardware import cpu_has_native_bf16
+from data.hardware import autocast_for, cpu_has_native_bf16
 
 from .evaluation import EVAL_BATCH_SIZE, cpu_speed, predict, score, weights_mb
 from .export import export_model
@@ -27,7 +24,7 @@ def frontier(
     precisions = ("fp32", "bf16") if cpu_has_native_bf16() else ("fp32",)
     rows, model = [], load_classifier(model_dir, scheme)
     for precision in precisions:
-        with _autocast(precision):
+        with autocast_for("cpu", precision):
             dev = score(predict(model, dev_set, batch_size=EVAL_BATCH_SIZE), dev_set.labels.numpy(), metric_names)
         rows.append(_row(model_dir, model, "pytorch", precision, dev, dev_set, repeats))
     with tempfile.TemporaryDirectory() as work:
@@ -39,13 +36,9 @@ def frontier(
     return rows
 
 
-def _autocast(precision: str):
-    return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
-
-
 def _row(folder, model, runtime: str, precision: str, dev: dict, dev_set, repeats: int) -> dict:
     """The row of one runtime and precision: its dev figures and its CPU speed, timed here."""
-    with _autocast(precision):
+    with autocast_for("cpu", precision if runtime == "pytorch" else None):  # ONNX Runtime's precision is its graph's
         speed = cpu_speed(model, dev_set, repeats=repeats)
     return {
         "runtime": runtime,
