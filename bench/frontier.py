@@ -4,9 +4,11 @@ honest alternative (static embeddings + logistic regression, bench/static_baseli
 
 Rows: majority; teacher (PyTorch fp32); teacher int8 (ONNX Runtime, export only); students asked for 2x,
 4x and 8x the int8 teacher's batch-32 throughput here (`distill --speedup`, the shape timed once and
-recorded), each shipped as int8; the static baseline. The distillation method is chosen on the held-out
-slice among METHODS at the 4x shape (seed 42; TinyBERT's seed-42 rows come first); the chosen method then
-makes the other seeds of every student row.
+recorded), each shipped as int8; the static baseline. Each ask's recipe is chosen on the held-out slice
+at seed 42, TinyBERT's rows first: the budget (compute-matched, or a longer prediction stage whose
+teacher outputs are computed once for every student), the shape (`--speedup`'s, or the deepest of the
+teacher's own width that is fast enough), then the method among METHODS at 4x. The chosen recipe then
+makes every seed of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
 Speeds are measured side by side in one process at the end (ONNX Runtime or PyTorch on the CPU, real
 dev examples, medians of 9).
@@ -42,7 +44,7 @@ import torch  # noqa: E402
 from augment import AugmentConfig, augment_file  # noqa: E402
 from bench.quality_tables import finished, held_out, load_json  # noqa: E402
 from bench.static_baseline import StaticClassifier, fit_static, piece_vectors, static_table  # noqa: E402
-from data import SHARED_DIR, format_for, read_table  # noqa: E402
+from data import SHARED_DIR, InputError, format_for, read_table  # noqa: E402
 from distill import (  # noqa: E402
     DistillSettings,
     TrainSettings,
@@ -61,6 +63,7 @@ from distill.speedup import Int8Timer, shape_for_speedup  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SPEEDUPS = (2.0, 4.0, 8.0)
+ASKS = tuple(f"{x:g}x" for x in SPEEDUPS)  # "2x", "4x", "8x": how choices.json names them
 METHODS = ("tinybert", "minilm")  # candidates, compared on the held-out slice at the 4x shape
 CLAIM_SEEDS = (42, 43, 44)
 # Stage 1 and stage 2 learning rates. TinyBERT's published ones (5e-5, 3e-5, for 4L-312 students) left the
@@ -85,12 +88,28 @@ class TaskStudy:
     stage_examples: tuple[int, int] | None = None  # examples per TinyBERT/MiniLM stage ...
     stage_epochs: tuple[float, float] | None = None  # ... or epochs per stage
     label_column: str = "label"
+    # A budget candidate, chosen per shape on the held-out slice: the prediction stage for this many epochs
+    # (its teacher outputs computed once for every student: distill/teacher_store.py), eval every eval_steps_long
+    long_second_epochs: float | None = None
+    eval_steps_long: int | None = None
 
 
 TASKS = {
     # The MRPC quality study's teacher (its learning rate was chosen there on the held-out slice) and its
     # compute-matched budget: 23,074 + 11,537 examples of the augmented set per stage.
-    "MRPC": TaskStudy("MRPC", 1e-4, 5.0, 0.1, 40, True, None, stage_examples=(23_074, 11_537), label_column="Quality"),
+    "MRPC": TaskStudy(
+        "MRPC",
+        1e-4,
+        5.0,
+        0.1,
+        40,
+        True,
+        None,
+        stage_examples=(23_074, 11_537),
+        label_column="Quality",
+        long_second_epochs=1.0,
+        eval_steps_long=120,
+    ),
     # SST-2: 20,000 of the 67,349 training phrases (seed 0), not augmented, to fit a 2-core CPU; 2 + 2
     # epochs for the students.
     "SST-2": TaskStudy("SST-2", 5e-5, 2.0, 0.05, 100, False, 20_000, stage_epochs=(2.0, 2.0)),
@@ -137,7 +156,9 @@ class FrontierStudy:
     # -- making the models --------------------------------------------------------------------------
 
     def run(self, seeds: tuple[int, ...]) -> None:
-        """Teacher, its int8 export, the static baseline, the shapes, the method choice, then these seeds."""
+        """Teacher, its int8 export, the static baseline and the shapes; with the first seed alone, TinyBERT's
+        student for each ask and then the candidates of each choice (budget, shape, method: each chosen on
+        the held-out slice at seed 42); with all seeds, the chosen recipe's student for each ask."""
         teacher = self.teacher()
         if teacher is None:
             return
@@ -146,16 +167,22 @@ class FrontierStudy:
         if not self.time_left():
             return
         shapes = self.shapes(teacher)
-        if seeds[0] == CLAIM_SEEDS[0]:  # TinyBERT's published stage rates, for the record (see STUDENT_LRS)
-            self.student(teacher, "tinybert", shapes["4x"], CLAIM_SEEDS[0], lrs=PUBLISHED_LRS)
-        first = seeds == CLAIM_SEEDS[:1]
+        if seeds == CLAIM_SEEDS[:1]:
+            self.student(teacher, "tinybert", shapes["4x"], CLAIM_SEEDS[0], lrs=PUBLISHED_LRS)  # see STUDENT_LRS
+            for ask in ASKS:
+                if self.time_left():
+                    self.student(teacher, METHODS[0], shapes[ask], CLAIM_SEEDS[0])
+            for choose in (self.budget, self.shape):
+                for ask in ASKS:
+                    choose(teacher, ask)
+            self.method(teacher)
+            return
         for seed in seeds:
-            method = METHODS[0] if first else self.method(teacher, shapes)
-            for speedup in SPEEDUPS:
-                if method and self.time_left():
-                    self.student(teacher, method, shapes[f"{speedup:g}x"], seed)
-            if first and self.time_left():
-                self.method(teacher, shapes)  # the other candidates at the 4x shape
+            method = self.method(teacher)
+            for ask in ASKS:
+                shape, budget = self.shape(teacher, ask), self.budget(teacher, ask)
+                if method and shape and budget and self.time_left():
+                    self.student(teacher, method, shape, seed, budget=budget)
 
     def teacher(self) -> Path | None:
         if self.spec.name == "MRPC":  # the quality study's run of the same recipe, made there if absent
@@ -186,21 +213,81 @@ class FrontierStudy:
             self.save_choices()
         return self.choices["shapes"]
 
-    def method(self, teacher: Path, shapes: dict[str, str]) -> str | None:
-        """The method whose 4x student (seed 42) scores best on the held-out slice (None until each has run)."""
-        if "method" not in self.choices:
-            runs = {name: self.student(teacher, name, shapes["4x"], 42) for name in METHODS if self.time_left()}
-            if len(runs) < len(METHODS) or not all(finished(run) for run in runs.values()):
+    def wide_shapes(self, teacher: Path) -> dict[str, str | None]:
+        """For each ask, the deepest shape of the teacher's own width that is fast enough (a shape
+        candidate: its layers start as whole teacher layers), None when none is; timed once, recorded."""
+        if "wide_shapes" not in self.choices:
+            config = load_teacher(teacher, self.plain.scheme).config
+            found, timing = {}, {}
+            with Int8Timer() as timer:
+                sample = self.dev_set(teacher)
+                for ask, x in zip(ASKS, SPEEDUPS):
+                    try:
+                        choice = shape_for_speedup(x, config, sample, same_width=True, throughput=timer)
+                    except InputError as refusal:
+                        found[ask], timing[ask] = None, str(refusal)
+                    else:
+                        found[ask], timing[ask] = choice.shape, choice.describe()
+            self.choices["wide_shapes"], self.choices["wide_shape_timing"] = found, timing
+            self.save_choices()
+        return self.choices["wide_shapes"]
+
+    def budget(self, teacher: Path, ask: str) -> str | None:
+        """For this ask, "long" (the longer prediction stage) when its TinyBERT student of `distill
+        --speedup`'s shape (seed 42) scores better on the held-out slice than the "matched" one
+        (compute-matched); None until both have run. Recorded by shape."""
+        if self.spec.long_second_epochs is None:
+            return "matched"
+        shape, chosen = self.shapes(teacher)[ask], self.choices.setdefault("budget", {})
+        if shape not in chosen:
+            if not self.time_left():
                 return None
+            runs = [self.student(teacher, METHODS[0], shape, 42, budget=budget) for budget in ("matched", "long")]
+            scores = [held_out(run)["accuracy"] for run in runs]
+            chosen[shape] = "long" if scores[1] > scores[0] else "matched"
+            self.choices.setdefault("budget_holdout_acc", {})[shape] = dict(zip(("matched", "long"), scores))
+            self.save_choices()
+        return chosen[shape]
+
+    def shape(self, teacher: Path, ask: str) -> str | None:
+        """For this ask, `distill --speedup`'s shape or the teacher-width one (see wide_shapes), whichever
+        TinyBERT student (seed 42, the ask's budget) scores better on the held-out slice; None until known."""
+        picked, wide = self.shapes(teacher)[ask], self.wide_shapes(teacher)[ask]
+        if wide is None or wide == picked:
+            return picked
+        chosen = self.choices.setdefault("shape", {})
+        if ask not in chosen:
+            budget = self.budget(teacher, ask)
+            if budget is None or not self.time_left():
+                return None
+            scores = {
+                shape: held_out(self.student(teacher, METHODS[0], shape, 42, budget=budget))["accuracy"]
+                for shape in (picked, wide)
+            }
+            chosen[ask] = max(scores, key=scores.get)
+            self.choices.setdefault("shape_holdout_acc", {})[ask] = scores
+            self.save_choices()
+        return chosen[ask]
+
+    def method(self, teacher: Path) -> str | None:
+        """The method whose 4x student (seed 42, its chosen shape and budget) scores best on the held-out
+        slice (None until each has run)."""
+        if "method" not in self.choices:
+            shape, budget = self.shape(teacher, "4x"), self.budget(teacher, "4x")
+            if shape is None or budget is None or not self.time_left():
+                return None
+            runs = {name: self.student(teacher, name, shape, 42, budget=budget) for name in METHODS}
             scores = {name: held_out(run)["accuracy"] for name, run in runs.items()}
             self.choices["method"] = max(scores, key=scores.get)
             self.choices["method_holdout_acc"] = scores
             self.save_choices()
         return self.choices["method"]
 
-    def student(self, teacher: Path, method: str, shape: str, seed: int, lrs=None) -> Path:
-        """A student of this shape by this method, at STUDENT_LRS (or `lrs`: then named for them)."""
-        run = self.work / (f"{method}-{shape}-{seed}" if lrs is None else f"{method}-{shape}-published_lr-{seed}")
+    def student(self, teacher: Path, method: str, shape: str, seed: int, lrs=None, budget: str = "matched") -> Path:
+        """A student of this shape by this method, at STUDENT_LRS (or `lrs`: then named for them), at the
+        task's budget (or `budget` "long": TaskStudy.long_second_epochs, named for it)."""
+        variant = "".join(f"-{v}" for v in ("long" if budget == "long" else None, "published_lr" if lrs else None) if v)
+        run = self.work / f"{method}-{shape}{variant}-{seed}"
         if not finished(run):
             data = self.training_data()
             rows = len(read_table(data.train_path))
@@ -209,7 +296,9 @@ class FrontierStudy:
             options = {"intermediate_epochs": first, "intermediate_lr": first_lr}
             recipe = DistillSettings(method=method, student=shape, options=options)
             settings = replace(self.base, epochs=second, lr=second_lr, seed=seed)
-            self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe))
+            if budget == "long":
+                settings = replace(settings, epochs=self.spec.long_second_epochs, eval_steps=self.spec.eval_steps_long)
+            self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe, resume=True))
         self.timed(f"{run.name} int8", lambda: self.shipped(run))
         return run
 

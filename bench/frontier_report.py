@@ -9,6 +9,7 @@ dev examples; ratios are against the int8 teacher, the free alternative a studen
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -119,9 +120,7 @@ def _rows(study, teacher: Path, students: dict[str, list[Path]], speeds: dict) -
         )
     chosen = study.choices.get("method")
     for name, runs in students.items():
-        method = name.split("-", 1)[0]
-        speedup = next((x for x, shape in study.choices.get("shapes", {}).items() if f"-{shape}" in name), "?")
-        label = f"student {speedup} ({name})" + (" (method candidate)" if chosen and method != chosen else "")
+        label = f"student {_candidate_label(study, name, chosen)}"
         figures = [dev(run.parent / f"{run.name}-int8") for run in runs]
         made = [(seconds.get(run.name, 0) + seconds.get(f"{run.name} int8", 0)) / 60 for run in runs]
         rows.append(
@@ -160,6 +159,23 @@ def _rows(study, teacher: Path, students: dict[str, list[Path]], speeds: dict) -
             }
         )
     return _relative(rows, majority, rows[1], speeds.get("teacher int8"))
+
+
+def _candidate_label(study, name: str, method: str | None) -> str:
+    """'4x (tinybert-4L-192-long)', marked as a method, budget or shape candidate when another was chosen."""
+    choices = study.choices
+    shape = re.search(r"\d+L-\d+", name).group()
+    by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {})]
+    ask = next((a for shapes in by_ask for a, s in shapes.items() if s == shape), "?")
+    picked = choices.get("shapes", {}).get(ask)
+    budget = choices.get("budget", {}).get(picked)
+    chosen_shape = choices.get("shape", {}).get(ask)
+    marks = [
+        "method candidate" if method and name.split("-", 1)[0] != method else None,
+        "budget candidate" if budget and ("-long" in name) != (budget == "long") else None,
+        "shape candidate" if chosen_shape and shape != chosen_shape else None,
+    ]
+    return f"{ask} ({name})" + "".join(f" ({mark})" for mark in marks if mark)
 
 
 def _row(task, name, kind, shape, runtime, precision, figures, runs, disk, minutes, speed) -> dict:
