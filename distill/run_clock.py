@@ -83,6 +83,12 @@ class StageCost:
             return step
         return min(step, self.budget.steps_per_epoch) * (1 - self.teacher_known)
 
+    @property
+    def step_s(self) -> float:
+        """Seconds per step on average over the stage (a cached teacher's passes spread over all of them)."""
+        steps = self.budget.steps
+        return (self.seconds_until(steps) - (steps // self.budget.eval_every) * self.evaluation_s) / steps
+
     def seconds_until(self, step: int) -> float:
         """Estimated seconds of work from this stage's start to the end of `step` (evaluations included)."""
         teacher = self._teacher_steps(step) * self.teacher_step_s
@@ -182,7 +188,9 @@ class RunClock:
     def describe(self) -> str:
         parts = []
         for stage in self.stages:
-            steps = f"{stage.budget.steps:,} steps of {stage.student_step_s + stage.teacher_step_s:.2f} s"
+            steps = f"{stage.budget.steps:,} steps of {stage.step_s:.2f} s"
+            if stage.teacher_cached and stage.teacher_known:
+                steps += f"; {stage.teacher_known:.0%} of the teacher's outputs stored by earlier runs"
             if stage.evaluation_s:
                 steps += f", {stage.budget.evaluations} evaluations of {stage.evaluation_s:.1f} s"
             parts.append(f"{stage.description} {_duration(stage.seconds)} ({steps})")

@@ -44,6 +44,8 @@ def test_a_stage_cost_adds_steps_a_cached_teacher_and_evaluations():
     assert cost(steps=8).seconds == pytest.approx(8 + 2.5 + 4)  # the last evaluation is the step-8 one
     stored = StageCost("stage", StageBudget(10, 5, 4), 1.0, 0.5, 2.0, True, teacher_known=0.6)
     assert stored.seconds == pytest.approx(10 + 5 * 0.4 * 0.5 + 6)  # 60% of the teacher's passes were stored
+    assert stored.step_s == pytest.approx((10 + 5 * 0.4 * 0.5) / 10) and cost(cached=False).step_s == 1.5
+    assert "60% of the teacher's outputs stored by earlier runs" in RunClock([stored], progress=False).describe()
 
 
 def test_one_bar_covers_every_stage_and_a_resumed_run_starts_where_it_stopped():
