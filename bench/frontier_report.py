@@ -80,85 +80,58 @@ def _seconds(study) -> dict[str, float]:
 
 
 def _rows(study, teacher: Path, students: dict[str, list[Path]], speeds: dict) -> list[dict]:
-    seconds, task = _seconds(study), study.spec.name
-    majority = _majority(study)
-    teacher_dev = dev(teacher)
-    rows = [majority]
-    teacher_minutes = seconds.get("teacher", 0) / 60
-    rows.append(
-        _row(
-            task,
-            "teacher",
-            "teacher",
-            _shape(teacher),
-            "PyTorch",
-            "fp32",
-            [teacher_dev],
-            [teacher],
-            weights_mb(teacher),
-            teacher_minutes,
-            speeds.get("teacher"),
-        )
-    )
+    seconds, majority = _seconds(study), _majority(study)
+    teachers = _teacher_rows(study, teacher, seconds, speeds)
+    rows = [
+        majority,
+        *teachers,
+        *_student_rows(study, students, seconds, speeds),
+        *_static_rows(study, seconds, speeds),
+    ]
+    return _relative(rows, majority, teachers[0], speeds.get("teacher int8"))
+
+
+def _teacher_rows(study, teacher: Path, seconds: dict, speeds: dict) -> list[dict]:
+    """The fp32 teacher, and the int8 one once exported (its minutes: the teacher's and the export's)."""
+    task, minutes = study.spec.name, seconds.get("teacher", 0) / 60
+    rows = [
+        _row(task, "teacher", "teacher", _shape(teacher), "PyTorch", "fp32", [dev(teacher)], [teacher],
+             weights_mb(teacher), minutes, speeds.get("teacher"))
+    ]  # fmt: skip
     int8 = teacher.parent / f"{teacher.name}-int8"
     if exported(int8):
-        minutes = teacher_minutes + seconds.get("teacher int8", 0) / 60
+        minutes += seconds.get("teacher int8", 0) / 60
         rows.append(
-            _row(
-                task,
-                "teacher int8",
-                "teacher",
-                _shape(teacher),
-                "ONNX Runtime",
-                "int8",
-                [dev(int8)],
-                [teacher],
-                weights_mb(int8),
-                minutes,
-                speeds.get("teacher int8"),
-            )
-        )
-    chosen = study.choices.get("method")
+            _row(task, "teacher int8", "teacher", _shape(teacher), "ONNX Runtime", "int8", [dev(int8)], [teacher],
+                 weights_mb(int8), minutes, speeds.get("teacher int8"))
+        )  # fmt: skip
+    return rows
+
+
+def _student_rows(study, students: dict[str, list[Path]], seconds: dict, speeds: dict) -> list[dict]:
+    """A row per student recipe, shipped as int8, over its seeds (minutes: the mean of its runs')."""
+    rows, chosen = [], study.choices.get("method")
     for name, runs in students.items():
-        label = f"student {_candidate_label(study, name, chosen)}"
         figures = [dev(run.parent / f"{run.name}-int8") for run in runs]
         made = [(seconds.get(run.name, 0) + seconds.get(f"{run.name} int8", 0)) / 60 for run in runs]
+        disk = weights_mb(runs[0].parent / f"{runs[0].name}-int8")
+        label = f"student {_candidate_label(study, name, chosen)}"
         rows.append(
-            _row(
-                task,
-                label,
-                "student",
-                _shape(runs[0]),
-                "ONNX Runtime",
-                "int8",
-                figures,
-                runs,
-                weights_mb(runs[0].parent / f"{runs[0].name}-int8"),
-                statistics.mean(made),
-                speeds.get(name),
-            )
-        )
-    if (study.work / "static.pt").is_file():
-        model, record = study.load_static()
-        rows.append(
-            {
-                **_row(
-                    task,
-                    "static embeddings + logistic regression",
-                    "baseline",
-                    f"{model.table.weight.shape[1]}d",
-                    "PyTorch",
-                    "fp32",
-                    [record["dev"]],
-                    [],
-                    model.disk_mb(),
-                    seconds.get("static", 0) / 60,
-                    speeds.get("static"),
-                ),
-                "holdout_acc": max(record["holdout_acc_by_l2"].values()),
-            }
-        )
-    return _relative(rows, majority, rows[1], speeds.get("teacher int8"))
+            _row(study.spec.name, label, "student", _shape(runs[0]), "ONNX Runtime", "int8", figures, runs, disk,
+                 statistics.mean(made), speeds.get(name))
+        )  # fmt: skip
+    return rows
+
+
+def _static_rows(study, seconds: dict, speeds: dict) -> list[dict]:
+    """The static baseline, once fitted; its held-out figure is the chosen L2's."""
+    if not (study.work / "static.pt").is_file():
+        return []
+    model, record = study.load_static()
+    row = _row(study.spec.name, "static embeddings + logistic regression", "baseline",
+               f"{model.table.weight.shape[1]}d", "PyTorch", "fp32", [record["dev"]], [], model.disk_mb(),
+               seconds.get("static", 0) / 60, speeds.get("static"))  # fmt: skip
+    return [{**row, "holdout_acc": max(record["holdout_acc_by_l2"].values())}]
 
 
 def _candidate_label(study, name: str, method: str | None) -> str:
