@@ -286,7 +286,7 @@ class FrontierStudy:
     def student(self, teacher: Path, method: str, shape: str, seed: int, lrs=None, budget: str = "matched") -> Path:
         """A student of this shape by this method, at STUDENT_LRS (or `lrs`: then named for them), at the
         task's budget (or `budget` "long": TaskStudy.long_second_epochs, named for it)."""
-        variant = "".join(f"-{v}" for v in ("long" if budget == "long" else None, "published_lr" if lrs else None) if v)
+        variant = ("-long" if budget == "long" else "") + ("-published_lr" if lrs else "")
         run = self.work / f"{method}-{shape}{variant}-{seed}"
         if not finished(run):
             data = self.training_data()

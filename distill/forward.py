@@ -56,17 +56,16 @@ class TeacherCache:
     def for_run(
         cls, objective: Objective, teacher, examples: LabelledExamples, *, store: TeacherStore | None = None
     ) -> TeacherCache | None:
-        """A cache when the objective allows one and it fits in TEACHER_CACHE_BYTES, else None."""
-        if not objective.cacheable or teacher is None:
-            return None
-        per_example = teacher.config.num_labels + teacher.config.hidden_size * len(objective.cls_layers)
-        if len(examples) * per_example * 4 > TEACHER_CACHE_BYTES:
-            return None
-        return cls(examples, objective.cls_layers, store)
+        """A cache when the objective allows one and it fits in TEACHER_CACHE_BYTES (see `allowed`), else None."""
+        return cls(examples, objective.cls_layers, store) if cls.allowed(objective, teacher, len(examples)) else None
 
-    @property
-    def known_share(self) -> float:
-        return float(self.known.float().mean()) if self.size else 0.0
+    @staticmethod
+    def allowed(objective: Objective, teacher, examples: int) -> bool:
+        """Whether a run of this objective on this many examples caches its teacher's outputs."""
+        if not objective.cacheable or teacher is None:
+            return False
+        per_example = teacher.config.num_labels + teacher.config.hidden_size * len(objective.cls_layers)
+        return examples * per_example * 4 <= TEACHER_CACHE_BYTES
 
     def _allocate(self, labels: int, widths: dict[int, int]) -> None:
         self.logits = torch.zeros(self.size, labels)
@@ -96,7 +95,8 @@ class TeacherCache:
         return Outputs(self.logits[index].to(device), hidden)
 
     def persist(self) -> None:
-        """Add the outputs computed since the last call to the store (a no-op without one)."""
+        """When outputs were computed since the last call, add them to the store (a no-op without one; the
+        store keeps each key once, so the rows it gave are passed again harmlessly)."""
         if self.store is None or not self.unsaved:
             return
         known = self.known.numpy()

@@ -151,16 +151,16 @@ def measure_stage(
         evaluation_s = _evaluation_seconds(student, scored_sets, device)
         student.train(was_training)
     grad_accum = settings.grad_accum
-    store = TeacherStore.for_run(objective, teacher, precision, device, _launched("WORLD_SIZE", 1))
-    cache = forward.TeacherCache.for_run(objective, teacher, train_set, store=store)
+    cached = forward.TeacherCache.allowed(objective, teacher, len(train_set))
+    store = TeacherStore.for_run(objective, teacher, precision, device, _launched("WORLD_SIZE", 1)) if cached else None
     return StageCost(
         description,
         budget,
         grad_accum * statistics.median(student_s[1:] or student_s),  # one batch only: a one-row set
         grad_accum * statistics.median(teacher_s[1:] or teacher_s),
         evaluation_s,
-        teacher_cached=cache is not None,
-        teacher_known=cache.known_share if cache is not None else 0.0,
+        teacher_cached=cached,
+        teacher_known=store.known_share(train_set) if store is not None else 0.0,
     )
 
 

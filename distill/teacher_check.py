@@ -5,18 +5,13 @@ the report records it."""
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from data import compute_metrics
-
-from .evaluation import predict
+from .evaluation import predict, score
 from .features import LabelledExamples
-
-log = logging.getLogger("tinydistill")
 
 
 @dataclass(frozen=True)
@@ -66,9 +61,9 @@ def check_teacher(teacher, dev_set: LabelledExamples, device="cpu") -> TeacherCh
         dev_set = dev_set.subset(sorted(np.random.default_rng(0).choice(len(dev_set), CHECKED_EXAMPLES, replace=False)))
     outputs = predict(teacher.to(device), dev_set, device=device)
     labels, n = dev_set.labels.numpy(), len(dev_set)
-    if outputs.shape[1] == 1:
-        pearson = compute_metrics(("pearson",), outputs[:, 0], labels)["pearson"]
-        return TeacherCheck("pearson", float(pearson), 0.0, 2 / math.sqrt(n), n)
-    majority = np.bincount(labels).max() / n
-    accuracy = float((outputs.argmax(axis=1) == labels).mean())
-    return TeacherCheck("accuracy", accuracy, float(majority), 2 * math.sqrt(majority * (1 - majority) / n), n)
+    metric = "pearson" if outputs.shape[1] == 1 else "accuracy"
+    figure = float(score(outputs, labels, (metric,))[metric])
+    if metric == "pearson":
+        return TeacherCheck(metric, figure, 0.0, 2 / math.sqrt(n), n)
+    majority = float(np.bincount(labels).max() / n)
+    return TeacherCheck(metric, figure, majority, 2 * math.sqrt(majority * (1 - majority) / n), n)

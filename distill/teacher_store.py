@@ -87,6 +87,11 @@ class TeacherStore:
         found = known[order][at] == keys
         return np.where(found, order[at], -1), stored
 
+    def known_share(self, examples: LabelledExamples) -> float:
+        """The share of these examples whose outputs the store holds (for the time estimate)."""
+        rows, _ = self.lookup(example_keys(examples))
+        return float((rows >= 0).mean()) if len(rows) else 0.0
+
     def save(self, keys: np.ndarray, logits: torch.Tensor, cls: dict[int, torch.Tensor]) -> None:
         """Add these entries to the file (entries already there are kept), written whole or not at all."""
         if self.failed or not len(keys):

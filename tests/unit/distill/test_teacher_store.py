@@ -58,6 +58,7 @@ def test_a_second_run_reuses_the_stored_outputs_and_runs_the_teacher_on_the_rest
 
     order = [20, 3, 17, 0, 9, 22, 18, 1]  # four rows the first run saw, four it did not, in another order
     later = examples.subset(order)
+    assert store.known_share(later) == 0.5  # what the run clock's estimate counts as already done
     second = TeacherCache.for_run(objective, teacher, later, store=store)
     assert second.known.tolist() == [i < 16 for i in order]
     seen = rows_through(teacher)
