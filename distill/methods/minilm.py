@@ -55,6 +55,7 @@ class MiniLm(TinyBert):
 
     name = "minilm"
     summary = "attention and value relations of one layer, then prediction; any student width"
+    stage_one_label = "attention and value relations"
     Options = MiniLmOptions
 
     def check(self, options: MiniLmOptions, context: PlanContext) -> None:

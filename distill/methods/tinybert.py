@@ -120,6 +120,7 @@ class TinyBertPrediction(Objective):
 class TinyBert(Method):
     name = "tinybert"
     summary = "layer-wise (intermediate) then prediction distillation; any student width"
+    stage_one_label = "intermediate layers"
     Options = TinyBertOptions
 
     def default_student(self, teacher_layers: int, teacher_width: int, teacher_heads: int) -> str:
@@ -155,10 +156,12 @@ class TinyBert(Method):
             else:
                 budget = (given_or(run.epochs, epochs), given_or(run.lr, options.intermediate_lr), run.max_steps)
             folder = "intermediate" if options.stage == "both" else ""
-            plans.append(StagePlan("intermediate", "tinybert stage 1 (intermediate layers)", *budget, folder, False))
+            plans.append(
+                StagePlan("intermediate", f"{self.name} stage 1 ({self.stage_one_label})", *budget, folder, False)
+            )
         if options.stage in ("prediction", "both"):
             budget = (given_or(run.epochs, stage_two_epochs), given_or(run.lr, PREDICTION_LR), run.max_steps)
-            plans.append(StagePlan("prediction", "tinybert stage 2 (prediction)", *budget, "", True))
+            plans.append(StagePlan("prediction", f"{self.name} stage 2 (prediction)", *budget, "", True))
         return plans
 
     def objective(self, stage: StagePlan, options: TinyBertOptions, layer_map, student, teacher) -> Objective:

@@ -66,6 +66,10 @@ def test_minilm_plans_one_relation_layer_and_a_pruned_start_from_evenly_spread_l
     plan = _plan("minilm", "4L-192", relation_layer=5)
     assert plan.layer_map == ((4, 5),) and plan.imitated_layers == [1, 2, 4, 5] and plan.init == "teacher-pruned"
     assert [s.name for s in plan.stages] == ["intermediate", "prediction"]
+    assert [s.description for s in plan.stages] == [
+        "minilm stage 1 (attention and value relations)",
+        "minilm stage 2 (prediction)",
+    ]
     assert _plan("minilm").layer_map == ((4, 6),)  # the teacher's last layer by default
     with pytest.raises(InputError, match="--relation-layer 7: the teacher has 6 layers"):
         _plan("minilm", relation_layer=7)
