@@ -16,7 +16,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import click  # noqa: E402
 
 from commands.augment_command import augment_command  # noqa: E402
-from commands.common import configure_logging  # noqa: E402
+from commands.common import configure_run  # noqa: E402
 from commands.ship_commands import evaluate_command, export_command, predict_command  # noqa: E402
 from commands.train_commands import distill_command, finetune_command  # noqa: E402
 
@@ -24,7 +24,7 @@ from commands.train_commands import distill_command, finetune_command  # noqa: E
 @click.group()
 def main():
     """tinydistill: small, fast BERT models for text classification, offline."""
-    configure_logging()
+    configure_run()
 
 
 for command in (augment_command, finetune_command, distill_command, evaluate_command, export_command, predict_command):

@@ -7,7 +7,6 @@ for byte the same for any number of workers, and an interrupted run can resume f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,9 +24,11 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from data import InputError, TableFormat, check_columns, format_for
-from data.manifests import write_manifest
+from data.manifests import manifest_path, write_manifest
 from data.options import setting
+from data.outputs import OutputLock, finished_already
 from data.paths import content_digest
+from data.stopping import DiskFull, Stopped, keep, whole_writes, writing
 from data.tables import check_texts_present, header_line, read_chunks, scan_table
 
 from .augmenter import Augmenter
@@ -56,7 +57,15 @@ class RunSettings:
     )
     shard_rows: int = setting(128, "Input rows per shard (unit of work, of progress and of --resume).", minimum=1)
     resume: bool = setting(False, "Continue an interrupted run with the same settings, reusing its finished shards.")
+    overwrite: bool = setting(
+        False,
+        "Replace the output even when it is a finished file (without it, one made with other settings, or not by "
+        "augment, is refused, and one made with these settings is reported done at once).",
+    )
 
+
+# what a resume must not change where the source's bytes depend on batching (see Source.batch_shaped)
+BATCHING_NAMES = ("shard_rows", "source.batch_size", "source.max_batch_tokens", "source.kernels")
 
 _LOADED: dict[AugmentConfig, Augmenter] = {}  # per process, one entry: models load once, serve every shard
 
@@ -71,6 +80,7 @@ def augment_file(
     label_column: str | None = None,
     jobs: int = RunSettings.jobs,
     resume: bool = RunSettings.resume,
+    overwrite: bool = RunSettings.overwrite,
     shard_rows: int = RunSettings.shard_rows,
     progress: bool = True,
     task: str | None = None,
@@ -100,19 +110,52 @@ def augment_file(
         check_columns(input_path, columns, [label_column], "--label-col")
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
     source = config.plugin
-    _load_models(config, source, keep=workers == 1 and dask is None)
-    parts = PartsFolder(output_path, _fingerprint(input_path, config, text_columns, shard_rows, fmt), resume=resume)
-    summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines), source=config.source)
-    with _backend(dask, workers) as (n_jobs, threads):
-        shards = _prepend(first, chunks)
-        tasks = _shard_tasks(input_path, shards, parts, config, source, list(text_columns), threads)
-        results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
-        with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
-            _collect(results, parts, fmt, summary, bar, on_shard)
-    parts.assemble(summary.shards, header_line(columns, fmt), bom=scan.bom)
-    summary.seconds = time.perf_counter() - started
-    write_manifest(output_path, _facts(input_path, config, task, text_columns, label_column, summary))
-    return summary
+    request = _request(input_path, config, text_columns, shard_rows, fmt)
+    with OutputLock(output_path, "augment"):
+        made_with = _made_with(output_path)
+        if finished_already(output_path, request, made_with, overwrite=overwrite, what="augmented file"):
+            return AugmentSummary.unchanged(output_path, json.loads(manifest_path(output_path).read_text()))
+        _load_models(config, source, keep=workers == 1 and dask is None)
+        pinned = BATCHING_NAMES if source.batch_shaped(config.options) else ()
+        parts = PartsFolder(output_path, {**request, "shard_rows": shard_rows}, resume=resume, pinned=pinned)
+        summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines), source=config.source)
+        try:
+            with _backend(dask, workers) as (n_jobs, threads):
+                shards = _prepend(first, chunks)
+                tasks = _shard_tasks(input_path, shards, parts, config, source, list(text_columns), threads)
+                results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
+                with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
+                    _collect(results, parts, fmt, summary, bar, on_shard)
+            with whole_writes():  # the output and its manifest, or neither
+                manifest_path(output_path).unlink(missing_ok=True)  # an old manifest never describes the new file
+                parts.assemble(summary.shards, header_line(columns, fmt), bom=scan.bom)
+                summary.seconds = time.perf_counter() - started
+                facts = _facts(input_path, config, task, text_columns, label_column, summary)
+                try:
+                    with writing(manifest_path(output_path), "the output's manifest"):
+                        write_manifest(output_path, {**facts, "request": request})
+                except DiskFull:
+                    output_path.unlink()  # not finished without its manifest; the parts make it again
+                    raise
+        except (Stopped, DiskFull) as error:
+            keep(error, parts.kept())
+            raise
+        parts.remove()
+        return summary
+
+
+def _made_with(output: Path) -> dict | None:
+    """The request recorded with a finished output (see `finished_already`): None when there is no
+    output, {} when its manifest is missing or describes other bytes (a file not written by this run)."""
+    if not output.exists():
+        return None
+    manifest = manifest_path(output)
+    if not manifest.is_file():
+        return {}
+    record = json.loads(manifest.read_text())
+    if record.get("output", {}).get("sha256") != content_digest(output):
+        return {}
+    return record.get("request", {})
 
 
 def _check_run(config: AugmentConfig, jobs: int, shard_rows: int, dask: str | None) -> None:
@@ -159,6 +202,8 @@ def _facts(input_path: Path, config: AugmentConfig, task, text_columns, label_co
         "text_columns": list(text_columns),
         "label_column": label_column,
         "settings": {**config.general(), **asdict(options), **source.resolved(options)},
+        # True: these bytes also depend on --shard-rows, the batch settings and the kernels (request.source.kernels)
+        "batching_decides_bytes": source.batch_shaped(options),
         **source.facts(options),
         "rows_in": summary.rows_in,
         "rows_out": summary.rows_out,
@@ -269,10 +314,18 @@ def _models_are_no_leak() -> None:
     process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE, 1 << 40)
 
 
-def _fingerprint(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int, fmt: TableFormat) -> str:
-    """Everything that decides the parts' content; a resume only reuses parts with the same one: the
-    input by content, the shared settings, the source's own fingerprint (its files and models by
-    content, what `auto` resolved to), the columns and how the input is cut and read."""
-    source = config.plugin.fingerprint(config.options)
-    facts = [content_digest(input_path), config.general(), source, list(text_columns), shard_rows, asdict(fmt)]
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+def _request(input_path: Path, config: AugmentConfig, text_columns, shard_rows: int, fmt: TableFormat) -> dict:
+    """Everything that decides the output's bytes: the input by content, the shared settings, the
+    source's own fingerprint (its files and models by content, what `auto` resolved to), the columns and
+    how the input is read, and the shard size where the source's bytes depend on batching. A finished
+    output made with another is not silently replaced."""
+    request = {
+        "input": content_digest(input_path),
+        "settings": config.general(),
+        "source": config.plugin.fingerprint(config.options),
+        "text_columns": list(text_columns),
+        "format": asdict(fmt),
+    }
+    if config.plugin.batch_shaped(config.options):
+        request["shard_rows"] = shard_rows
+    return json.loads(json.dumps(request, default=str))

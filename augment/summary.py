@@ -24,8 +24,17 @@ class AugmentSummary:
     ragged_lines: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     source: str = DEFAULT_SOURCE
+    unchanged_output: bool = False  # a finished output made with the same settings: nothing was written
+
+    @classmethod
+    def unchanged(cls, output: Path, manifest: dict) -> AugmentSummary:
+        """A finished output left as it is, told from its manifest."""
+        counts = {"rows_in": manifest["rows_in"], "rows_out": manifest["rows_out"]}
+        return cls(output, **counts, ragged_lines=manifest["ragged_lines"], unchanged_output=True)
 
     def describe(self) -> str:
+        if self.unchanged_output:
+            return f"{self.output}: {self.rows_out} rows ({self.rows_in} examples + augmented copies), unchanged"
         counts = self.counts
         lines = [
             f"wrote {self.rows_out} rows ({self.rows_in} examples + augmented copies) to "

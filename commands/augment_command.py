@@ -72,7 +72,7 @@ def augment_command(source, preview, quiet, **values):
     options = sources.options_for(source, {name: values.pop(name) for name in sources.REGISTRY.option_names()})
     config = settings_from(AugmentConfig, values, source=source, options=options)
     if preview:
-        running = ("jobs", "dask", "shard_rows", "resume", "out")
+        running = ("jobs", "dask", "shard_rows", "resume", "overwrite", "out")
         refuse_given(running, "--preview writes nothing and runs nothing in full")
         where = {k: v for k, v in values.items() if k not in running}
         click.echo(preview_dataset(config, preview, **where).describe())

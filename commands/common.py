@@ -13,6 +13,7 @@ import transformers
 from click.core import ParameterSource
 
 from data import InputError
+from data.stopping import NOTHING_KEPT, Stopped, full_disk_reason, stop_on_signals
 
 
 class EchoHandler(logging.Handler):
@@ -20,6 +21,12 @@ class EchoHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         click.echo(self.format(record), err=True)
+
+
+def configure_run() -> None:
+    """What every command needs first: our log lines, and stop signals as `Stopped` while it runs."""
+    configure_logging()
+    click.get_current_context().call_on_close(stop_on_signals())
 
 
 def configure_logging() -> None:
@@ -36,7 +43,8 @@ def configure_logging() -> None:
 
 
 def user_errors(command):
-    """Known bad input -> 'error: ...' on stderr and exit 2, never a traceback."""
+    """Known bad input and a full disk -> 'error: ...' on stderr and exit 2; a stop signal -> one line
+    and exit 128 + its number; never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -44,6 +52,15 @@ def user_errors(command):
             return command(*args, **kwargs)
         except InputError as err:
             click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+        except Stopped as stop:
+            click.echo(stop.line(), err=True)
+            sys.exit(stop.exit_status)
+        except OSError as err:  # a full disk where no write named itself (see data.stopping.writing)
+            reason = full_disk_reason(err)
+            if reason is None:
+                raise
+            click.echo(f"error: {reason} while writing {err.filename or 'a file'}; {NOTHING_KEPT}", err=True)
             sys.exit(2)
         except torch.cuda.OutOfMemoryError:
             click.echo(

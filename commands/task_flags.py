@@ -31,6 +31,12 @@ FRONTIER = click.Option(
     "A minute or two more.",
 )
 RESUME = click.Option(["--resume"], is_flag=True, help="Continue the interrupted run in --out from its checkpoint.")
+OVERWRITE = click.Option(
+    ["--overwrite"],
+    is_flag=True,
+    help="Replace what --out holds even when it is a finished result (without it, a finished result made with "
+    "other settings is refused, and one made with these settings is reported done at once).",
+)
 QUIET = click.Option(["--quiet"], is_flag=True, help="No progress bar.")
 
 

@@ -24,7 +24,7 @@ from distill import (
 
 from .common import refuse_given, user_errors
 from .options import flags_of, out_flag, plugin_command, settings_from, with_flags
-from .task_flags import FRONTIER, QUIET, RESUME, data_flags
+from .task_flags import FRONTIER, OVERWRITE, QUIET, RESUME, data_flags
 
 
 def _print_report(report: dict) -> None:
@@ -38,7 +38,7 @@ def _print_report(report: dict) -> None:
         )
 
 
-TRAINING = [*flags_of(TrainSettings), RESUME, QUIET]
+TRAINING = [*flags_of(TrainSettings), RESUME, OVERWRITE, QUIET]
 
 
 @click.command("finetune")
@@ -49,11 +49,12 @@ TRAINING = [*flags_of(TrainSettings), RESUME, QUIET]
 )
 @with_flags([out_flag("Run folder. Default: runs/teacher/TASK.", folder=True), *data_flags(augmented=True), *TRAINING])
 @user_errors
-def finetune_command(model, out, max_length, resume, quiet, **opts):
+def finetune_command(model, out, max_length, resume, overwrite, quiet, **opts):
     """Fine-tune an encoder on a task: this makes the teacher. The best dev checkpoint is saved in --out
     as a Hugging Face folder, with metrics.jsonl and report.md."""
     data = settings_from(DataFlags, opts).load()
-    report = finetune(data, model, out, TrainSettings(**opts), max_length=max_length, resume=resume, progress=not quiet)
+    run = {"max_length": max_length, "resume": resume, "overwrite": overwrite, "progress": not quiet}
+    report = finetune(data, model, out, TrainSettings(**opts), **run)
     _print_report(report)
 
 
@@ -99,7 +100,7 @@ def _task_only() -> set[str]:
     ]
 )
 @user_errors
-def distill_command(teacher, general, corpus, out, max_length, resume, quiet, frontier, **opts):
+def distill_command(teacher, general, corpus, out, max_length, resume, overwrite, quiet, frontier, **opts):
     """Distil a fine-tuned teacher into a small student, saved in --out as a Hugging Face folder with
     metrics.jsonl and a report (teacher vs student: dev metrics, size, CPU speed)."""
     method = opts.pop("method")
@@ -108,7 +109,7 @@ def distill_command(teacher, general, corpus, out, max_length, resume, quiet, fr
     fallback = settings_from(TeacherFallback, opts)
     data = settings_from(DataFlags, opts)
     settings = TrainSettings(**opts)
-    run = {"max_length": max_length, "resume": resume, "progress": not quiet}
+    run = {"max_length": max_length, "resume": resume, "overwrite": overwrite, "progress": not quiet}
     if general:
         _general(teacher, corpus, out, settings, recipe, run)
         return

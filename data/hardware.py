@@ -36,6 +36,12 @@ def process_device(device: str = "auto") -> torch.device:
     return place if place.type == "cpu" else torch.device(place.type, int(os.environ.get("LOCAL_RANK", 0)))
 
 
+def is_main_process() -> bool:
+    """Whether this is the one process of a run, or rank 0 of several (torchrun and accelerate launch set
+    RANK); read from the environment, as `process_device`, so that no accelerate state is made early."""
+    return int(os.environ.get("RANK", 0)) == 0
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     """auto: the first CUDA GPU when one is visible, else the CPU."""
     if device == "auto":
@@ -50,6 +56,18 @@ def cpu_has_native_bf16() -> bool:
     """AVX-512-BF16 or AMX: torch has no public probe for these, so its CPU feature checks are asked."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
+def kernel_facts(device: torch.device) -> dict:
+    """What reduced-precision results can depend on besides the inputs: the torch build and the CPU's
+    bf16 instructions (or the GPU's name), for records of outputs made in bf16 or fp16."""
+    facts = {"torch": torch.__version__, "device": device.type}
+    if device.type == "cuda":
+        facts["gpu"] = torch.cuda.get_device_name(device)
+    else:
+        probes = {"avx512_bf16": "_is_avx512_bf16_supported", "amx": "_is_amx_tile_supported"}
+        facts.update({name: bool(getattr(torch.cpu, probe, lambda: False)()) for name, probe in probes.items()})
+    return facts
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

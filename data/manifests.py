@@ -5,10 +5,10 @@ to the training file it would pair with."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from .errors import InputError
+from .outputs import write_text_atomic
 from .paths import content_digest
 
 
@@ -20,9 +20,7 @@ def write_manifest(output: Path, facts: dict) -> Path:
     """Write the manifest of `output` (its own size and sha256 added), by rename."""
     path = manifest_path(output)
     record = {**facts, "output": {"path": str(output), "size": output.stat().st_size, "sha256": content_digest(output)}}
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(temporary, path)
+    write_text_atomic(path, json.dumps(record, indent=2) + "\n")
     return path
 
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from data import InputError
+from data.outputs import differences
 
 STATE_FILE = "trainer_state.json"
 
@@ -24,7 +25,7 @@ def resume_or_start(accelerator, out: Path, settings: dict, *, resume: bool) -> 
         if saved != settings:
             raise InputError(
                 f"{out}: --resume needs the settings of the interrupted run ({out}/settings.json); these "
-                f"differ in {', '.join(_differences(saved, settings))}. Drop --resume to start over, or repeat "
+                f"differ in {', '.join(differences(saved, settings))}. Drop --resume to start over, or repeat "
                 "the original flags and inputs"
             )
         accelerator.load_state(str(checkpoint))
@@ -51,23 +52,15 @@ def _forget_after(metrics: Path, step: int) -> None:
         metrics.write_text("".join(kept))
 
 
-def _differences(saved: dict, given: dict, prefix: str = "") -> list[str]:
-    """The dotted names of the settings that differ (run.recipe.temperature, max_length...)."""
-    names = []
-    for key in sorted(set(saved) | set(given)):
-        a, b = saved.get(key), given.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            names += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            names.append(f"{prefix}{key}")
-    return names
-
-
 def save(accelerator, checkpoint: Path, state: dict) -> None:
     """Write the new checkpoint beside the old one, then swap: a kill never leaves a mixed checkpoint."""
     fresh = checkpoint.with_name(checkpoint.name + ".new")
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(fresh))
+    try:
+        accelerator.save_state(str(fresh))
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)  # a full disk: give back its room; the old checkpoint stands
+        raise
     accelerator.wait_for_everyone()  # every process's random states are in `fresh` before it is renamed
     if accelerator.is_main_process:
         (fresh / STATE_FILE).write_text(json.dumps(state))

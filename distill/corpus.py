@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 
 from data import InputError
 from data.paths import cache_root, content_digest
+from data.stopping import writing
 
 from .features import model_inputs
 
@@ -98,7 +99,7 @@ def _build(path: Path, tokenizer, max_length: int, folder: Path) -> None:
     building.mkdir(parents=True, exist_ok=True)
     try:
         lengths = array("q")
-        with open(building / "ids.int32", "wb") as out:
+        with writing(folder, "the tokenised corpus cache"), open(building / "ids.int32", "wb") as out:
             for lines in _lines(path):
                 for ids in tokenizer(lines, truncation=True, max_length=max_length)["input_ids"]:
                     if any(token not in special for token in ids):
@@ -109,7 +110,8 @@ def _build(path: Path, tokenizer, max_length: int, folder: Path) -> None:
                 f"{path}: no line of the corpus gives the tokenizer anything but special tokens; "
                 "is it the right file for this teacher's tokenizer?"
             )
-        np.save(building / "offsets.npy", np.concatenate([[0], np.cumsum(np.frombuffer(lengths, np.int64))]))
+        with writing(folder, "the tokenised corpus cache"):
+            np.save(building / "offsets.npy", np.concatenate([[0], np.cumsum(np.frombuffer(lengths, np.int64))]))
         if not folder.exists():  # another process may have built the same cache meanwhile
             os.replace(building, folder)
     finally:

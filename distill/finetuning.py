@@ -18,7 +18,8 @@ from .holdout import split_for_selection
 from .models import base_encoder, load_encoder_for_task, load_tokenizer
 from .objectives import TaskOnly
 from .report import dev_metrics
-from .run_record import final_report, source_record, train_record
+from .run_folder import RunFolder
+from .run_record import final_report, folder_record, source_record, task_request, train_record
 from .task_data import TaskData, max_length_for
 from .trainer import LOOP_EPOCHS, LOOP_LR, TrainSettings, train
 
@@ -33,43 +34,57 @@ def finetune(
     *,
     max_length: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     callbacks=(),
 ) -> dict:
     """Fine-tune a pretrained encoder (None: the default MiniLM encoder) on the task: this makes the
     teacher, in `out` (None: runs/teacher/TASK). Returns the report. `callbacks` see every evaluation
-    and checkpoint (see `trainer.train`)."""
+    and checkpoint (see `trainer.train`). A finished run in `out` asked the same is returned as it is; one
+    asked otherwise is replaced only with `overwrite`."""
     model_path = model_path or base_encoder()
     out = Path(out or teacher_folder(task))
-    set_seed(settings.seed)  # the new task head's initial weights follow --seed
-    tokenizer = load_tokenizer(model_path)
-    model = load_encoder_for_task(model_path, task.scheme)
-    model.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
-    length = max_length_for(task, max_length)
-    train_set, holdout_set, _ = split_for_selection(task, tokenizer, length, settings)
-    dev_set = task.encode(task.dev_paths[0], tokenizer, length)
-    train(
-        model,
-        TaskOnly(),
-        train_set,
-        dev_set,
-        task.spec.metrics,
-        out,
-        settings,
-        holdout_set=holdout_set,
-        tokenizer=tokenizer,
-        resume=resume,
-        progress=progress,
-        description=f"finetune {task.spec.name}",
-        recorded={
-            "model": source_record(model_path),
-            "train": train_record(task),
-            "max_length": length,
-            "labels": task.spec.labels,
-        },
-        callbacks=callbacks,
-    )
-    return final_report(task, out, length, None, train_set, holdout_set, settings)
+    request = {
+        "command": "finetune",
+        "task": task_request(task),
+        "model": folder_record(Path(model_path)),
+        "settings": asdict(settings),
+        "max_length": max_length,
+    }
+    with RunFolder(out, "finetune", overwrite) as folder:
+        finished = folder.finished_as(request)  # before any model loads: a rerun is free
+        if finished is not None:
+            return finished
+        set_seed(settings.seed)  # the new task head's initial weights follow --seed
+        tokenizer = load_tokenizer(model_path)
+        model = load_encoder_for_task(model_path, task.scheme)
+        model.config.tinydistill_texts = len(task.spec.text_columns)  # `predict` checks the columns it is given
+        length = max_length_for(task, max_length)
+        train_set, holdout_set, _ = split_for_selection(task, tokenizer, length, settings)
+        dev_set = task.encode(task.dev_paths[0], tokenizer, length)
+        folder.begin(request)
+        train(
+            model,
+            TaskOnly(),
+            train_set,
+            dev_set,
+            task.spec.metrics,
+            out,
+            settings,
+            holdout_set=holdout_set,
+            tokenizer=tokenizer,
+            resume=resume,
+            progress=progress,
+            description=f"finetune {task.spec.name}",
+            recorded={
+                "model": source_record(model_path),
+                "train": train_record(task),
+                "max_length": length,
+                "labels": task.spec.labels,
+            },
+            callbacks=callbacks,
+        )
+        return final_report(task, out, length, None, train_set, holdout_set, settings)
 
 
 @dataclass(frozen=True)

@@ -6,24 +6,28 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from accelerate import PartialState
 from accelerate.utils import set_seed
+
+from data.outputs import write_text_atomic
 
 from .corpus import load_corpus
 from .methods import single_stage
 from .methods.tinybert import TinyBertIntermediate
 from .models import build_student, check_same_tokenizer, load_encoder, load_tokenizer
 from .plan import DistillPlan, DistillSettings, plan_distillation
-from .run_record import source_record
+from .run_folder import RunFolder
+from .run_record import folder_record, source_record
 from .taps import check_tappable
 from .trainer import TrainSettings, train
 
 log = logging.getLogger("tinydistill")
 
 GENERAL_MAX_LENGTH = 128
+REPORT_FILE = "general_report.json"  # written last: the run finished
 
 
 def general_distill(
@@ -37,6 +41,7 @@ def general_distill(
     max_length: int | None = None,
     init: str = "auto",
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     callbacks=(),
 ) -> dict:
@@ -45,42 +50,55 @@ def general_distill(
     (measured on corpus lines); `out` defaults to runs/general, `max_length` to 128."""
     out = Path(out or Path("runs") / "general")
     max_length = max_length or GENERAL_MAX_LENGTH
-    set_seed(settings.seed)
-    tokenizer = load_tokenizer(teacher_path, "--teacher")
-    teacher = load_encoder(teacher_path)
-    check_tappable(teacher, TinyBertIntermediate.needs)
-    plan = general_plan(DistillSettings(student=student, layer_map=layer_map, init=init), settings, teacher.config)
-    log.info(plan.describe())
-    check_same_tokenizer(tokenizer, plan.student)
-    with PartialState().main_process_first():  # one process tokenises; the others read its cache
-        corpus = load_corpus(corpus_path, tokenizer, max_length)
-    model = build_student(
-        plan.student, teacher, None, plan.init, calibration=corpus, teacher_layers=plan.imitated_layers
-    )
-    recorded = {
-        "teacher": source_record(teacher_path),
-        "corpus": source_record(corpus_path),
+    request = {
+        "command": "distill --general",
+        "teacher": folder_record(Path(teacher_path)),
+        "corpus": folder_record(Path(corpus_path)),
+        "settings": asdict(settings),
+        "shape": {"student": student, "layer_map": layer_map, "init": init},
         "max_length": max_length,
-        "plan": plan.record(),
     }
-    (stage,) = plan.stages
-    result = train(
-        model,
-        TinyBertIntermediate.between(model, teacher, plan.layer_map),
-        corpus,
-        None,
-        (),
-        out,
-        stage.settings(settings),
-        teacher=teacher,
-        tokenizer=tokenizer,
-        resume=resume,
-        progress=progress,
-        description=stage.description,
-        recorded=recorded,
-        callbacks=callbacks,
-    )
-    return _general_report(out, len(corpus), result.steps, model, teacher)
+    with RunFolder(out, "distill --general", overwrite, finished_file=REPORT_FILE) as folder:
+        finished = folder.finished_as(request)  # before any model loads: a rerun is free
+        if finished is not None:
+            return finished
+        set_seed(settings.seed)
+        tokenizer = load_tokenizer(teacher_path, "--teacher")
+        teacher = load_encoder(teacher_path)
+        check_tappable(teacher, TinyBertIntermediate.needs)
+        plan = general_plan(DistillSettings(student=student, layer_map=layer_map, init=init), settings, teacher.config)
+        log.info(plan.describe())
+        check_same_tokenizer(tokenizer, plan.student)
+        with PartialState().main_process_first():  # one process tokenises; the others read its cache
+            corpus = load_corpus(corpus_path, tokenizer, max_length)
+        model = build_student(
+            plan.student, teacher, None, plan.init, calibration=corpus, teacher_layers=plan.imitated_layers
+        )
+        recorded = {
+            "teacher": source_record(teacher_path),
+            "corpus": source_record(corpus_path),
+            "max_length": max_length,
+            "plan": plan.record(),
+        }
+        (stage,) = plan.stages
+        folder.begin(request)
+        result = train(
+            model,
+            TinyBertIntermediate.between(model, teacher, plan.layer_map),
+            corpus,
+            None,
+            (),
+            out,
+            stage.settings(settings),
+            teacher=teacher,
+            tokenizer=tokenizer,
+            resume=resume,
+            progress=progress,
+            description=stage.description,
+            recorded=recorded,
+            callbacks=callbacks,
+        )
+        return _general_report(out, len(corpus), result.steps, model, teacher)
 
 
 def general_plan(recipe: DistillSettings, settings: TrainSettings, teacher_config) -> DistillPlan:
@@ -107,5 +125,5 @@ def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict
         "last_loss": losses[-1] if losses else None,
         "loss_records": len(losses),
     }
-    (out / "general_report.json").write_text(json.dumps(summary, indent=2))
+    write_text_atomic(out / REPORT_FILE, json.dumps(summary, indent=2))
     return summary

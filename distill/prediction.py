@@ -16,7 +16,9 @@ from transformers import AutoModelForSequenceClassification
 
 from data import InputError, check_columns, format_for
 from data.hardware import autocast_for, resolve_precision
+from data.outputs import OutputLock
 from data.paths import sibling_output
+from data.stopping import writing
 from data.tables import check_texts_present, header_line, read_chunks, scan_table, write_rows
 
 from .features import default_max_length
@@ -58,34 +60,36 @@ def predict_table(
     source = Path(input_path)
     if not source.is_file():
         raise InputError(f"{source}: no such file; give the table to predict with --input")
-    model, config, precision = _load(model_dir, precision)
-    _check_texts_fit(Path(model_dir), config, text_columns)
-    tokenizer = load_tokenizer(model_dir)
-    length = max_length or default_max_length(pair=len(text_columns) == 2)
-    fmt = format_for(source)
-    scan = scan_table(source, fmt)
     target = Path(out) if out else sibling_output(source, "pred", "predict")
-    temporary = target.with_name(f".{target.name}.tmp")
     target.parent.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    try:
-        with (
-            open(temporary, "w", encoding="utf-8", newline="") as handle,
-            tqdm(total=scan.rows, unit="row", desc=f"predict {source.name}", disable=not progress) as bar,
-        ):
-            for chunk, _ in read_chunks(source, fmt, scan, chunk_rows):
-                if rows == 0:
-                    _check_columns(source, chunk, text_columns)
-                    handle.write(("\ufeff" if scan.bom else "") + header_line([*chunk.columns, *PREDICTED], fmt))
-                check_texts_present(source, chunk, text_columns, rows)
-                texts = [chunk[c].fillna("").astype(str).tolist() for c in text_columns]
-                predicted, probability = _predict(model, tokenizer, texts, config, length, batch_size, precision)
-                write_rows(chunk.assign(prediction=predicted, probability=probability), handle, fmt, header=False)
-                rows += len(chunk)
-                bar.update(len(chunk))
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with OutputLock(target, "predict"):
+        model, config, precision = _load(model_dir, precision)
+        _check_texts_fit(Path(model_dir), config, text_columns)
+        tokenizer = load_tokenizer(model_dir)
+        length = max_length or default_max_length(pair=len(text_columns) == 2)
+        fmt = format_for(source)
+        scan = scan_table(source, fmt)
+        temporary = target.with_name(f".{target.name}.tmp")
+        rows = 0
+        try:
+            with (
+                writing(target, "the predictions"),
+                open(temporary, "w", encoding="utf-8", newline="") as handle,
+                tqdm(total=scan.rows, unit="row", desc=f"predict {source.name}", disable=not progress) as bar,
+            ):
+                for chunk, _ in read_chunks(source, fmt, scan, chunk_rows):
+                    if rows == 0:
+                        _check_columns(source, chunk, text_columns)
+                        handle.write(("\ufeff" if scan.bom else "") + header_line([*chunk.columns, *PREDICTED], fmt))
+                    check_texts_present(source, chunk, text_columns, rows)
+                    texts = [chunk[c].fillna("").astype(str).tolist() for c in text_columns]
+                    predicted, probability = _predict(model, tokenizer, texts, config, length, batch_size, precision)
+                    write_rows(chunk.assign(prediction=predicted, probability=probability), handle, fmt, header=False)
+                    rows += len(chunk)
+                    bar.update(len(chunk))
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
     if scan.ragged_lines:
         log.warning(f"{source}: skipped {len(scan.ragged_lines)} ragged rows: lines {scan.ragged_lines[:20]}")
     runtime = f"pytorch {precision}" if precision else "onnxruntime"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from data.outputs import write_text_atomic
+
 
 def _frontier_table(name: str, rows: list[dict], metrics) -> list[str]:
     """The model in every runtime and precision: what to ship for this CPU."""
@@ -149,5 +151,5 @@ def write_report(
     if _curves(run, metrics[0], run / "report.png"):
         lines += ["", "![loss and dev metric](report.png)"]
     (run / "report.md").write_text("\n".join(lines) + "\n")
-    (run / "report.json").write_text(json.dumps(report, indent=2))
+    write_text_atomic(run / "report.json", json.dumps(report, indent=2))  # last: it marks the run finished
     return report

@@ -31,6 +31,23 @@ def train_record(task: TaskData) -> dict:
     return record
 
 
+def task_request(task: TaskData) -> dict:
+    """The task as a run's request names it: its spec's columns and labels, its files by content."""
+    spec = task.spec
+    return {
+        "name": spec.name,
+        "columns": [*spec.text_columns, spec.label_column],
+        "labels": spec.labels,
+        "train": train_record(task),
+        "dev": [source_record(path) for path in task.dev_paths],
+    }
+
+
+def folder_record(path: Path) -> dict:
+    """A model folder that may not exist yet (a fallback teacher still to make) as a request names it."""
+    return {"path": str(path), "sha256": content_digest(path) if path.exists() else None}
+
+
 def selection_record(out: Path, settings: TrainSettings, holdout_set) -> dict:
     """Which checkpoint the run kept and how, with the last evaluation beside it (from metrics.jsonl)."""
     records = [json.loads(line) for line in (out / "metrics.jsonl").open() if line.strip()]

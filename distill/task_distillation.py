@@ -3,6 +3,7 @@ plan (see plan.py): the student is built as planned, then each planned stage tra
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,12 +16,13 @@ from data.hardware import process_device, resolve_device, resolve_precision
 from . import methods
 from .features import LabelledExamples
 from .filtering import teacher_agreeing_rows
-from .finetuning import TeacherFallback, ensure_teacher
+from .finetuning import TeacherFallback, ensure_teacher, teacher_folder
 from .holdout import split_for_selection
 from .models import build_student, check_same_tokenizer, load_teacher, load_tokenizer
 from .plan import DistillPlan, DistillSettings, plan_distillation
 from .run_clock import RunClock, measure_stage
-from .run_record import final_report, source_record, train_record
+from .run_folder import RunFolder
+from .run_record import final_report, folder_record, source_record, task_request, train_record
 from .speedup import SpeedChoice, shape_for_speedup
 from .task_data import TaskData, max_length_for
 from .teacher_check import check_teacher
@@ -39,24 +41,52 @@ def distill(
     fallback: TeacherFallback = TeacherFallback(),
     max_length: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     with_frontier: bool = False,
     callbacks=(),
 ) -> dict:
     """Distil the teacher (None: the task's default teacher, fine-tuned first as `fallback` says when
-    absent, see `ensure_teacher`) into a student with the recipe's
-    method, in `out` (None: runs/student/TASK-METHOD); returns the report (`with_frontier`: the student
-    in every runtime and precision too). `callbacks` see every evaluation and checkpoint."""
+    absent, see `ensure_teacher`) into a student with the recipe's method, in `out` (None:
+    runs/student/TASK-METHOD); returns the report (`with_frontier`: the student in every runtime and
+    precision too). `callbacks` see every evaluation and checkpoint. A finished run in `out` asked the
+    same is returned as it is; one asked otherwise is replaced only with `overwrite`."""
     if teacher_path and fallback.given():
         raise InputError(
             f"--teacher names a finished teacher, so none is fine-tuned: drop {', '.join(fallback.given())}"
         )
     methods.get(recipe.method)  # an unknown method is refused before any teacher is made
     out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
-    set_seed(settings.seed)  # student, task head and projections are initialised under --seed
     fallback_made = not teacher_path
-    if fallback_made:
-        teacher_path = ensure_teacher(task, fallback, progress=progress, callbacks=callbacks)
+    teacher_path = Path(teacher_path or teacher_folder(task))
+    request = functools.partial(_request, task, recipe, settings, fallback, max_length, with_frontier)
+    with RunFolder(out, "distill", overwrite) as folder:
+        finished = folder.finished_as(request(teacher_path))  # before any model loads: a rerun is free
+        if finished is not None:
+            return finished
+        if fallback_made:
+            ensure_teacher(task, fallback, progress=progress, callbacks=callbacks)
+        folder.begin(request(teacher_path))  # the teacher as made, for the next run's comparison
+        run = dict(max_length=max_length, resume=resume, progress=progress, callbacks=callbacks)
+        return _distilled(task, teacher_path, out, settings, recipe, fallback_made, with_frontier, **run)
+
+
+def _distilled(
+    task,
+    teacher_path: Path,
+    out: Path,
+    settings,
+    recipe,
+    fallback_made: bool,
+    with_frontier: bool,
+    *,
+    max_length,
+    resume,
+    progress,
+    callbacks,
+) -> dict:
+    """The run itself, in a folder this process holds: plan, build, train each stage, report."""
+    set_seed(settings.seed)  # student, task head and projections are initialised under --seed
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
     length = max_length_for(task, max_length)
@@ -88,6 +118,20 @@ def distill(
     note = method.untrained_head(options)
     report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered, teacher_check=check.record())
     return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
+
+
+def _request(task: TaskData, recipe, settings, fallback, max_length, with_frontier, teacher_path: Path) -> dict:
+    """What the user asked of this run, before any model loads: a finished run asked the same is done."""
+    return {
+        "command": "distill",
+        "task": task_request(task),
+        "teacher": folder_record(teacher_path),
+        "teacher_fallback": asdict(fallback),
+        "settings": asdict(settings),
+        "recipe": asdict(recipe),
+        "max_length": max_length,
+        "with_frontier": with_frontier,
+    }
 
 
 def _speed_choice(recipe: DistillSettings, teacher, dev_set) -> SpeedChoice | None:

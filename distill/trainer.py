@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -25,6 +27,7 @@ from transformers import get_linear_schedule_with_warmup
 from data import InputError
 from data.hardware import PRECISION_HELP, PRECISIONS, resolve_device, resolve_precision
 from data.options import setting
+from data.stopping import DiskFull, Stopped, keep, whole_writes, writing
 
 from . import checkpoint, forward
 from .batches import EpochShuffle
@@ -180,6 +183,9 @@ def train(
     clock.begin(stage_index, state["step"])
     try:
         _run(loop, state, {"dev": dev_set, "holdout": holdout_set}, metric_names, out, tokenizer, callbacks, clock)
+    except (Stopped, DiskFull) as error:
+        keep(error, _kept(out))
+        raise
     finally:
         if own_clock:
             clock.close()
@@ -376,21 +382,30 @@ def _loader(train_set: LabelledExamples, settings: TrainSettings) -> DataLoader:
 
 
 def _evaluate_and_checkpoint(loop: _Loop, sets: dict, metric_names, out: Path, tokenizer, state, record, callbacks):
-    """An evaluation point: score and keep (see _evaluate_and_keep), then checkpoint; callbacks hear of both."""
-    _evaluate_and_keep(loop, sets, metric_names, out, tokenizer, state, record)
-    for callback in callbacks:
-        callback.on_evaluation(out, record)
-    checkpoint.save(loop.accelerator, out / "checkpoint", state)
+    """An evaluation point: score, keep the model when it is the one to keep, then checkpoint (a stop signal
+    waits for these writes to be whole); callbacks hear of both."""
+    improved = _evaluate(loop, sets, metric_names, state, record)
+    with whole_writes():
+        if loop.accelerator.is_main_process:
+            with writing(out / "metrics.jsonl", "the evaluation's record"), open(out / "metrics.jsonl", "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            if improved:
+                with writing(out, "the kept model"):
+                    _save_kept(loop.accelerator.unwrap_model(loop.trainable).student, tokenizer, out)
+        for callback in callbacks:
+            callback.on_evaluation(out, record)
+        with writing(out / "checkpoint", "the training checkpoint"):
+            checkpoint.save(loop.accelerator, out / "checkpoint", state)
     if loop.cache is not None:
         loop.cache.persist()
     for callback in callbacks:
         callback.on_checkpoint(out, dict(state))
 
 
-def _evaluate_and_keep(loop: _Loop, sets: dict, metric_names, out, tokenizer, state, record):
-    """Score the dev (and holdout) set; save the student as a loadable folder when it is the one to keep:
-    always with select="last" or no set to choose on, else when the chosen set's main metric improves.
-    The metrics record says whether this checkpoint was kept."""
+def _evaluate(loop: _Loop, sets: dict, metric_names, state, record) -> bool:
+    """Score the dev (and holdout) set into `record`; whether this is the model to keep: always with
+    select="last" or no set to choose on, else when the chosen set's main metric improves. The record
+    says whether it was kept."""
     model = loop.accelerator.unwrap_model(loop.trainable).student
     for name, dataset in sets.items():
         if dataset is not None:
@@ -404,10 +419,28 @@ def _evaluate_and_keep(loop: _Loop, sets: dict, metric_names, out, tokenizer, st
         state["best_metric"] = None if chosen is None else chosen[metric_names[0]]
         state["best_step"] = state["step"]
     record["kept"] = improved
-    if loop.accelerator.is_main_process:
-        with open(out / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        if improved:
-            model.save_pretrained(out)
-            if tokenizer is not None:
-                tokenizer.save_pretrained(out)
+    return improved
+
+
+def _save_kept(model, tokenizer, out: Path) -> None:
+    """The kept model as a loadable folder, each file written whole beside it and then renamed into
+    place: a full disk or a kill never leaves a cut-off model where the run's model is."""
+    staging = out / ".kept.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        model.save_pretrained(staging)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(staging)
+        for file in staging.iterdir():
+            os.replace(file, out / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _kept(out: Path) -> str:
+    """What an interrupted run keeps, and how to continue."""
+    saved = out / "checkpoint" / checkpoint.STATE_FILE
+    if saved.is_file():
+        step = json.loads(saved.read_text())["step"]
+        return f"kept the checkpoint of step {step:,} in {out}; run the same command with --resume to continue"
+    return f"no checkpoint yet in {out}; run the same command again"

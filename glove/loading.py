@@ -10,6 +10,7 @@ its sha256), so a replaced file is never answered from an old cache, whatever it
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from importlib.metadata import version
 from pathlib import Path
@@ -19,6 +20,8 @@ from gensim.models import KeyedVectors
 
 from data import InputError
 from data.paths import cache_root, content_digest, writable_folder
+
+log = logging.getLogger("tinydistill")
 
 
 class VectorFileError(InputError):
@@ -148,11 +151,16 @@ def _normalised(vectors: KeyedVectors) -> KeyedVectors:
 
 def _save_atomically(vectors: KeyedVectors, target: Path) -> None:
     """Save to temporary names, then rename: a crash never leaves a half-written cache behind."""
+    temporary = target.with_name(f"{target.name}.tmp{os.getpid()}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.tmp{os.getpid()}")
         vectors.save(str(temporary), separately=["vectors"])
         os.replace(f"{temporary}.vectors.npy", f"{target}.vectors.npy")
         os.replace(temporary, target)
-    except OSError:
-        pass  # a cache we cannot write only costs speed on the next run
+    except OSError as err:  # a cache we cannot write only costs speed on the next run
+        log.warning(
+            f"warning: vector cache not saved ({target}: {err.strerror or err}); the next run reads the file again"
+        )
+    finally:
+        for leftover in (temporary, Path(f"{temporary}.vectors.npy")):
+            leftover.unlink(missing_ok=True)

@@ -64,6 +64,13 @@ class Source:
         """Load the models the options name; the result serves every chunk of a run."""
         raise NotImplementedError
 
+    def batch_shaped(self, options) -> bool:
+        """Whether the copies' bytes depend on how rows are batched (--shard-rows, the source's own batch
+        settings) and on the machine's kernels: true of a model computing in reduced precision, where
+        near-tied candidates swap places with the batch's shape. Such settings then decide the bytes (the
+        fingerprint holds them and the kernels; --resume refuses a change), else they only pace a run."""
+        return False
+
     def fingerprint(self, options) -> dict:
         """Everything that decides the copies, JSON-able: files and models by content digest, not by
         name, and what `auto` settings resolved to here. A resumed run reuses finished shards only

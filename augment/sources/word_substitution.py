@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from data import InputError
-from data.hardware import PRECISION_HELP, PRECISIONS, resolve_device, resolve_precision
+from data.hardware import PRECISION_HELP, PRECISIONS, kernel_facts, resolve_device, resolve_precision
 from data.options import setting
 from data.paths import SHARED_DIR, content_digest
 from glove import NeighbourIndex, VectorFileError, load_vectors, packaged_glove
@@ -92,6 +92,9 @@ class Options:
             object.__setattr__(self, "mlm", None)
 
 
+BATCHING = ("batch_size", "max_batch_tokens")  # how masked sentences are grouped into model calls
+
+
 class WordSubstitution(Source):
     name = "tinybert"
     summary = "the TinyBERT rule: each word replaced with probability --p by a masked-LM or GloVe candidate"
@@ -131,16 +134,28 @@ class WordSubstitution(Source):
             "device_resolved": str(device),
         }
 
+    def batch_shaped(self, options: Options) -> bool:
+        """The masked-LM's top-K in bf16 or fp16 changes with the batch's shape (measured: see
+        docs/augment.md); in fp32 it does not."""
+        return self.resolved(options)["dtype_resolved"] in ("bf16", "fp16")
+
     def fingerprint(self, options: Options) -> dict:
         """Files and models by content (a replaced vector file must not reuse old parts), the precision
-        by what `auto` resolved to on this machine."""
+        by what `auto` resolved to on this machine; the batch settings and the kernels only where they
+        change the bytes (see `batch_shaped`)."""
         options = self.settle(options)[0]
-        return {
+        facts = {
             **asdict(options),
             "mlm": options.mlm and content_digest(options.mlm),
             "glove": content_digest(options.glove),
             "dtype": self.resolved(options)["dtype_resolved"],
         }
+        if self.batch_shaped(options):
+            facts["kernels"] = kernel_facts(resolve_device(options.device))
+        else:
+            for name in BATCHING:
+                del facts[name]
+        return facts
 
     def facts(self, options: Options) -> dict:
         options = self.settle(options)[0]

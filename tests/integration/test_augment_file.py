@@ -1,11 +1,13 @@
 """Whole-file augmentation on real MRPC rows: rows per example, pair alignment, labels, determinism
 across workers, resume, and the tolerated oddities (ragged rows, empty and over-long texts)."""
 
+import json
+
 import pytest
 import torch
 
 from augment import AugmentConfig, augment_file, split_words
-from data import get_task, read_table
+from data import InputError, get_task, read_table
 from data.hardware import resolve_precision
 from tests.conftest import VECTORS
 
@@ -206,15 +208,12 @@ def test_resume_keys_parts_by_file_content_and_resolved_precision(tmp_path, tiny
     def tiny(dtype):
         return AugmentConfig.of(n=4, mlm=str(tiny_mlm), glove=str(vectors), device="cpu", dtype=dtype)
 
-    _interrupted_before_assembly(mrpc_head, out, TEXTS, tiny(here))
-    assert (
-        augment_file(mrpc_head, out, TEXTS, tiny("auto"), shard_rows=16, progress=False, resume=True).resumed_shards
-        == 3
-    )
-    _interrupted_before_assembly(mrpc_head, out, TEXTS, tiny("auto"))
-    assert (
-        augment_file(mrpc_head, out, TEXTS, tiny(other), shard_rows=16, progress=False, resume=True).resumed_shards == 0
-    )
+    # (each run replaces the finished output of the one before: --overwrite)
+    replace = {"shard_rows": 16, "progress": False, "resume": True, "overwrite": True}
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, tiny(here), overwrite=True)
+    assert augment_file(mrpc_head, out, TEXTS, tiny("auto"), **replace).resumed_shards == 3
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, tiny("auto"), overwrite=True)
+    assert augment_file(mrpc_head, out, TEXTS, tiny(other), **replace).resumed_shards == 0
 
 
 @pytest.mark.slow
@@ -255,3 +254,30 @@ def test_a_local_dask_cluster_of_two_workers_gives_the_same_bytes(tmp_path, tiny
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == one_worker.read_bytes()
     assert "shards run on dask.distributed (local): 2 workers" in result.output
+
+
+def test_batch_settings_decide_the_bytes_only_in_reduced_precision(tmp_path, tiny_mlm, mrpc_head):
+    """fp32: the shard and batch sizes only pace a run (the same bytes, so a finished output is done
+    whatever they are, and a resume may change them). bf16: they are part of what made the bytes, with
+    the kernels; the manifest says so, a finished output is kept from other values, and a resume that
+    changes them is refused rather than started over or mixed."""
+    fp32 = _config(tiny_mlm, dtype="fp32")
+    out = tmp_path / "fp32.tsv"
+    augment_file(mrpc_head, out, TEXTS, fp32, shard_rows=16, progress=False)
+    assert json.loads((tmp_path / "fp32.tsv.json").read_text())["batching_decides_bytes"] is False
+    other = _config(tiny_mlm, dtype="fp32", batch_size=3)
+    assert augment_file(mrpc_head, out, TEXTS, other, shard_rows=5, progress=False).unchanged_output
+    augment_file(mrpc_head, tmp_path / "check.tsv", TEXTS, other, shard_rows=5, progress=False)
+    assert (tmp_path / "check.tsv").read_bytes() == out.read_bytes()  # what "done" relies on
+
+    bf16 = _config(tiny_mlm, dtype="bf16")
+    out = tmp_path / "bf16.tsv"
+    _interrupted_before_assembly(mrpc_head, out, TEXTS, bf16)
+    with pytest.raises(InputError, match=r"--resume: the finished shards .* were made with other source.batch_size"):
+        augment_file(mrpc_head, out, TEXTS, _config(tiny_mlm, dtype="bf16", batch_size=3), shard_rows=16, resume=True)
+    assert augment_file(mrpc_head, out, TEXTS, bf16, shard_rows=16, progress=False, resume=True).resumed_shards == 3
+    manifest = json.loads((tmp_path / "bf16.tsv.json").read_text())
+    assert manifest["batching_decides_bytes"] is True and manifest["request"]["shard_rows"] == 16
+    assert manifest["request"]["source"]["kernels"]["torch"] == torch.__version__
+    with pytest.raises(InputError, match=r"made with other settings \(differing: shard_rows\)"):
+        augment_file(mrpc_head, out, TEXTS, bf16, shard_rows=8, progress=False)

@@ -112,7 +112,14 @@ def test_the_default_teacher_of_other_data_isrefused(tmp_path, encoder):
     flags += ["--teacher-encoder", encoder]
     assert run_cli(*flags, "--data-dir", a.parent).exit_code == 0
     assert run_cli(*flags, "--data-dir", a.parent).exit_code == 0  # the same data: the teacher is reused
-    refused(*flags, "--data-dir", b.parent, message=f"was fine-tuned on {a / 'train.tsv'}, whose content differs")
+    refused(
+        *flags,
+        "--data-dir",
+        b.parent,
+        "--out",
+        tmp_path / "b",
+        message=f"was fine-tuned on {a / 'train.tsv'}, whose content differs",
+    )
     config = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "config.json").read_text())
     assert config["id2label"] == {"0": "not_equivalent", "1": "equivalent"}  # names, not the stored 0/1
     student = json.loads((tmp_path / "runs" / "student" / "MRPC-tinybert" / "config.json").read_text())
@@ -244,6 +251,7 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
         tmp_path / "run",
     ]
     assert run_cli(*flags).exit_code == 0
+    (tmp_path / "run" / "report.json").unlink()  # as a run stopped before its report: --resume continues it
     recipe = (tmp_path / "run" / "settings.json").read_text()
     refused(
         *flags,

@@ -1,9 +1,11 @@
 """Interruptions that are real: a process group killed with SIGKILL mid-run (augment with two workers,
-distill), and a kill inside a checkpoint write; each resumed run ends exactly where an uninterrupted
-one does."""
+distill), a kill inside a checkpoint write, stop signals (SIGTERM, SIGINT) to every command that runs
+long, and a full disk (a real file-size limit); each ends in one line, and each resumed run ends
+exactly where an uninterrupted one does."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
-from tests.conftest import DEMO_MLM, ROOT, VECTORS, copy_glue_rows, save_tiny_bert
+from tests.conftest import DEMO_MLM, GLUE, ROOT, VECTORS, copy_glue_rows, save_tiny_bert
 
 CLI = ROOT / "cli.py"
 pytestmark = pytest.mark.slow
@@ -153,6 +155,152 @@ checkpoint.os.replace = replace
     assert process.returncode == -signal.SIGKILL
     assert (out / "checkpoint.old").is_dir() and not (out / "checkpoint").exists()
     assert json.loads((out / "checkpoint.old" / "trainer_state.json").read_text())["step"] == 10
+    _finish(*flags, "--out", out, "--resume", cwd=tmp_path)
+    _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
+    _same_run(out, tmp_path / "straight")
+
+
+def _signal_when(process, ready, signum, timeout=300) -> str:
+    """Send `signum` to the whole process group (as Ctrl-C or a scheduler does) once `ready()` holds;
+    the run's output."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, f"finished before it could be stopped:\n{process.stdout.read().decode()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(process.pid, signum)
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 128 + signum, output
+    assert "Traceback" not in output, output
+    return output
+
+
+def _last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_augment_stopped_by_a_signal_says_what_it_kept_and_resumes_to_the_same_bytes(tmp_path, signum):
+    data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 96})
+    flags = ["augment", "--quiet", "--data-dir", data.parent, "--mlm", DEMO_MLM, "--glove", VECTORS, "--n", 4]
+    flags += ["--shard-rows", 8, "--jobs", 2]
+    parts = data / ".train_aug.tsv.parts"
+    output = _signal_when(_start(*flags, cwd=tmp_path), lambda: len(list(parts.glob("part-*.json"))) >= 2, signum)
+    line = _last_line(output)
+    name = signal.Signals(signum).name
+    assert line.startswith(f"stopped by {name}: kept ") and line.endswith(
+        f"finished shards in {parts}; run the same command with --resume to continue"
+    ), output
+    assert not (data / "train_aug.tsv").exists() and not list(data.glob(".train_aug.tsv.tmp"))
+    _finish(*flags, "--resume", cwd=tmp_path)
+    stopped = (data / "train_aug.tsv").read_bytes()
+    _finish(*flags, "--overwrite", cwd=tmp_path)
+    assert stopped == (data / "train_aug.tsv").read_bytes()
+
+
+def test_distill_stopped_by_sigterm_keeps_its_checkpoint_and_resumes_to_the_same_end(tmp_path, tokenizer):
+    flags = _distill_flags(tmp_path, tokenizer)
+    out = tmp_path / "stopped"
+    state = out / "checkpoint" / "trainer_state.json"
+    output = _signal_when(_start(*flags, "--out", out, cwd=tmp_path), state.is_file, signal.SIGTERM)
+    assert re.fullmatch(
+        rf"stopped by SIGTERM: kept the checkpoint of step \d+ in {re.escape(str(out))}; run the same command "
+        "with --resume to continue",
+        _last_line(output),
+    ), output
+    assert not (out / "report.json").exists() and not (out / "checkpoint.new").exists()
+    assert not (out / ".kept.new").exists()
+    _finish(*flags, "--out", out, "--resume", cwd=tmp_path)
+    _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
+    _same_run(out, tmp_path / "straight")
+
+
+def test_finetune_and_general_distillation_stopped_by_sigint_end_in_one_line(tmp_path, tokenizer):
+    from transformers import BertModel
+
+    data = copy_glue_rows(tmp_path / "glue" / "SST-2", "SST-2", {"train.tsv": 96, "dev.tsv": 16})
+    encoder = save_tiny_bert(tmp_path / "encoder", tokenizer, BertModel, num_hidden_layers=4)
+    finetune = ["finetune", "--quiet", "--task", "SST-2", "--data-dir", data.parent, "--model", encoder]
+    finetune += ["--batch-size", 4, "--max-steps", 60, "--eval-steps", 5, "--out", tmp_path / "teacher"]
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(line.split("\t")[0] for line in (data / "train.tsv").read_text().splitlines()[1:]))
+    general = ["distill", "--general", "--quiet", "--teacher", encoder, "--corpus", corpus, "--student", "2L-32"]
+    general += ["--batch-size", 4, "--max-steps", 60, "--eval-steps", 5, "--out", tmp_path / "general"]
+    for flags, out, report in (
+        (finetune, tmp_path / "teacher", "report.json"),
+        (general, tmp_path / "general", "general_report.json"),
+    ):
+        state = out / "checkpoint" / "trainer_state.json"
+        output = _signal_when(_start(*flags, cwd=tmp_path), state.is_file, signal.SIGINT)
+        assert _last_line(output).startswith("stopped by SIGINT: kept the checkpoint of step "), output
+        assert not (out / report).exists()
+        _finish(*flags, "--resume", cwd=tmp_path)
+        assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 60
+
+
+def test_predict_stopped_by_sigterm_leaves_no_output(tmp_path, tokenizer):
+    teacher = save_tiny_bert(tmp_path / "model", tokenizer, BertForSequenceClassification)
+    table = tmp_path / "pairs.tsv"
+    table.write_bytes((GLUE / "MRPC" / "train.tsv").read_bytes())
+    temporary = tmp_path / ".pairs_pred.tsv.tmp"
+    flags = ["predict", "--model", teacher, "--input", table, "--text-col", "#1 String", "--text-col", "#2 String"]
+    output = _signal_when(
+        _start(*flags, "--batch-size", 1, cwd=tmp_path),
+        lambda: temporary.is_file() and temporary.stat().st_size > 0,
+        signal.SIGTERM,
+    )
+    assert _last_line(output) == "stopped by SIGTERM: nothing was half-written; run the same command again", output
+    assert not (tmp_path / "pairs_pred.tsv").exists() and not temporary.exists()
+
+
+def test_a_full_disk_while_augmenting_keeps_the_finished_shards_for_resume(tmp_path):
+    """A real write against a real limit: the process may write no file over 20 kB, so its small shards
+    are written and the assembled output is not."""
+    data = copy_glue_rows(tmp_path / "glue" / "MRPC", "MRPC", {"train.tsv": 64})
+    flags = ["augment", "--quiet", "--data-dir", data.parent, "--mlm", DEMO_MLM, "--glove", VECTORS, "--n", 2]
+    flags += ["--shard-rows", 8]
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))"
+    process = _start(*flags, cwd=tmp_path, prelude=limit)
+    output = process.communicate(timeout=300)[0].decode()
+    assert process.returncode == 2 and "Traceback" not in output, output
+    assert (
+        f"error: file too large for the file-size limit while writing {data / 'train_aug.tsv'} (the output, "
+        f"assembled from its finished shards); kept 8 finished shards in {data / '.train_aug.tsv.parts'}; run the "
+        "same command with --resume to continue, once space is freed"
+    ) in output
+    assert not (data / "train_aug.tsv").exists() and not (data / ".train_aug.tsv.tmp").exists()
+    resumed = _finish(*flags, "--resume", cwd=tmp_path)
+    assert "resumed: reused 8 of 8 finished shards" in resumed.stderr
+    full = (data / "train_aug.tsv").read_bytes()
+    _finish(*flags, "--overwrite", cwd=tmp_path)
+    assert full == (data / "train_aug.tsv").read_bytes()
+
+
+def test_a_full_disk_while_distilling_keeps_the_last_checkpoint_for_resume(tmp_path, tokenizer):
+    """After the first checkpoint the process may write no file over 6 MB: the next checkpoint's optimizer
+    state (8 MB) fails for real; the run says so, keeps the first, and --resume ends as an uninterrupted run."""
+    flags = _distill_flags(tmp_path, tokenizer)
+    prelude = """
+import resource
+import distill.checkpoint as checkpoint
+real = checkpoint.save
+def save(*args, **kwargs):
+    real(*args, **kwargs)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (6_000_000, resource.RLIM_INFINITY))
+checkpoint.save = save
+"""
+    out = tmp_path / "full"
+    process = _start(*flags, "--out", out, cwd=tmp_path, prelude=prelude)
+    output = process.communicate(timeout=300)[0].decode()
+    assert process.returncode == 2 and "Traceback" not in output, output
+    assert re.search(
+        rf"error: file too large for the file-size limit while writing {re.escape(str(out))}\S* \(the (kept model|"
+        rf"training checkpoint)\); kept the checkpoint of step 10 in {re.escape(str(out))}; run the same command "
+        "with --resume to continue, once space is freed",
+        output,
+    ), output
+    assert not (out / "checkpoint.new").exists() and not (out / ".kept.new").exists()
+    AutoModelForSequenceClassification.from_pretrained(out)  # the model in the folder is whole
     _finish(*flags, "--out", out, "--resume", cwd=tmp_path)
     _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
     _same_run(out, tmp_path / "straight")
