@@ -23,6 +23,7 @@ from transformers import AutoModelForSequenceClassification
 
 from data import InputError
 from data.paths import content_digest
+from data.stopping import writing
 
 from .evaluation import EVAL_BATCH_SIZE, predict, score
 from .features import LabelledExamples
@@ -64,7 +65,10 @@ def export_model(
     tokenizer = load_tokenizer(model_dir)
     sample = dev_set.subset(range(min(parity_examples, len(dev_set))))
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as work:
+    with (
+        writing(out, "the exported model"),
+        tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as work,
+    ):
         work = Path(work)
         fused, operators = _export_fused(model, sample, work)
         parity = _parity(model, fused, sample)

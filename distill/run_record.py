@@ -10,6 +10,7 @@ from accelerate import PartialState
 
 from data.manifests import manifest_path
 from data.paths import content_digest
+from data.stopping import DiskFull, keep, writing
 
 from .model_evaluation import evaluate_model
 from .report import write_report
@@ -97,4 +98,9 @@ def final_report(
         "dev": [str(path) for path in task.dev_paths],
     }
     selection = selection_record(out, settings, holdout_set)
-    return write_report(out, task.spec.name, task.spec.metrics, models, data, selection)
+    try:
+        with writing(out, "the run's report"):
+            return write_report(out, task.spec.name, task.spec.metrics, models, data, selection)
+    except DiskFull as error:
+        keep(error, f"kept the trained model and its checkpoint in {out}; run the same command with --resume to report")
+        raise
