@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -119,12 +119,16 @@ def augment_file(
         pinned = BATCHING_NAMES if source.batch_shaped(config.options) else ()
         parts = PartsFolder(output_path, {**request, "shard_rows": shard_rows}, resume=resume, pinned=pinned)
         summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines), source=config.source)
+        finished = False
         try:
             with _backend(dask, workers) as (n_jobs, threads):
                 shards = _prepend(first, chunks)
                 tasks = _shard_tasks(input_path, shards, parts, config, source, list(text_columns), threads)
                 results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
-                with tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar:
+                with (
+                    closing(results),  # a stop or a full disk here also stops the workers' tasks
+                    tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar,
+                ):
                     _collect(results, parts, fmt, summary, bar, on_shard)
             with whole_writes():  # the output and its manifest, or neither
                 manifest_path(output_path).unlink(missing_ok=True)  # an old manifest never describes the new file
@@ -137,10 +141,11 @@ def augment_file(
                 except DiskFull:
                     output_path.unlink()  # not finished without its manifest; the parts make it again
                     raise
+                parts.remove()
+                finished = True
         except (Stopped, DiskFull) as error:
-            keep(error, parts.kept())
+            keep(error, f"{output_path} was finished first" if finished else parts.kept())
             raise
-        parts.remove()
         return summary
 
 

@@ -36,7 +36,7 @@ class OutputLock:
     by deleting the file while still held, so the next run never locks a file that is on its way out."""
 
     def __init__(self, output: str | os.PathLike, command: str):
-        self.output, self.command = Path(output), command
+        self.output, self.command = Path(output).resolve(), command
         self.path = lock_path(self.output)
         self._fd: int | None = None
 
@@ -53,9 +53,22 @@ class OutputLock:
                     f"{self.output} is being written by another run ({_describe(owner)}). Wait for it to end or "
                     "stop it, or give this run another --out"
                 ) from None
+            except OSError as error:  # a filesystem without locks (NFS mounted nolock): say so, do not fail
+                os.close(fd)
+                log.warning(f"warning: cannot lock {self.path} ({error.strerror}); nothing stops a second run here")
+                return self
             if _same_file(fd, self.path):
                 break
             os.close(fd)  # the holder released (deleted) it between our open and our lock: try afresh
+        try:
+            self._claim(fd)
+        except BaseException:
+            os.close(fd)  # the lock goes with the descriptor
+            raise
+        return self
+
+    def _claim(self, fd: int) -> None:
+        """Write this run's name into the lock, after a note when a dead run's name was there."""
         previous = _read_owner(fd)
         if previous:
             log.info(
@@ -71,7 +84,6 @@ class OutputLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(owner).encode(), 0)
         self._fd = fd
-        return self
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:

@@ -58,6 +58,8 @@ def keep(error: BaseException, kept: str) -> None:
             error.args = (error._message(),)
 
 
+# what torch.save's native writer says when its file came out short
+TORCH_SHORT_WRITES = ("unexpected pos", "iostream error", "file write failed")
 REASONS = {
     errno.ENOSPC: "no space left on the device",
     errno.EDQUOT: "disk quota exceeded",
@@ -69,7 +71,7 @@ def full_disk_reason(error: BaseException, path: Path | None = None) -> str | No
     """Why a write failed for want of room ('no space left on the device', the quota, the file-size
     limit), or None when `error` is no such failure. Libraries that write from native code say it their
     own way: safetensors passes the OS's text on; torch.save's zip writer only finds its file shorter than
-    it wrote ("unexpected pos"), so the room left at `path` and this process's file-size limit decide."""
+    it wrote (TORCH_SHORT_WRITES), so the room left at `path` and this process's file-size limit decide."""
     number = getattr(error, "errno", None)
     if number in REASONS:
         return REASONS[number]
@@ -82,7 +84,7 @@ def full_disk_reason(error: BaseException, path: Path | None = None) -> str | No
         ):
             if words in text:
                 return REASONS[number]
-    if isinstance(error, RuntimeError) and "unexpected pos" in text:
+    if isinstance(error, RuntimeError) and any(words in text for words in TORCH_SHORT_WRITES):
         return _room_left_reason(path)
     return None
 
@@ -116,7 +118,7 @@ _deferring = threading.local()
 
 
 def _on_signal(signum, frame) -> None:
-    if getattr(_deferring, "depth", 0):
+    if getattr(_deferring, "depth", 0) and not _deferred:  # a second signal does not wait
         _deferred.append(signum)
         return
     raise Stopped(signum)
@@ -133,13 +135,18 @@ def stop_on_signals() -> Callable[[], None]:
 
 @contextmanager
 def whole_writes():
-    """A stop signal inside waits until the block is done: files written here are never cut short."""
+    """A stop signal inside waits until the block is done: files written here are never cut short (a
+    second signal stops at once). An error raised in the block goes out as it is."""
     _deferring.depth = getattr(_deferring, "depth", 0) + 1
     try:
         yield
-    finally:
+    except BaseException:
         _deferring.depth -= 1
-        if not _deferring.depth and _deferred:
-            signum = _deferred[0]
+        if not _deferring.depth:
             _deferred.clear()
-            raise Stopped(signum)
+        raise
+    _deferring.depth -= 1
+    if not _deferring.depth and _deferred:
+        signum = _deferred[0]
+        _deferred.clear()
+        raise Stopped(signum)

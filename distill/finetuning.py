@@ -19,7 +19,7 @@ from .models import base_encoder, load_encoder_for_task, load_tokenizer
 from .objectives import TaskOnly
 from .report import dev_metrics
 from .run_folder import RunFolder
-from .run_record import final_report, folder_record, source_record, task_request, train_record
+from .run_record import content_or_none, final_report, source_record, task_request, train_record
 from .task_data import TaskData, max_length_for
 from .trainer import LOOP_EPOCHS, LOOP_LR, TrainSettings, train
 
@@ -47,7 +47,7 @@ def finetune(
     request = {
         "command": "finetune",
         "task": task_request(task),
-        "model": folder_record(Path(model_path)),
+        "model": content_or_none(model_path),
         "settings": asdict(settings),
         "max_length": max_length,
     }

@@ -13,6 +13,7 @@ from accelerate import PartialState
 from accelerate.utils import set_seed
 
 from data.outputs import write_text_atomic
+from data.stopping import writing
 
 from .corpus import load_corpus
 from .methods import single_stage
@@ -20,7 +21,7 @@ from .methods.tinybert import TinyBertIntermediate
 from .models import build_student, check_same_tokenizer, load_encoder, load_tokenizer
 from .plan import DistillPlan, DistillSettings, plan_distillation
 from .run_folder import RunFolder
-from .run_record import folder_record, source_record
+from .run_record import content_or_none, source_record
 from .taps import check_tappable
 from .trainer import TrainSettings, train
 
@@ -52,8 +53,8 @@ def general_distill(
     max_length = max_length or GENERAL_MAX_LENGTH
     request = {
         "command": "distill --general",
-        "teacher": folder_record(Path(teacher_path)),
-        "corpus": folder_record(Path(corpus_path)),
+        "teacher": content_or_none(teacher_path),
+        "corpus": content_or_none(corpus_path),
         "settings": asdict(settings),
         "shape": {"student": student, "layer_map": layer_map, "init": init},
         "max_length": max_length,
@@ -125,5 +126,6 @@ def _general_report(out: Path, lines: int, steps: int, student, teacher) -> dict
         "last_loss": losses[-1] if losses else None,
         "loss_records": len(losses),
     }
-    write_text_atomic(out / REPORT_FILE, json.dumps(summary, indent=2))
+    with writing(out / REPORT_FILE, "the run's report"):
+        write_text_atomic(out / REPORT_FILE, json.dumps(summary, indent=2))
     return summary

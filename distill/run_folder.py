@@ -9,6 +9,7 @@ from pathlib import Path
 
 from data.hardware import is_main_process
 from data.outputs import OutputLock, finished_already, write_text_atomic
+from data.stopping import keep
 
 REQUEST_FILE = "request.json"  # what the user asked for, beside the run it made
 
@@ -28,9 +29,15 @@ class RunFolder:
             self._lock.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, error, trace) -> None:
+        keep(error, self._kept())  # for a stop between stages or while reporting (the loop says its own)
         if self._lock:
-            self._lock.__exit__(*exc)
+            self._lock.__exit__(kind, error, trace)
+
+    def _kept(self) -> str:
+        if any(self.out.glob("**/checkpoint/trainer_state.json")):
+            return f"kept the trained checkpoints in {self.out}; run the same command with --resume to continue"
+        return f"no checkpoint yet in {self.out}; run the same command again"
 
     def finished_as(self, request: dict) -> dict | None:
         """The finished run's report when it was made as `request`; None when there is nothing finished

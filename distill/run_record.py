@@ -33,20 +33,22 @@ def train_record(task: TaskData) -> dict:
 
 
 def task_request(task: TaskData) -> dict:
-    """The task as a run's request names it: its spec's columns and labels, its files by content."""
+    """The task as a run's request names it: its spec's columns and labels, its files by content (not by
+    how their paths were spelled)."""
     spec = task.spec
     return {
         "name": spec.name,
         "columns": [*spec.text_columns, spec.label_column],
         "labels": spec.labels,
-        "train": train_record(task),
-        "dev": [source_record(path) for path in task.dev_paths],
+        "train": content_digest(task.train_path),
+        "dev": [content_digest(path) for path in task.dev_paths],
     }
 
 
-def folder_record(path: Path) -> dict:
-    """A model folder that may not exist yet (a fallback teacher still to make) as a request names it."""
-    return {"path": str(path), "sha256": content_digest(path) if path.exists() else None}
+def content_or_none(path: str | Path | None) -> str | None:
+    """A file or model folder by content for a request; None when it does not exist (yet: a fallback
+    teacher still to make)."""
+    return content_digest(path) if path is not None and Path(path).exists() else None
 
 
 def selection_record(out: Path, settings: TrainSettings, holdout_set) -> dict:

@@ -22,7 +22,7 @@ from .models import build_student, check_same_tokenizer, load_teacher, load_toke
 from .plan import DistillPlan, DistillSettings, plan_distillation
 from .run_clock import RunClock, measure_stage
 from .run_folder import RunFolder
-from .run_record import final_report, folder_record, source_record, task_request, train_record
+from .run_record import content_or_none, final_report, source_record, task_request, train_record
 from .speedup import SpeedChoice, shape_for_speedup
 from .task_data import TaskData, max_length_for
 from .teacher_check import check_teacher
@@ -125,10 +125,11 @@ def _request(task: TaskData, recipe, settings, fallback, max_length, with_fronti
     return {
         "command": "distill",
         "task": task_request(task),
-        "teacher": folder_record(teacher_path),
+        "teacher": content_or_none(teacher_path),
         "teacher_fallback": asdict(fallback),
         "settings": asdict(settings),
-        "recipe": asdict(recipe),
+        # a student folder (a general student) by content: one remade at the same path is another start
+        "recipe": {**asdict(recipe), "student": content_or_none(recipe.student) or recipe.student},
         "max_length": max_length,
         "with_frontier": with_frontier,
     }

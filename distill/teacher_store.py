@@ -107,7 +107,7 @@ class TeacherStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             torch.save({"keys": torch.from_numpy(keys), "logits": logits, "cls": cls}, partial)
             os.replace(partial, self.path)
-        except OSError as error:
+        except (OSError, RuntimeError) as error:  # RuntimeError: torch.save's writer on a full disk
             with contextlib.suppress(OSError):
                 partial.unlink()
             self.failed = True
