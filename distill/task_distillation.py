@@ -66,8 +66,8 @@ def distill(
             return finished
         if fallback_made:
             ensure_teacher(task, fallback, progress=progress, callbacks=callbacks)
-        folder.begin(request(teacher_path))  # the teacher as made, for the next run's comparison
-        run = dict(max_length=max_length, resume=resume, progress=progress, callbacks=callbacks)
+        begin = functools.partial(folder.begin, request(teacher_path))  # the teacher as made, for a rerun
+        run = dict(max_length=max_length, resume=resume, progress=progress, callbacks=callbacks, begin=begin)
         return _distilled(task, teacher_path, out, settings, recipe, fallback_made, with_frontier, **run)
 
 
@@ -84,8 +84,10 @@ def _distilled(
     resume,
     progress,
     callbacks,
+    begin,
 ) -> dict:
-    """The run itself, in a folder this process holds: plan, build, train each stage, report."""
+    """The run itself, in a folder this process holds: plan, build, train each stage, report. `begin()`
+    readies the folder once every input has been checked: bad input leaves nothing behind."""
     set_seed(settings.seed)  # student, task head and projections are initialised under --seed
     tokenizer = load_tokenizer(teacher_path, "--teacher")
     teacher = load_teacher(teacher_path, task.scheme)
@@ -107,6 +109,7 @@ def _distilled(
     options = method.Options(**plan.options)
     objectives = [method.objective(stage, options, plan.layer_map, student, teacher) for stage in plan.stages]
     clock = _clock(plan, objectives, student, teacher, sets, settings, progress)
+    begin()
     run = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress, callbacks=callbacks, clock=clock)
     try:
         for index, (stage, objective) in enumerate(zip(plan.stages, objectives)):
