@@ -26,14 +26,14 @@ class Stopped(BaseException):
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
-        self.kept = NOTHING_KEPT  # said better by the code that knows, see `keep`
+        self.kept: str | None = None  # what the run keeps, said by the code that knows (see `keep`)
 
     @property
     def exit_status(self) -> int:
         return 128 + self.signum
 
     def line(self) -> str:
-        return f"stopped by {signal.Signals(self.signum).name}: {self.kept}"
+        return f"stopped by {signal.Signals(self.signum).name}: {self.kept or NOTHING_KEPT}"
 
 
 class DiskFull(InputError):
@@ -41,19 +41,21 @@ class DiskFull(InputError):
 
     def __init__(self, path: Path, what: str, reason: str):
         self.path, self.what, self.reason = path, what, reason
-        self.kept = NOTHING_KEPT
+        self.kept: str | None = None
         super().__init__(self._message())
 
     def _message(self) -> str:
-        return f"{self.reason} while writing {self.path} ({self.what}); {self.kept}, once space is freed"
+        return (
+            f"{self.reason} while writing {self.path} ({self.what}); {self.kept or NOTHING_KEPT}, once space is freed"
+        )
 
 
 def keep(error: BaseException, kept: str) -> None:
     """Say on a stop or a full disk what the interrupted run keeps and how to continue ("kept the
     checkpoint of step 40 in runs/x; ... --resume ..."): the first to say it is the nearest to the work.
     Other errors pass untouched."""
-    if isinstance(error, (Stopped, DiskFull)) and not getattr(error, "_said", False):
-        error.kept, error._said = kept, True
+    if isinstance(error, (Stopped, DiskFull)) and error.kept is None:
+        error.kept = kept
         if isinstance(error, DiskFull):
             error.args = (error._message(),)
 

@@ -19,6 +19,11 @@ from tests.conftest import DEMO_MLM, ROOT, VECTORS, copy_glue_rows, refused, run
 pytestmark = pytest.mark.slow
 
 
+def _no_model(*args, **kwargs):
+    """Stands in for a model loader where a rerun or a refusal must load nothing."""
+    raise AssertionError("a model was loaded")
+
+
 def _augment_flags(data, *more):
     flags = ["augment", "--quiet", "--data-dir", data.parent, "--mlm", DEMO_MLM, "--glove", VECTORS, "--n", 2]
     return [*flags, *map(str, more)]
@@ -107,10 +112,7 @@ def test_a_finished_augment_is_done_for_the_same_request_and_kept_from_another(t
     made = output.read_bytes()
     from augment import runner
 
-    def no_model(*args, **kwargs):
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr(runner, "Augmenter", no_model)  # a rerun or a refusal loads nothing
+    monkeypatch.setattr(runner, "Augmenter", _no_model)  # a rerun or a refusal loads nothing
     again = run_cli(*_augment_flags(data))
     assert again.exit_code == 0, again.output
     assert f"already done: {output} holds a finished augmented file made with these settings" in again.output
@@ -137,10 +139,7 @@ def test_a_finished_run_is_done_for_the_same_request_and_kept_from_another(tmp_p
     weights = (out / "model.safetensors").read_bytes()
     from distill import task_distillation
 
-    def no_model(*args, **kwargs):
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr(task_distillation, "load_teacher", no_model)
+    monkeypatch.setattr(task_distillation, "load_teacher", _no_model)
     spelled_otherwise = [os.path.relpath(flag) if flag == data.parent else flag for flag in flags]
     for same in (flags, spelled_otherwise):  # the same files, however their paths are written
         again = run_cli(*same)
@@ -167,10 +166,7 @@ def test_a_finished_finetune_is_not_made_again(tmp_path, tokenizer, monkeypatch)
     metrics = (tmp_path / "teacher" / "metrics.jsonl").read_text()
     from distill import finetuning
 
-    def no_model(*args, **kwargs):
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr(finetuning, "load_encoder_for_task", no_model)
+    monkeypatch.setattr(finetuning, "load_encoder_for_task", _no_model)
     again = run_cli(*flags)
     assert again.exit_code == 0 and "already done" in again.output
     refused(*flags[:-4], "--max-steps", 2, *flags[-2:], message="(differing: settings.max_steps)")
