@@ -61,8 +61,7 @@ def train_speed(kind: str, cached: bool, grouped: bool, examples: int, epochs: i
     # throughput does not depend on them
     init = methods.get(kind).default_init if kind in ("distilbert", "pkd") else "random"
     student = build_student("3L-384", teacher, task.scheme, init)
-    data = task.encode(task.train_path, tokenizer, 128)
-    data.features, data.labels = data.features[:examples], data.labels[:examples]
+    data = task.encode(task.train_path, tokenizer, 128).subset(range(examples))
     objective = {
         "task": lambda: objectives.TaskOnly(),
         "intermediate": lambda: TinyBertIntermediate(layer_maps.uniform(3, 6), 384, 384),

@@ -312,7 +312,7 @@ class FrontierStudy:
         length = max_length_for(self.plain, None)
         train_set, holdout_set, _ = split_for_selection(self.plain, tokenizer, length, self.base)
         special = tokenizer.all_special_ids
-        table = static_table(piece_vectors(encoder, tokenizer), [f["input_ids"] for f in train_set.features], special)
+        table = static_table(piece_vectors(encoder, tokenizer), [train_set.fields["input_ids"]], special)
         pair = len(self.plain.spec.text_columns) == 2
         fit = fit_static(table, special, pair, self.plain.scheme.num_outputs, train_set, holdout_set)
         dev_set = self.plain.encode(self.plain.dev_paths[0], tokenizer, length)

@@ -39,7 +39,7 @@ def piece_vectors(encoder_dir, tokenizer) -> np.ndarray:
     return torch.cat(rows).numpy()
 
 
-def static_table(vectors: np.ndarray, train_ids: list[list[int]], special_ids: list[int]) -> np.ndarray:
+def static_table(vectors: np.ndarray, train_ids: list, special_ids: list[int]) -> np.ndarray:
     """PCA to PCA_DIMS, then each row times a / (a + p(piece)) with p counted on the training pieces;
     special pieces get a zero row (they carry no meaning of their own)."""
     centred = vectors - vectors.mean(axis=0)

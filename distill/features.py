@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
 from data import InputError
+from data.memory import release_freed_memory
 
 
 def default_max_length(*, pair: bool) -> int:
@@ -53,6 +56,7 @@ class LabelScheme:
         return torch.tensor([index[v] for v in values.astype(str)], dtype=torch.long)
 
 
+ENCODE_ROWS = 4096  # rows tokenised per call while encoding a table
 NOT_MODEL_INPUTS = ("labels", "index")  # gold labels and the example's index ride along in every batch
 
 
@@ -62,34 +66,58 @@ def model_inputs(batch: dict) -> dict:
 
 
 class LabelledExamples(Dataset):
-    """Tokenised examples (unpadded); `collate` pads each batch only to its own longest example.
+    """Tokenised examples, held flat: one int32 array per model input (the pieces of every row end to end)
+    and where each row starts, about 4 bytes per piece and input instead of the ~300 that Python lists of
+    ints cost, so a training set of millions of rows stays small. The attention mask is not stored (an
+    unpadded row attends to all its pieces); `collate` pads each batch only to its own longest row.
     Item i carries its index, which keys the teacher-output cache."""
 
-    def __init__(self, features: list[dict[str, list[int]]], labels: torch.Tensor, tokenizer):
-        self.features, self.labels, self.tokenizer = features, labels, tokenizer
+    def __init__(self, fields: dict[str, np.ndarray], starts: np.ndarray, labels: torch.Tensor, tokenizer):
+        self.fields, self.starts, self.labels, self.tokenizer = fields, starts, labels, tokenizer
         self.skipped_lines: tuple[int, ...] = ()  # ragged rows of the source file, left out
 
     def __len__(self) -> int:
-        return len(self.features)
+        return len(self.starts) - 1
 
     def subset(self, rows) -> LabelledExamples:
         """These rows only, renumbered from 0 (the index keys the teacher cache)."""
-        rows = list(rows)
-        part = LabelledExamples([self.features[i] for i in rows], self.labels[rows], self.tokenizer)
+        rows = np.asarray(list(rows), dtype=np.int64)
+        lengths = self.lengths()[rows]
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        pieces = np.repeat(self.starts[rows] - starts[:-1], lengths) + np.arange(starts[-1])
+        fields = {name: values[pieces] for name, values in self.fields.items()}
+        part = LabelledExamples(fields, starts, self.labels[torch.as_tensor(rows)], self.tokenizer)
         part.skipped_lines = self.skipped_lines
         return part
 
-    def lengths(self) -> list[int]:
-        return [len(feature["input_ids"]) for feature in self.features]
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def row(self, i: int) -> dict[str, np.ndarray]:
+        """Row i's model inputs (without the attention mask)."""
+        start, end = self.starts[i], self.starts[i + 1]
+        return {name: values[start:end] for name, values in self.fields.items()}
 
     def __getitem__(self, i: int) -> dict:
-        return {**self.features[i], "labels": self.labels[i], "index": i}
+        return {**self.row(i), "labels": self.labels[i], "index": i}
 
     def collate(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        batch = self.tokenizer.pad([model_inputs(item) for item in items], return_tensors="pt")
+        lengths = np.asarray([len(item["input_ids"]) for item in items])
+        width, left = int(lengths.max()), self.tokenizer.padding_side == "left"
+        batch = {}
+        for name in self.fields:
+            pad = (self.tokenizer.pad_token_id or 0) if name == "input_ids" else 0
+            padded = np.full((len(items), width), pad, dtype=np.int64)
+            for r, (item, n) in enumerate(zip(items, lengths)):
+                padded[r, slice(width - n, None) if left else slice(0, n)] = item[name]
+            batch[name] = torch.from_numpy(padded)
+        if "attention_mask" in self.tokenizer.model_input_names:
+            positions = np.arange(width)[None, :]
+            mask = positions >= (width - lengths)[:, None] if left else positions < lengths[:, None]
+            batch["attention_mask"] = torch.from_numpy(mask.astype(np.int64))
         batch["labels"] = torch.stack([item["labels"] for item in items])
         batch["index"] = torch.tensor([item["index"] for item in items])
-        return dict(batch)
+        return batch
 
 
 def encode_frame(
@@ -104,8 +132,16 @@ def encode_frame(
     """Tokenise one or two text columns (truncated to `max_length`) and map labels to ids."""
     if frame.empty:
         raise InputError(f"{source}: no examples to train or evaluate on")
+    labels = scheme.ids(frame[label_column], source)
     texts = [frame[c].fillna("").astype(str).tolist() for c in text_columns]
-    encoded = tokenizer(*texts, truncation=True, max_length=max_length)
-    names = [name for name in tokenizer.model_input_names if name in encoded]
-    features = [{name: encoded[name][i] for name in names} for i in range(len(frame))]
-    return LabelledExamples(features, scheme.ids(frame[label_column], source), tokenizer)
+    names = [name for name in tokenizer.model_input_names if name != "attention_mask"]
+    fields: dict[str, list[np.ndarray]] = {}
+    lengths = []
+    for start in range(0, len(frame), ENCODE_ROWS):  # the tokenizer's own output is large: a chunk at a time
+        encoded = tokenizer(*(t[start : start + ENCODE_ROWS] for t in texts), truncation=True, max_length=max_length)
+        lengths += [len(ids) for ids in encoded["input_ids"]]
+        for name in (n for n in names if n in encoded):
+            fields.setdefault(name, []).append(np.fromiter(chain.from_iterable(encoded[name]), dtype=np.int32))
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    release_freed_memory()  # the tokenizer's output, freed chunk by chunk
+    return LabelledExamples({name: np.concatenate(parts) for name, parts in fields.items()}, starts, labels, tokenizer)

@@ -30,11 +30,11 @@ log = logging.getLogger("tinydistill")
 def example_keys(examples: LabelledExamples) -> np.ndarray:
     """One int64 per example: a digest of its model inputs (token ids, segments), equal for equal tokens."""
     keys = np.empty(len(examples), dtype=np.int64)
-    for i, feature in enumerate(examples.features):
-        digest = hashlib.blake2b(digest_size=8)
-        for name in sorted(feature):
+    for i in range(len(examples)):
+        digest, row = hashlib.blake2b(digest_size=8), examples.row(i)
+        for name in sorted(row):
             digest.update(name.encode())
-            digest.update(np.asarray(feature[name], dtype=np.int64).tobytes())
+            digest.update(row[name].tobytes())
         keys[i] = int.from_bytes(digest.digest(), "little", signed=True)
     return keys
 

@@ -75,8 +75,9 @@ class Options:
     batch_size: int = setting(64, "Masked sentences per model call.", minimum=1)
     max_batch_tokens: int = setting(
         8192,
-        "Padded word pieces per masked-LM call: long texts get fewer sentences per call, which bounds the "
-        "memory of each call whatever the text lengths.",
+        "Padded word pieces per masked-LM call: long texts get fewer sentences per call (inputs over 256 pieces "
+        "fewer still, as their attention grows with the square of the length), which bounds the memory of each "
+        "call whatever the text lengths.",
         minimum=1,
     )
     max_length: int | None = setting(

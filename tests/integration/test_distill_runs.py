@@ -81,8 +81,7 @@ def _pkd_run(tokenizer, teacher, out, settings, resume=False, callbacks=(), obje
     from distill.features import LabelScheme
 
     task = glue_task_data("MRPC")
-    train_set = task.encode(task.train_path, tokenizer, 64)
-    train_set.features, train_set.labels = train_set.features[:64], train_set.labels[:64]
+    train_set = task.encode(task.train_path, tokenizer, 64).subset(range(64))
     if isinstance(teacher, (str, Path)):
         teacher = load_teacher(teacher, LabelScheme(("0", "1")))
     torch.manual_seed(1)
