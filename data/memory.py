@@ -5,10 +5,10 @@ glibc's malloc serves large blocks from its heaps once a large block has been fr
 rises), and space freed there fragments and is kept: with batches whose shapes vary (length-sorted
 masked-LM calls), resident memory grows batch after batch although nothing is kept. `malloc_trim` gives
 the free pages back, but each release makes the next calls fault their pages in again. Measured with
-`augment` on 256 long pairs (2-core Xeon, AMX, bf16), the kernel cache below bounded: never released, a peak of 1.9 GB in 85 s; released
-after every masked-LM call, 1.3 GB in 105 s; released once memory has grown by SLACK since the last
-release, 1.36 GB in 97 s (512 MB: 1.55 GB in 90 s); 2.8 GB and 88 s before any of this. Peaks sampled
-every 250 ms.
+`augment` on 256 long pairs (2-core Xeon, AMX, bf16), with the kernel cache below bounded: never
+released, a peak of 1.9 GB in 85 s; released after every masked-LM call, 1.3 GB in 105 s; released once
+memory has grown by SLACK since the last release, 1.36 GB in 97 s (512 MB: 1.55 GB in 90 s); 2.8 GB and
+88 s before any of this. Peaks sampled every 250 ms.
 
 oneDNN (torch's CPU kernels) also keeps up to 1,024 prepared kernels, one per input shape, each with its
 own copy of the weights repacked (in bf16 most of all): 70 masked-LM call shapes held 170 MB more than
