@@ -91,7 +91,9 @@ def command(mode: str) -> list[str]:
     if kind == "augment":
         data = rte_like(int(size))
         return ["augment", "--task", "RTE", "--data-dir", str(data), "--out", str(data / "aug.tsv")]
-    dev = Path(os.environ.get("GLUE_DIR", ROOT.parent / "shared" / "data" / "glue")) / "MRPC" / "dev.tsv"
+    from data import find_task_dir, get_task
+
+    dev = find_task_dir(get_task("MRPC")) / "dev.tsv"
     columns = ["--text-col", "#1 String", "--text-col", "#2 String", "--label-col", "Quality"]
     return [
         "distill",

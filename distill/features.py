@@ -69,7 +69,8 @@ class LabelledExamples(Dataset):
     """Tokenised examples, held flat: one int32 array per model input (the pieces of every row end to end)
     and where each row starts, about 4 bytes per piece and input instead of the ~300 that Python lists of
     ints cost, so a training set of millions of rows stays small. The attention mask is not stored (an
-    unpadded row attends to all its pieces); `collate` pads each batch only to its own longest row.
+    unpadded row attends to all its pieces: the tokenizer's `pad` makes it); `collate` pads each batch only
+    to its own longest row.
     Item i carries its index, which keys the teacher-output cache."""
 
     def __init__(self, fields: dict[str, np.ndarray], starts: np.ndarray, labels: torch.Tensor, tokenizer):
@@ -102,19 +103,8 @@ class LabelledExamples(Dataset):
         return {**self.row(i), "labels": self.labels[i], "index": i}
 
     def collate(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        lengths = np.asarray([len(item["input_ids"]) for item in items])
-        width, left = int(lengths.max()), self.tokenizer.padding_side == "left"
-        batch = {}
-        for name in self.fields:
-            pad = (self.tokenizer.pad_token_id or 0) if name == "input_ids" else 0
-            padded = np.full((len(items), width), pad, dtype=np.int64)
-            for r, (item, n) in enumerate(zip(items, lengths)):
-                padded[r, slice(width - n, None) if left else slice(0, n)] = item[name]
-            batch[name] = torch.from_numpy(padded)
-        if "attention_mask" in self.tokenizer.model_input_names:
-            positions = np.arange(width)[None, :]
-            mask = positions >= (width - lengths)[:, None] if left else positions < lengths[:, None]
-            batch["attention_mask"] = torch.from_numpy(mask.astype(np.int64))
+        rows = [{name: values.tolist() for name, values in model_inputs(item).items()} for item in items]
+        batch = dict(self.tokenizer.pad(rows, return_tensors="pt"))
         batch["labels"] = torch.stack([item["labels"] for item in items])
         batch["index"] = torch.tensor([item["index"] for item in items])
         return batch
