@@ -206,7 +206,7 @@ class RunClock:
         if self.bar is None:
             self.bar = tqdm(
                 desc=self.stages[index].description,
-                total=round(self.seconds, 1),
+                total=math.ceil(self.seconds * 10) / 10,  # never below the steps' sum: tqdm warns past 100%
                 initial=round(done, 1),
                 bar_format="{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
             )

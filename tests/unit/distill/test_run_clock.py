@@ -48,6 +48,17 @@ def test_a_stage_cost_adds_steps_a_cached_teacher_and_evaluations():
     assert "60% of the teacher's outputs stored by earlier runs" in RunClock([stored], progress=False).describe()
 
 
+def test_a_finished_run_never_takes_the_bar_past_its_total(recwarn):
+    """A total rounded down below the sum of the steps' shares made tqdm warn "clamping frac" on screen."""
+    stage = cost(steps=3, per_epoch=3, every=3, student=1.0149, teacher=0.0, evaluation=0.0, cached=False)
+    clock = RunClock([stage], progress=True)
+    clock.begin(0, 0)
+    for step in range(1, 4):
+        clock.step(step)
+    clock.close()
+    assert not [w for w in recwarn if "clamping frac" in str(w.message)]
+
+
 def test_one_bar_covers_every_stage_and_a_resumed_run_starts_where_it_stopped():
     first, second = cost(name="stage 1"), cost(steps=6, per_epoch=6, every=3, student=3.0, name="stage 2")
     clock = RunClock([first, second], progress=True)
