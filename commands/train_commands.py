@@ -64,7 +64,7 @@ def _task_only() -> set[str]:
     return (
         names
         | set(methods.REGISTRY.option_names())
-        | {"frontier", "select", "holdout", "method", "filter_teacher", "speedup"}
+        | {"frontier", "select", "holdout", "method", "filter_teacher", "balance_classes", "speedup"}
     )
 
 

@@ -26,8 +26,16 @@ def predict(
     batch_size: int = 64,
     device: torch.device | str = "cpu",
     progress: str | None = None,
+    by_length: bool = False,
 ) -> np.ndarray:
-    """Logits for every example, in order, with the model in eval mode; `progress` names a progress bar."""
+    """Logits for every example, in order, with the model in eval mode; `progress` names a progress bar.
+    `by_length`: batches of similar length (less padding where most rows are short), put back in order."""
+    if by_length:
+        order = np.argsort(dataset.lengths(), kind="stable")
+        sorted_logits = predict(model, dataset.subset(order), batch_size=batch_size, device=device, progress=progress)
+        logits = np.empty_like(sorted_logits)
+        logits[order] = sorted_logits
+        return logits
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)
     outputs = []

@@ -38,25 +38,35 @@ def _in_fp32(loss):
 
 @_in_fp32
 def soft_cross_entropy(
-    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float = 1.0,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """TinyBERT's prediction loss: cross-entropy of the student against the teacher's softened
-    distribution, mean over the batch."""
+    distribution, mean over the batch (each example's term times `weights`, when given)."""
     targets = F.softmax(teacher_logits / temperature, dim=-1)
-    return -(targets * F.log_softmax(student_logits / temperature, dim=-1)).sum(-1).mean()
+    return _weighted_mean(-(targets * F.log_softmax(student_logits / temperature, dim=-1)).sum(-1), weights)
 
 
 @_in_fp32
-def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Hinton's KD term: T^2 * KL(teacher/T || student/T), mean over the batch (DistilBERT, PKD)."""
-    return (
-        F.kl_div(
-            F.log_softmax(student_logits / temperature, dim=-1),
-            F.softmax(teacher_logits / temperature, dim=-1),
-            reduction="batchmean",
-        )
-        * temperature**2
-    )
+def kd_kl(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Hinton's KD term: T^2 * KL(teacher/T || student/T), mean over the batch (DistilBERT, PKD; each
+    example's term times `weights`, when given)."""
+    divergence = F.kl_div(
+        F.log_softmax(student_logits / temperature, dim=-1),
+        F.softmax(teacher_logits / temperature, dim=-1),
+        reduction="none",
+    ).sum(-1)
+    return _weighted_mean(divergence, weights) * temperature**2
+
+
+def _weighted_mean(per_example: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """The batch mean of per-example terms, each times its weight (weights that average 1 over the
+    training rows keep the loss's scale)."""
+    return per_example.mean() if weights is None else (per_example * weights).mean()
 
 
 @_in_fp32

@@ -34,6 +34,14 @@ class Objective(nn.Module):
     needs: frozenset[str] = frozenset()  # of "hidden" and the taps' names ("scores", "values")
     cacheable = False  # uses only teacher logits and [CLS] states: computed once per example, cached
     cls_layers: tuple[int, ...] = ()  # teacher layers whose [CLS] state a cacheable objective reads
+    class_weights: torch.Tensor | None = None  # of the soft-target terms, set for --balance-classes (class_balance.py)
+
+    def soft_weights(self, teacher_logits: torch.Tensor) -> torch.Tensor | None:
+        """Per-example weights of a soft-target term under class_weights: the teacher's class probabilities
+        times each class's weight; None without class_weights or for regression."""
+        if self.class_weights is None or teacher_logits.shape[-1] == 1:
+            return None
+        return torch.softmax(teacher_logits.float(), dim=-1) @ self.class_weights.to(teacher_logits.device)
 
     def forward(
         self, student: Outputs, teacher: Outputs | None, batch: dict[str, torch.Tensor]
@@ -41,11 +49,12 @@ class Objective(nn.Module):
         raise NotImplementedError
 
 
-def kd_term(student_logits, teacher_logits, temperature):
-    """Soft-target term; for regression (one output) the student matches the teacher's value."""
+def kd_term(student_logits, teacher_logits, temperature, weights=None):
+    """Soft-target term (each example's times `weights`, when given); for regression (one output) the
+    student matches the teacher's value."""
     if student_logits.shape[-1] == 1:
         return losses.mse(student_logits, teacher_logits)
-    return losses.kd_kl(student_logits, teacher_logits, temperature)
+    return losses.kd_kl(student_logits, teacher_logits, temperature, weights)
 
 
 class TaskOnly(Objective):

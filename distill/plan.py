@@ -64,6 +64,13 @@ class DistillSettings:
         "original example are dropped (word replacement can turn a paraphrase into a non-paraphrase); the report "
         "says how many.",
     )
+    balance_classes: bool = setting(
+        False,
+        "Weight each training row's soft-target loss so that the teacher's classes keep the labelled examples' "
+        "shares: augmented copies drift towards one class (the MRPC teacher calls 60% of the copies "
+        "not-equivalent, 33% of the labelled pairs), and a small student learns that drift as the task's prior. "
+        "The teacher scores up to 4,096 training rows first; the weights are printed and recorded.",
+    )
     options: dict = field(default_factory=dict)  # the method's own options, by name
 
 
@@ -83,6 +90,7 @@ class DistillPlan:
     imitated_layers: list[int] | None  # teacher layers (0-based) a pruned student starts from
     stages: tuple[StagePlan, ...]
     filter_teacher: bool
+    balance_classes: bool
     teacher_shape: str
     speed: dict | None = None  # the --speedup choice: asked, shape, measured ratio, timings
 
@@ -145,6 +153,7 @@ def plan_distillation(
         imitated_layers=imitated,
         stages=tuple(method.stages(options, context)),
         filter_teacher=recipe.filter_teacher,
+        balance_classes=recipe.balance_classes,
         teacher_shape=f"{teacher[0]}L-{teacher[1]}",
         speed=asdict(speed) if speed else None,
     )

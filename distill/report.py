@@ -148,6 +148,12 @@ def write_report(
             f" The teacher filter dropped {dropped['dropped']:,} of its {dropped['copies']:,} augmented copies "
             f"({dropped['dropped_share']:.1%}): the teacher classed them otherwise than their original."
         )
+    if data.get("class_balance"):
+        weights = ", ".join(f"{w:.2f}" for w in data["class_balance"]["weights"])
+        lines[-1] += (
+            f" Soft-target losses weighted by class ({weights}): the teacher's classes kept the labelled "
+            "examples' shares (--balance-classes)."
+        )
     if _curves(run, metrics[0], run / "report.png"):
         lines += ["", "![loss and dev metric](report.png)"]
     (run / "report.md").write_text("\n".join(lines) + "\n")

@@ -80,6 +80,7 @@ def final_report(
     note: str | None = None,
     with_frontier: bool = False,
     teacher_filter: dict | None = None,
+    class_balance: dict | None = None,
     teacher_check: dict | None = None,
 ) -> dict:
     """Evaluate and write the report (main process only: one set of files, undisturbed timings); it
@@ -96,6 +97,7 @@ def final_report(
         "train": str(task.train_path),
         "train_examples": len(train_set),
         "teacher_filter": teacher_filter,
+        "class_balance": class_balance,
         "teacher_check": teacher_check,
         "dev": [str(path) for path in task.dev_paths],
     }

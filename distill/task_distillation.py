@@ -14,6 +14,7 @@ from data import InputError
 from data.hardware import process_device, resolve_device, resolve_precision
 
 from . import methods
+from .class_balance import class_weights
 from .features import LabelledExamples
 from .filtering import teacher_agreeing_rows
 from .finetuning import TeacherFallback, ensure_teacher, teacher_folder
@@ -108,6 +109,7 @@ def _distilled(
     method = methods.get(plan.method)
     options = method.Options(**plan.options)
     objectives = [method.objective(stage, options, plan.layer_map, student, teacher) for stage in plan.stages]
+    balance = _balanced(teacher, sets.train, settings, progress, objectives) if plan.balance_classes else None
     clock = _clock(plan, objectives, student, teacher, sets, settings, progress)
     begin()
     run = dict(teacher=teacher, tokenizer=tokenizer, resume=resume, progress=progress, callbacks=callbacks, clock=clock)
@@ -119,7 +121,13 @@ def _distilled(
     finally:
         clock.close()
     note = method.untrained_head(options)
-    report = dict(note=note, with_frontier=with_frontier, teacher_filter=sets.filtered, teacher_check=check.record())
+    report = dict(
+        note=note,
+        with_frontier=with_frontier,
+        teacher_filter=sets.filtered,
+        class_balance=balance,
+        teacher_check=check.record(),
+    )
     return final_report(task, out, length, teacher_path, sets.train, sets.holdout, settings, **report)
 
 
@@ -211,6 +219,22 @@ def _train_stage(stage, objective, student, sets: _Examples, metrics, out: Path,
         recorded=recorded,
         **run,
     )
+
+
+def _balanced(teacher, train_set: LabelledExamples, settings: TrainSettings, progress: bool, objectives) -> dict:
+    """--balance-classes: the class weights (see `class_balance`) given to every objective's soft-target
+    terms, said and returned for the run's report."""
+    device = resolve_device(settings.device)
+    precision = resolve_precision(settings.precision, device)
+    weights, facts = class_weights(teacher, train_set, device=device, precision=precision, progress=progress)
+    for objective in objectives:
+        objective.class_weights = weights
+    shares = ", ".join(
+        f"{labelled:.0%} / {scored:.0%} -> x{weight:.2f}"
+        for labelled, scored, weight in zip(facts["labelled_shares"], facts["teacher_shares"], facts["weights"])
+    )
+    log.info(f"--balance-classes: class shares labelled / teacher, and weights, class by class: {shares} ({precision})")
+    return facts
 
 
 def _filtered_by_teacher(task: TaskData, teacher, train_set, rows, settings: TrainSettings, progress: bool):

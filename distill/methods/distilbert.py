@@ -34,7 +34,7 @@ class DistilBert(Objective):
         self.alpha_ce, self.alpha_task, self.alpha_cos, self.temperature = alpha_ce, alpha_task, alpha_cos, temperature
 
     def forward(self, student, teacher, batch):
-        soft = kd_term(student.logits, teacher.logits, self.temperature)
+        soft = kd_term(student.logits, teacher.logits, self.temperature, self.soft_weights(teacher.logits))
         task = losses.task_loss(student.logits, batch["labels"])
         cosine = losses.cosine_hidden_loss(student.hidden[-1], teacher.hidden[-1], batch["attention_mask"])
         total = self.alpha_ce * soft + self.alpha_task * task + self.alpha_cos * cosine

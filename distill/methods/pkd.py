@@ -41,7 +41,7 @@ class PatientKD(Objective):
 
     def forward(self, student, teacher, batch):
         task = losses.task_loss(student.logits, batch["labels"])
-        soft = kd_term(student.logits, teacher.logits, self.temperature)
+        soft = kd_term(student.logits, teacher.logits, self.temperature, self.soft_weights(teacher.logits))
         patient = losses.patient_loss(
             [student.hidden[s][:, 0] for s, _ in self.layer_map], [teacher.hidden[t][:, 0] for _, t in self.layer_map]
         )

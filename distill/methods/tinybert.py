@@ -113,7 +113,8 @@ class TinyBertPrediction(Objective):
         if student.logits.shape[-1] == 1:
             loss = losses.mse(student.logits, teacher.logits)
         else:
-            loss = losses.soft_cross_entropy(student.logits, teacher.logits, self.temperature)
+            weights = self.soft_weights(teacher.logits)
+            loss = losses.soft_cross_entropy(student.logits, teacher.logits, self.temperature, weights)
         return loss, {"prediction": loss.item()}
 
 

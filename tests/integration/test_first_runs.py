@@ -169,6 +169,27 @@ def test_filter_teacher_drops_exactly_the_copies_the_teacher_classes_otherwise(
     assert refused.exit_code == 2 and "--filter-teacher drops augmented copies" in refused.output
 
 
+def test_balance_classes_weighs_the_teachers_classes_back_to_the_labelled_shares(
+    tmp_path, mrpc_small, tiny_mlm, tiny_teacher
+):
+    """The labelled shares are counted here from the augmented file's own label column (every row trains:
+    --select last), and the recorded weights are those shares over the teacher's."""
+    assert run_cli("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 3).exit_code == 0
+    teacher = _teacher_with_its_boundary_among(read_table(mrpc_small / "train.tsv"), tiny_teacher, tmp_path)
+    common = ("distill", "--data-dir", mrpc_small.parent, "--teacher", teacher, "--student", "2L-64")
+    common += ("--intermediate-epochs", 0.1, "--max-steps", 2, "--precision", "fp32", "--select", "last")
+    result = run_cli(*common, "--aug", "--balance-classes", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    facts = json.loads((tmp_path / "run" / "report.json").read_text())["data"]["class_balance"]
+    labels = read_table(mrpc_small / "train_aug.tsv")["Quality"].astype(int)
+    shares = [(labels == c).mean() for c in (0, 1)]
+    assert facts["labelled_shares"] == pytest.approx(shares, abs=1e-4)
+    expected = [share / scored for share, scored in zip(facts["labelled_shares"], facts["teacher_shares"])]
+    assert facts["weights"] == pytest.approx(expected, rel=1e-3)
+    assert "--balance-classes: class shares labelled / teacher" in result.output
+    assert "weighted by class" in (tmp_path / "run" / "report.md").read_text()
+
+
 def _teacher_with_its_boundary_among(frame, teacher_folder, tmp_path):
     """The random tiny teacher classes every MRPC pair alike; with its head's weights scaled up and its
     bias set at the median logit gap of these pairs, it splits them, and replaced words can flip a copy."""

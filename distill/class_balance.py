@@ -1,0 +1,58 @@
+"""Class shares under augmentation (--balance-classes). Word replacement moves copies across the decision
+boundary one way more than the other: the MRPC teacher calls 60% of the augmented pairs not-equivalent,
+against 33% of the labelled ones. A student trained on the copies takes that as the task's prior, and
+where it cannot tell two classes apart it leans on it. Weighting each row's soft-target loss by
+labelled share / teacher share of its class (spread over the teacher's class probabilities) gives the
+classes back their labelled shares. It leaves the loss's minimiser row by row where it was (a student
+that matches the teacher everywhere is the same student), so only a student that cannot match it changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from data import InputError
+from data.hardware import autocast_for
+
+from .evaluation import predict
+from .features import LabelledExamples
+
+SAMPLE_ROWS = 4096  # training rows the teacher scores for its class shares (a seeded sample when more)
+SAMPLE_SEED = 0
+BATCH_SIZE = 128
+
+
+def class_weights(
+    teacher, examples: LabelledExamples, *, device, precision: str, progress: bool = True
+) -> tuple[torch.Tensor, dict]:
+    """Per-class weights (labelled share / teacher's share over the training rows) and the facts for the
+    run's record. Labelled shares count the gold labels of every training row (copies carry their
+    original's); the teacher's are its mean class probabilities over up to SAMPLE_ROWS of them."""
+    classes = teacher.config.num_labels
+    if classes < 2:
+        raise InputError("--balance-classes weighs classes; a regression task has none: drop it")
+    labelled = np.bincount(examples.labels.numpy(), minlength=classes) / len(examples)
+    rows = np.arange(len(examples))
+    if len(rows) > SAMPLE_ROWS:
+        rows = np.sort(np.random.default_rng(SAMPLE_SEED).choice(rows, SAMPLE_ROWS, replace=False))
+    with autocast_for(device, precision):
+        logits = predict(
+            teacher.to(device),
+            examples.subset(rows),
+            batch_size=BATCH_SIZE,
+            device=device,
+            progress="teacher's class shares" if progress else None,
+            by_length=True,
+        )
+    scored = torch.softmax(torch.from_numpy(logits).float(), dim=-1).mean(dim=0).numpy()
+    weights = labelled / np.maximum(scored, 1e-6)
+    facts = {
+        "labelled_shares": labelled.round(4).tolist(),
+        "teacher_shares": scored.round(4).tolist(),
+        "weights": weights.round(4).tolist(),
+        "rows_scored": len(rows),
+        "precision": precision,
+        "rule": "each row's soft-target loss times sum over classes of teacher probability x labelled share / "
+        "teacher share",
+    }
+    return torch.tensor(weights, dtype=torch.float32), facts
