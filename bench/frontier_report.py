@@ -135,7 +135,8 @@ def _static_rows(study, seconds: dict, speeds: dict) -> list[dict]:
 
 
 def _candidate_label(study, name: str, method: str | None) -> str:
-    """'4x (tinybert-4L-192-long)', marked as a method, budget or shape candidate when another was chosen."""
+    """'4x (tinybert-4L-192-long)', marked as a balance, rate, method, budget or shape candidate when another was
+    chosen."""
     choices = study.choices
     shape = re.search(r"\d+L-\d+", name).group()
     by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {})]
@@ -143,12 +144,20 @@ def _candidate_label(study, name: str, method: str | None) -> str:
     picked = choices.get("shapes", {}).get(ask)
     budget = choices.get("budget", {}).get(picked)
     chosen_shape = choices.get("shape", {}).get(ask)
+    balance = choices.get("balance", {}).get(picked)
     marks = [
+        "balance candidate" if balance is not None and name.endswith("-balanced") != balance else None,
         "method candidate" if method and name.split("-", 1)[0] != method else None,
-        "budget candidate" if budget and ("-long" in name) != (budget == "long") else None,
+        "rate candidate" if name.endswith("-published_lr") else None,
+        "budget candidate" if budget and _budget_of(name) != budget and not name.endswith("-published_lr") else None,
         "shape candidate" if chosen_shape and shape != chosen_shape else None,
     ]
     return f"{ask} ({name})" + "".join(f" ({mark})" for mark in marks if mark)
+
+
+def _budget_of(name: str) -> str:
+    """The budget a student recipe's name carries (bench/frontier.py names its runs by it)."""
+    return next((budget for budget in ("long", "full") if f"-{budget}" in name), "matched")
 
 
 def _row(task, name, kind, shape, runtime, precision, figures, runs, disk, minutes, speed) -> dict:
