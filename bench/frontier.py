@@ -173,7 +173,8 @@ class FrontierStudy:
     def run(self, seeds: tuple[int, ...]) -> None:
         """Teacher, its int8 export, the static baseline and the shapes; with the first seed alone, the
         candidates of each choice (class balance, budget, shape, method: each chosen on the held-out slice at
-        seed 42, in that order); with all seeds, the chosen recipe's student for each ask."""
+        seed 42, in that order); with all seeds, the chosen recipe's student for each ask. A choice recorded
+        in choices.json stays, whatever was chosen after it (the record says what each was chosen with)."""
         teacher = self.teacher()
         if teacher is None:
             return
@@ -256,7 +257,7 @@ class FrontierStudy:
             self.save_choices()
 
     def balance(self, teacher: Path, ask: str) -> bool | None:
-        """For this ask, whether `--balance-classes` (teacher classes weighed back to the labelled shares)
+        """For this ask, whether `--balance-classes` (teacher classes weighed towards the labelled shares)
         scores better on the held-out slice: TinyBERT students of `distill --speedup`'s shape at the task's
         first budget, seed 42, with and without; None until both have run. Off for unaugmented data (the
         teacher's shares there are the labelled ones, near enough). Recorded by shape."""
@@ -291,9 +292,13 @@ class FrontierStudy:
                     return None
                 run = self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance)
                 scores[budget] = held_out(run)["accuracy"]
-                self.choices.setdefault("budget", {})[shape] = max(scores, key=scores.get)
                 self.save_choices()
-        return self.choices["budget"][shape]
+        chosen = self.choices.setdefault("budget", {})
+        best = max(candidates, key=scores.get)  # once every candidate has its score, among the candidates only
+        if chosen.get(shape) != best:
+            chosen[shape] = best
+            self.save_choices()
+        return best
 
     def shape(self, teacher: Path, ask: str) -> str | None:
         """For this ask, `distill --speedup`'s shape or the teacher-width one (see wide_shapes), whichever

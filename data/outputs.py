@@ -123,7 +123,7 @@ def finished_already(output: Path, asked: dict, made_with: dict | None, *, overw
     if overwrite:
         log.info(f"--overwrite: replacing the finished {what} in {output}")
         return False
-    if made_with == asked:
+    if made_with and not differences(made_with, asked):
         log.info(f"already done: {output} holds a finished {what} made with these settings (--overwrite redoes it)")
         return True
     changed = ", ".join(differences(made_with, asked)) if made_with else "unknown: no record of how it was made"
@@ -134,12 +134,14 @@ def finished_already(output: Path, asked: dict, made_with: dict | None, *, overw
 
 
 def differences(saved: dict, given: dict, prefix: str = "") -> list[str]:
-    """The dotted names of the settings that differ (run.recipe.temperature, max_length...)."""
+    """The dotted names of the settings that differ (run.recipe.temperature, max_length...). A setting the
+    saved record lacks, asked off (False or None), is no difference: an option added since the result was
+    made, whose off default is what made it."""
     names = []
     for key in sorted(set(saved) | set(given)):
         a, b = saved.get(key), given.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
             names += differences(a, b, f"{prefix}{key}.")
-        elif a != b:
+        elif a != b and not (key not in saved and b in (None, False)):
             names.append(f"{prefix}{key}")
     return names

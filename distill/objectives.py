@@ -41,7 +41,8 @@ class Objective(nn.Module):
         times each class's weight; None without class_weights or for regression."""
         if self.class_weights is None or teacher_logits.shape[-1] == 1:
             return None
-        return torch.softmax(teacher_logits.float(), dim=-1) @ self.class_weights.to(teacher_logits.device)
+        probabilities = torch.softmax(teacher_logits.float(), dim=-1)  # a product, not a matmul: fp32 under autocast
+        return (probabilities * self.class_weights.to(teacher_logits.device)).sum(dim=-1)
 
     def forward(
         self, student: Outputs, teacher: Outputs | None, batch: dict[str, torch.Tensor]

@@ -66,9 +66,9 @@ class DistillSettings:
     )
     balance_classes: bool = setting(
         False,
-        "Weight each training row's soft-target loss so that the teacher's classes keep the labelled examples' "
-        "shares: augmented copies drift towards one class (the MRPC teacher calls 60% of the copies "
-        "not-equivalent, 33% of the labelled pairs), and a small student learns that drift as the task's prior. "
+        "Weight each training row's soft-target loss so that the teacher's classes weigh towards the labelled "
+        "examples' shares: augmented copies drift towards one class (the MRPC teacher calls 60% of the copies "
+        "not-equivalent, 32% of the labelled pairs), and a small student learns that drift as the task's prior. "
         "The teacher scores up to 4,096 training rows first; the weights are printed and recorded.",
     )
     options: dict = field(default_factory=dict)  # the method's own options, by name

@@ -150,9 +150,10 @@ def write_report(
         )
     if data.get("class_balance"):
         weights = ", ".join(f"{w:.2f}" for w in data["class_balance"]["weights"])
+        reached = ", ".join(f"{share:.0%}" for share in data["class_balance"]["weighted_shares"])
         lines[-1] += (
-            f" Soft-target losses weighted by class ({weights}): the teacher's classes kept the labelled "
-            "examples' shares (--balance-classes)."
+            f" Soft-target losses weighted by class ({weights}, --balance-classes): the teacher's classes weigh "
+            f"{reached} of the training rows, towards the labelled examples' shares."
         )
     if _curves(run, metrics[0], run / "report.png"):
         lines += ["", "![loss and dev metric](report.png)"]

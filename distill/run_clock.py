@@ -220,7 +220,7 @@ class RunClock:
         """Step `step` (1-based) of the current stage is done; `shown` goes beside the bar."""
         if self.bar is not None:
             stage = self.stages[self.index]
-            self.bar.update(stage.step_seconds(step))
+            self.bar.update(min(stage.step_seconds(step), self.bar.total - self.bar.n))  # float sums overshoot
             self.bar.set_postfix({"step": f"{step:,}/{stage.budget.steps:,}", **shown})
 
     def close(self) -> None:

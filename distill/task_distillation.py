@@ -11,10 +11,10 @@ from pathlib import Path
 from accelerate.utils import set_seed
 
 from data import InputError
-from data.hardware import process_device, resolve_device, resolve_precision
+from data.hardware import process_device, resolve_precision
 
 from . import methods
-from .class_balance import class_weights
+from .class_balance import WEIGHT_RANGE, class_weights
 from .features import LabelledExamples
 from .filtering import teacher_agreeing_rows
 from .finetuning import TeacherFallback, ensure_teacher, teacher_folder
@@ -57,6 +57,8 @@ def distill(
             f"--teacher names a finished teacher, so none is fine-tuned: drop {', '.join(fallback.given())}"
         )
     methods.get(recipe.method)  # an unknown method is refused before any teacher is made
+    if recipe.balance_classes and task.scheme.num_outputs == 1:
+        raise InputError("--balance-classes weighs classes; a regression task has none: drop it")
     out = Path(out or Path("runs") / "student" / f"{task.spec.name}-{recipe.method}")
     fallback_made = not teacher_path
     teacher_path = Path(teacher_path or teacher_folder(task))
@@ -224,7 +226,7 @@ def _train_stage(stage, objective, student, sets: _Examples, metrics, out: Path,
 def _balanced(teacher, train_set: LabelledExamples, settings: TrainSettings, progress: bool, objectives) -> dict:
     """--balance-classes: the class weights (see `class_balance`) given to every objective's soft-target
     terms, said and returned for the run's report."""
-    device = resolve_device(settings.device)
+    device = process_device(settings.device)
     precision = resolve_precision(settings.precision, device)
     weights, facts = class_weights(teacher, train_set, device=device, precision=precision, progress=progress)
     for objective in objectives:
@@ -233,7 +235,12 @@ def _balanced(teacher, train_set: LabelledExamples, settings: TrainSettings, pro
         f"{labelled:.0%} / {scored:.0%} -> x{weight:.2f}"
         for labelled, scored, weight in zip(facts["labelled_shares"], facts["teacher_shares"], facts["weights"])
     )
-    log.info(f"--balance-classes: class shares labelled / teacher, and weights, class by class: {shares} ({precision})")
+    reached = ", ".join(f"{share:.0%}" for share in facts["weighted_shares"])
+    clipped = f", clipped to {WEIGHT_RANGE}" if facts["clipped"] else ""
+    log.info(
+        f"--balance-classes: class shares labelled / teacher, and weights, class by class: {shares}{clipped}; "
+        f"weighted shares {reached} ({precision})"
+    )
     return facts
 
 
@@ -247,7 +254,7 @@ def _filtered_by_teacher(task: TaskData, teacher, train_set, rows, settings: Tra
         raise InputError("--filter-teacher compares classes; a regression task has none: drop it")
     example_of, _ = task.example_of_each_row()
     owners = [example_of[row] for row in rows]
-    device = resolve_device(settings.device)
+    device = process_device(settings.device)
     precision = resolve_precision(settings.precision, device)
     kept, facts = teacher_agreeing_rows(
         teacher, train_set, owners, device=device, precision=precision, progress=progress

@@ -169,11 +169,21 @@ def test_filter_teacher_drops_exactly_the_copies_the_teacher_classes_otherwise(
     assert refused.exit_code == 2 and "--filter-teacher drops augmented copies" in refused.output
 
 
-def test_balance_classes_weighs_the_teachers_classes_back_to_the_labelled_shares(
-    tmp_path, mrpc_small, tiny_mlm, tiny_teacher
+def test_balance_classes_weighs_the_teachers_classes_towards_the_labelled_shares(
+    tmp_path, mrpc_small, tiny_mlm, tiny_teacher, monkeypatch
 ):
     """The labelled shares are counted here from the augmented file's own label column (every row trains:
-    --select last), and the recorded weights are those shares over the teacher's."""
+    --select last), the recorded weights are those shares over the teacher's, and the prediction stage's
+    loss is given per-row weights."""
+    from distill import losses
+
+    given, loss = [], losses.soft_cross_entropy
+
+    def spy(student, teacher, temperature=1.0, weights=None):
+        given.append(weights)
+        return loss(student, teacher, temperature, weights)
+
+    monkeypatch.setattr(losses, "soft_cross_entropy", spy)
     assert run_cli("augment", "--quiet", "--data-dir", mrpc_small.parent, "--mlm", tiny_mlm, "--n", 3).exit_code == 0
     teacher = _teacher_with_its_boundary_among(read_table(mrpc_small / "train.tsv"), tiny_teacher, tmp_path)
     common = ("distill", "--data-dir", mrpc_small.parent, "--teacher", teacher, "--student", "2L-64")
@@ -188,6 +198,7 @@ def test_balance_classes_weighs_the_teachers_classes_back_to_the_labelled_shares
     assert facts["weights"] == pytest.approx(expected, rel=1e-3)
     assert "--balance-classes: class shares labelled / teacher" in result.output
     assert "weighted by class" in (tmp_path / "run" / "report.md").read_text()
+    assert given and all(weights is not None and len(weights) > 0 for weights in given)
 
 
 def _teacher_with_its_boundary_among(frame, teacher_folder, tmp_path):

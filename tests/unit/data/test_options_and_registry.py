@@ -67,3 +67,14 @@ def test_a_registry_lists_finds_and_refuses():
         registry.typed_options("shout", {"volume": 5, "pitch": 2})
     registry.unregister("shout")
     assert registry.available() == ()
+
+
+def test_an_option_added_since_a_result_was_made_is_no_difference_while_off():
+    """A finished run recorded before --balance-classes existed was made with it off: asking it off again is
+    the same run; asking it on is not."""
+    from data.outputs import differences
+
+    made = {"recipe": {"method": "tinybert"}}
+    assert differences(made, {"recipe": {"method": "tinybert", "balance_classes": False}}) == []
+    assert differences(made, {"recipe": {"method": "tinybert", "balance_classes": True}}) == ["recipe.balance_classes"]
+    assert differences({"recipe": {"method": "tinybert", "x": 1}}, {"recipe": {"method": "tinybert"}}) == ["recipe.x"]

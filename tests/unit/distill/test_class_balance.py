@@ -93,3 +93,17 @@ def test_class_weights_are_labelled_shares_over_the_teachers(mrpc_rows, monkeypa
 def test_a_regression_teacher_is_refused(mrpc_rows):
     with pytest.raises(InputError, match="--balance-classes weighs classes"):
         class_balance.class_weights(_teacher_with_shares([1.0]), mrpc_rows, device="cpu", precision="fp32")
+
+
+def test_weights_stay_bounded_and_the_shares_they_reach_are_recorded(mrpc_rows):
+    """A teacher that all but never names a class would give it a weight in the hundreds: it is clipped.
+    A teacher equally unsure of every row keeps its own shares whatever the weights (each row's weight is
+    the same): the recorded weighted shares say so rather than claim the labelled ones."""
+    _, clipped = class_balance.class_weights(
+        _teacher_with_shares([0.999, 0.001]), mrpc_rows, device="cpu", precision="fp32", progress=False
+    )
+    assert clipped["clipped"] and max(clipped["weights"]) == class_balance.WEIGHT_RANGE[1]
+    _, unsure = class_balance.class_weights(
+        _teacher_with_shares([0.8, 0.2]), mrpc_rows, device="cpu", precision="fp32", progress=False
+    )
+    assert unsure["weighted_shares"] == pytest.approx([0.8, 0.2], abs=1e-3) and not unsure["clipped"]
