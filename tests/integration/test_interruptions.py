@@ -242,7 +242,10 @@ def test_finetune_and_general_distillation_stopped_by_sigint_end_in_one_line(tmp
 def test_predict_stopped_by_sigterm_leaves_no_output(tmp_path, tokenizer):
     teacher = save_tiny_bert(tmp_path / "model", tokenizer, BertForSequenceClassification)
     table = tmp_path / "pairs.tsv"
-    table.write_bytes((GLUE / "MRPC" / "train.tsv").read_bytes())
+    header, *rows = (GLUE / "MRPC" / "train.tsv").read_bytes().splitlines(keepends=True)
+    # three 4,096-row chunks: the first is on disk while the second is predicted (one chunk would reach
+    # the disk only as it is renamed, a window the poll can miss)
+    table.write_bytes(header + b"".join(rows * 3))
     temporary = tmp_path / ".pairs_pred.tsv.tmp"
     flags = ["predict", "--model", teacher, "--input", table, "--text-col", "#1 String", "--text-col", "#2 String"]
     output = _signal_when(
