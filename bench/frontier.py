@@ -5,8 +5,9 @@ honest alternative (static embeddings + logistic regression, bench/static_baseli
 Rows: majority; teacher (PyTorch fp32); teacher int8 (ONNX Runtime, export only); students asked for 2x,
 4x and 8x the int8 teacher's batch-32 throughput here (`distill --speedup`, the shape timed once and
 recorded), each shipped as int8; the static baseline. Each ask's recipe is chosen on the held-out slice
-at seed 42, TinyBERT's rows first: the budget (compute-matched; a longer prediction stage whose
-teacher outputs are computed once for every student; or that after a full first stage), the shape
+at seed 42, TinyBERT's rows and the fastest students first: the class balance (`--balance-classes` or
+not), the budget (compute-matched; a longer prediction stage whose teacher outputs are computed once for
+every student; or that after a full first stage), the shape
 (`--speedup`'s, or the deepest of the teacher's own width that is fast enough), then the method among
 METHODS at 4x. The chosen recipe then makes every seed of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.

@@ -13,14 +13,12 @@ import numpy as np
 import torch
 
 from data import InputError
-from data.hardware import autocast_for
 
-from .evaluation import predict
+from .evaluation import teacher_logits
 from .features import LabelledExamples
 
 SAMPLE_ROWS = 4096  # training rows the teacher scores for its class shares (a seeded sample when more)
 SAMPLE_SEED = 0
-BATCH_SIZE = 128
 WEIGHT_RANGE = (0.1, 10.0)  # a class the teacher almost never predicts (or the labels never name) stays bounded
 
 
@@ -37,15 +35,8 @@ def class_weights(
     rows = np.arange(len(examples))
     if len(rows) > SAMPLE_ROWS:
         rows = np.sort(np.random.default_rng(SAMPLE_SEED).choice(rows, SAMPLE_ROWS, replace=False))
-    with autocast_for(device, precision):
-        logits = predict(
-            teacher.to(device),
-            examples.subset(rows),
-            batch_size=BATCH_SIZE,
-            device=device,
-            progress="teacher's class shares" if progress else None,
-            by_length=True,
-        )
+    label = "teacher's class shares" if progress else None
+    logits = teacher_logits(teacher, examples.subset(rows), device=device, precision=precision, progress=label)
     probabilities = torch.softmax(torch.from_numpy(logits).float(), dim=-1).numpy()
     scored = probabilities.mean(axis=0)
     raw = labelled / np.maximum(scored, 1e-12)

@@ -12,10 +12,12 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from data import compute_metrics
+from data.hardware import autocast_for
 from data.paths import WEIGHT_FILES
 
 from .features import LabelledExamples, model_inputs
 
+TEACHER_BATCH_SIZE = 128  # rows per batch when the teacher scores the training rows before training
 EVAL_BATCH_SIZE = 32  # the batches dev figures are computed in (int8 graphs quantize activations per batch)
 
 
@@ -44,6 +46,15 @@ def predict(
             inputs = {k: v.to(device) for k, v in model_inputs(batch).items()}
             outputs.append(model(**inputs).logits.float().cpu())
     return torch.cat(outputs).numpy()
+
+
+def teacher_logits(teacher, dataset: LabelledExamples, *, device, precision: str, progress: str | None) -> np.ndarray:
+    """The teacher's logits for every row before training (its filter, its class shares), in the run's
+    precision, in batches of similar length, put back in row order."""
+    with autocast_for(device, precision):
+        return predict(
+            teacher.to(device), dataset, batch_size=TEACHER_BATCH_SIZE, device=device, progress=progress, by_length=True
+        )
 
 
 def score(logits: np.ndarray, labels: np.ndarray, metric_names) -> dict[str, float]:

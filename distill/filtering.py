@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from data.hardware import autocast_for
-
-from .evaluation import predict
+from .evaluation import teacher_logits
 from .features import LabelledExamples
-
-FILTER_BATCH_SIZE = 128
 
 
 def teacher_agreeing_rows(
@@ -21,7 +17,8 @@ def teacher_agreeing_rows(
     """The rows to keep (every original, and the copies the teacher classes as their original), and
     the counts for the report. `owners[i]` is the original example of row i; each example's first row
     is the original itself (augment writes it first)."""
-    predicted = _predicted_classes(teacher, examples, device, precision, progress)
+    progress_label = "teacher scores the copies" if progress else None
+    predicted = teacher_logits(teacher, examples, device=device, precision=precision, progress=progress_label).argmax(1)
     owners = np.asarray(owners)
     first_row = np.full(owners.max() + 1, -1)
     first_row[owners[::-1]] = np.arange(len(owners))[::-1]  # the first row of each example: its original
@@ -38,17 +35,3 @@ def teacher_agreeing_rows(
         "rule": "an augmented copy is dropped when the teacher's class for it differs from its class for the original",
     }
     return kept.tolist(), facts
-
-
-def _predicted_classes(teacher, examples: LabelledExamples, device, precision: str, progress: bool) -> np.ndarray:
-    """The teacher's argmax for every row, in row order."""
-    with autocast_for(device, precision):
-        logits = predict(
-            teacher.to(device),
-            examples,
-            batch_size=FILTER_BATCH_SIZE,
-            device=device,
-            progress="teacher scores the copies" if progress else None,
-            by_length=True,
-        )
-    return logits.argmax(axis=1)
