@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import time
 from collections import Counter
 from contextlib import closing, contextmanager
@@ -225,7 +226,8 @@ def _backend(dask: str | None, workers: int):
     else a scheduler address), the same shards on dask.distributed workers, each using as many
     threads as it was started with."""
     if dask is None:
-        yield workers, max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
+        with parallel_config(backend="loky", initializer=_parent_answers_ctrl_c):
+            yield workers, max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None  # None: leave as set
         return
     try:
         from dask.distributed import Client, LocalCluster
@@ -307,6 +309,13 @@ def _augment_shard(config: AugmentConfig, source: Source, chunk, text_columns, f
         _models_are_no_leak()
     frame, stats = _LOADED[config].augment_frame(chunk, text_columns, first_row)
     return index, frame, dict(stats), skipped
+
+
+def _parent_answers_ctrl_c() -> None:
+    """Ctrl-C reaches the whole process group. The parent answers it (keeps the finished shards, ends the
+    workers, says what it kept); a worker that also raised KeyboardInterrupt would print its own
+    traceback from wherever it was, loky's housekeeping included. Workers ignore SIGINT from the start."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _models_are_no_leak() -> None:

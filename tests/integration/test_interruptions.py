@@ -308,3 +308,16 @@ checkpoint.save = save
     _finish(*flags, "--out", out, "--resume", cwd=tmp_path)
     _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
     _same_run(out, tmp_path / "straight")
+
+
+def test_augment_workers_leave_ctrl_c_to_the_parent():
+    """Ctrl-C reaches every process of the group; a worker that raised KeyboardInterrupt wherever it was
+    (loky's memory check after its first task, once) printed a traceback beside the parent's one line."""
+    from joblib import Parallel, delayed
+
+    from augment.runner import _backend
+
+    with _backend(None, 2) as (n_jobs, _):
+        dispositions = Parallel(n_jobs=n_jobs)(delayed(signal.getsignal)(signal.SIGINT) for _ in range(4))
+    assert dispositions == [signal.SIG_IGN] * 4
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the parent still answers it
