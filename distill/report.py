@@ -127,6 +127,18 @@ def write_report(
     for role, result in models.items():
         if result.get("frontier"):
             lines += ["", *_frontier_table(names[role], result["frontier"], metrics)]
+    lines += _data_lines(data, metrics)
+    if _curves(run, metrics[0], run / "report.png"):
+        lines += ["", "![loss and dev metric](report.png)"]
+    (run / "report.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(run / "report.json", json.dumps(report, indent=2))  # last: it marks the run finished
+    return report
+
+
+def _data_lines(data: dict, metrics) -> list[str]:
+    """What the report says of its data: a teacher no better than a guess, a note, the positive class, the
+    training and dev files, and what the teacher filter and class weights did to the training rows."""
+    lines = []
     check = data.get("teacher_check")
     if check and not check["clearly_above"]:
         lines += [
@@ -138,25 +150,18 @@ def write_report(
         lines += ["", f"Note: {data['note']}"]
     if data.get("positive_label") is not None and "f1" in metrics:
         lines += ["", f"F1 is the F1 of the positive class {data['positive_label']!r}."]
-    lines += [
-        "",
-        f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on {', '.join(data['dev'])}.",
-    ]
+    trained = f"Trained on {data['train']} ({data['train_examples']:,} examples); scored on {', '.join(data['dev'])}."
     if data.get("teacher_filter"):
         dropped = data["teacher_filter"]
-        lines[-1] += (
+        trained += (
             f" The teacher filter dropped {dropped['dropped']:,} of its {dropped['copies']:,} augmented copies "
             f"({dropped['dropped_share']:.1%}): the teacher classed them otherwise than their original."
         )
     if data.get("class_balance"):
         weights = ", ".join(f"{w:.2f}" for w in data["class_balance"]["weights"])
         reached = ", ".join(f"{share:.0%}" for share in data["class_balance"]["weighted_shares"])
-        lines[-1] += (
+        trained += (
             f" Soft-target losses weighted by class ({weights}, --balance-classes): the teacher's classes weigh "
             f"{reached} of the training rows, towards the labelled examples' shares."
         )
-    if _curves(run, metrics[0], run / "report.png"):
-        lines += ["", "![loss and dev metric](report.png)"]
-    (run / "report.md").write_text("\n".join(lines) + "\n")
-    write_text_atomic(run / "report.json", json.dumps(report, indent=2))  # last: it marks the run finished
-    return report
+    return [*lines, "", trained]

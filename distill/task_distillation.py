@@ -223,11 +223,17 @@ def _train_stage(stage, objective, student, sets: _Examples, metrics, out: Path,
     )
 
 
+def _scoring_device(settings: TrainSettings) -> tuple:
+    """Where and in which precision the teacher scores the training rows before training: this process's own
+    device (each rank scores on its own GPU) in the run's precision."""
+    device = process_device(settings.device)
+    return device, resolve_precision(settings.precision, device)
+
+
 def _balanced(teacher, train_set: LabelledExamples, settings: TrainSettings, progress: bool, objectives) -> dict:
     """--balance-classes: the class weights (see `class_balance`) given to every objective's soft-target
     terms, said and returned for the run's report."""
-    device = process_device(settings.device)
-    precision = resolve_precision(settings.precision, device)
+    device, precision = _scoring_device(settings)
     weights, facts = class_weights(teacher, train_set, device=device, precision=precision, progress=progress)
     for objective in objectives:
         objective.class_weights = weights
@@ -254,8 +260,7 @@ def _filtered_by_teacher(task: TaskData, teacher, train_set, rows, settings: Tra
         raise InputError("--filter-teacher compares classes; a regression task has none: drop it")
     example_of, _ = task.example_of_each_row()
     owners = [example_of[row] for row in rows]
-    device = process_device(settings.device)
-    precision = resolve_precision(settings.precision, device)
+    device, precision = _scoring_device(settings)
     kept, facts = teacher_agreeing_rows(
         teacher, train_set, owners, device=device, precision=precision, progress=progress
     )
