@@ -1,11 +1,11 @@
 """How long a run will take, said before its first step, and one progress bar over all of its stages.
 
-Each stage's cost is measured, not guessed: a short warm-up runs the stage's real objective forward and
-backward on a few length-grouped batches of its real examples (random state restored afterwards, no
-weight changed), and the student's predictions on a slice of the sets each evaluation scores are
-timed. The bar counts estimated seconds of work, so its ETA weighs each stage's steps by their own
-cost and covers the whole run (TinyBERT's stage 1 steps cost more than stage 2's); it corrects itself
-as the real rate shows.
+Each stage's cost is measured, not guessed: a short warm-up runs the stage's whole training step (batch
+collation, teacher, the objective forward and backward, clipping and the optimizer's step) on a few
+length-grouped batches of its real examples (weights and random state restored afterwards), and the
+student's predictions on a slice of the sets each evaluation scores are timed. The bar counts estimated
+seconds of work, so its ETA weighs each stage's steps by their own cost and covers the whole run
+(TinyBERT's stage 1 steps cost more than stage 2's); it corrects itself as the real rate shows.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import math
 import os
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from data.hardware import autocast_for, process_device, resolve_precision
@@ -25,12 +26,13 @@ from data.hardware import autocast_for, process_device, resolve_precision
 from . import forward
 from .evaluation import predict
 from .features import LabelledExamples
+from .optimization import make_optimizer
 from .teacher_store import TeacherStore
 
 log = logging.getLogger("tinydistill")
 
 EVALUATION_SAMPLE = 128  # examples predicted to time an evaluation
-WARM_UP_BATCHES = 3  # the first is untimed (allocations, kernel selection); the median of the others counts
+WARM_UP_BATCHES = 3  # timed, after an untimed repeat of the first (allocations, kernel selection)
 
 
 @dataclass(frozen=True)
@@ -118,36 +120,51 @@ def measure_stage(
     scored_sets: list[LabelledExamples],
     settings,
 ) -> StageCost:
-    """Time this stage's objective on a few batches of `train_set` as the run will train it (device,
-    precision, length grouping), and the student's predictions on a slice of `scored_sets` (the sets
+    """Time this stage's training step on a few batches of `train_set` as the run will train it (device,
+    precision, length grouping, optimizer), and the student's predictions on a slice of `scored_sets` (the sets
     each evaluation scores; none for a stage that scores nothing). The models' weights, gradients and
     every random stream are left as they were."""
     device = process_device(settings.device)
     precision = resolve_precision(settings.precision, device)
     budget = StageBudget.of(len(train_set), settings, scored=bool(scored_sets), processes=_launched("WORLD_SIZE", 1))
-    batches = _warm_up_batches(train_set, settings)
-    student_s, teacher_s = [], []
+    chunks = _warm_up_rows(train_set, settings)
+    trainable = nn.ModuleList([student, objective])
+    student_s, teacher_s, optimizer_s = [], [], []
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         for model in (student, objective, teacher):
             if model is not None:
                 model.to(device)
+        kept = [p.detach().clone() for p in trainable.parameters()]  # the optimizer's steps are undone after
+        optimizer = make_optimizer(trainable, replace(settings, lr=0.0))  # the step's cost, not its change
         autocast = autocast_for(device, precision)
         was_training = student.training
         student.train()
-        for batch in batches:
-            batch = {name: value.to(device) for name, value in batch.items()}
+        for timed, rows in [(False, chunks[0]), *((True, rows) for rows in chunks)]:  # the first: untimed
             started = time.perf_counter()
+            batch = train_set.collate([train_set[int(i)] for i in rows])
+            batch = {name: value.to(device) for name, value in batch.items()}
+            collated = time.perf_counter()
             teacher_out = forward.teacher_outputs(objective, teacher, None, batch, autocast)
+            _synchronise(device)
             middle = time.perf_counter()
             with autocast:
                 out = forward.run_model(student, batch, objective.needs)
                 loss, _ = objective(out, teacher_out, batch)
             loss.float().backward()
             _synchronise(device)
-            teacher_s.append(middle - started)
-            student_s.append(time.perf_counter() - middle)
-        for model in (student, objective):
-            model.zero_grad(set_to_none=True)
+            backward = time.perf_counter()
+            torch.nn.utils.clip_grad_norm_(trainable.parameters(), settings.max_grad_norm)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            _synchronise(device)
+            if timed:
+                teacher_s.append(middle - collated)
+                student_s.append(collated - started + backward - middle)
+                optimizer_s.append(time.perf_counter() - backward)
+        with torch.no_grad():
+            for parameter, value in zip(trainable.parameters(), kept):
+                parameter.copy_(value)
+        del optimizer, kept
         evaluation_s = _evaluation_seconds(student, scored_sets, device)
         student.train(was_training)
     grad_accum = settings.grad_accum
@@ -156,8 +173,9 @@ def measure_stage(
     return StageCost(
         description,
         budget,
-        grad_accum * statistics.median(student_s[1:] or student_s),  # one batch only: a one-row set
-        grad_accum * statistics.median(teacher_s[1:] or teacher_s),
+        # means over the length strata, as the run's steps mix them; the optimizer steps once per grad_accum batches
+        grad_accum * statistics.fmean(student_s) + statistics.fmean(optimizer_s),
+        grad_accum * statistics.fmean(teacher_s),
         evaluation_s,
         teacher_cached=cached,
         teacher_known=store.known_share(train_set) if store is not None else 0.0,
@@ -230,16 +248,16 @@ class RunClock:
             self.bar = None
 
 
-def _warm_up_batches(train_set: LabelledExamples, settings) -> list[dict]:
-    """WARM_UP_BATCHES batches of random examples (a fixed generator: no global random state is drawn),
-    each of similar lengths when the run groups by length, as its batches are."""
+def _warm_up_rows(train_set: LabelledExamples, settings) -> list[torch.Tensor]:
+    """The rows of up to WARM_UP_BATCHES batches of random examples (a fixed generator: no global random
+    state is drawn): when the run groups by length, as its batches are, the longest, middle and shortest
+    thirds of the sample, so that their mean cost is the run's."""
     size = min(len(train_set), settings.batch_size * WARM_UP_BATCHES)
     rows = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0))[:size]
     if settings.group_by_length:
         lengths = torch.as_tensor(train_set.lengths())[rows]
         rows = rows[torch.argsort(lengths, descending=True, stable=True)]
-    chunks = [chunk for chunk in rows.split(max(1, size // WARM_UP_BATCHES)) if len(chunk)]
-    return [train_set.collate([train_set[int(i)] for i in chunk]) for chunk in chunks[:WARM_UP_BATCHES]]
+    return [chunk for chunk in rows.split(max(1, size // WARM_UP_BATCHES)) if len(chunk)][:WARM_UP_BATCHES]
 
 
 def _evaluation_seconds(student, scored_sets, device) -> float:

@@ -34,6 +34,7 @@ from .batches import EpochShuffle
 from .evaluation import predict, score
 from .features import LabelledExamples
 from .objectives import Objective
+from .optimization import make_optimizer
 from .run_clock import RunClock, StageBudget, measure_stage
 from .teacher_store import TeacherStore
 
@@ -277,7 +278,7 @@ class _Loop:
         set_seed(settings.seed)
         trainable = _Trainable(student, objective)
         trainable.train()  # dropout on from the first step: `from_pretrained` returns models in eval mode
-        optimizer = _optimizer(trainable, settings)
+        optimizer = make_optimizer(trainable, settings)
         trainable, optimizer, loader = accelerator.prepare(trainable, optimizer, _loader(train_set, settings))
         budget = StageBudget.from_batches(len(loader), settings, scored=scored)  # this process's share
         total_steps = budget.steps
@@ -353,16 +354,6 @@ def _accelerator(settings: TrainSettings) -> Accelerator:
         cpu=settings.device == "cpu",
         gradient_accumulation_steps=settings.grad_accum,
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
-    )
-
-
-def _optimizer(trainable: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
-    """AdamW; no weight decay on biases and norms."""
-    decay = [p for p in trainable.parameters() if p.ndim > 1]
-    no_decay = [p for p in trainable.parameters() if p.ndim <= 1]
-    return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=settings.lr,
     )
 
 
