@@ -109,7 +109,8 @@ def _teacher_rows(study, teacher: Path, seconds: dict, speeds: dict) -> list[dic
 
 
 def _student_rows(study, students: dict[str, list[Path]], seconds: dict, speeds: dict) -> list[dict]:
-    """A row per student recipe, shipped as int8, over its seeds (minutes: the mean of its runs')."""
+    """A row per student recipe, shipped as int8, over its seeds (minutes: the median of its runs', since a run
+    that shared the CPU with other work took longer)."""
     rows, chosen = [], study.choices.get("method")
     for name, runs in students.items():
         figures = [dev(run.parent / f"{run.name}-int8") for run in runs]
@@ -118,7 +119,7 @@ def _student_rows(study, students: dict[str, list[Path]], seconds: dict, speeds:
         label = f"student {_candidate_label(study, name, chosen)}"
         rows.append(
             _row(study.spec.name, label, "student", _shape(runs[0]), "ONNX Runtime", "int8", figures, runs, disk,
-                 statistics.mean(made), speeds.get(name))
+                 statistics.median(made), speeds.get(name))
         )  # fmt: skip
     return rows
 
