@@ -6,8 +6,9 @@ Rows: majority; teacher (PyTorch fp32); teacher int8 (ONNX Runtime, export only)
 4x and 8x the int8 teacher's batch-32 throughput here (`distill --speedup`, the shape timed once and
 recorded), each shipped as int8; the static baseline. Each ask's recipe is chosen on the held-out slice
 at seed 42, TinyBERT's rows and the fastest students first: the class balance (`--balance-classes` or
-not), the budget (compute-matched; a longer prediction stage whose teacher outputs are computed once for
-every student; or that after a full first stage), the shape
+not), the start (`--student-init`: the teacher layers TinyBERT imitates, or the lowest ones), the budget
+(compute-matched; a longer prediction stage whose teacher outputs are computed once for every student;
+or that after a full first stage), the shape
 (`--speedup`'s, or the deepest of the teacher's own width that is fast enough), then the method among
 METHODS at 4x. The chosen recipe then makes every seed of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
@@ -76,6 +77,9 @@ PRECISION = "fp32"
 # compute-matched budget (0.545): its prediction loss had barely moved. Narrow students take higher rates
 # (the quality study's students trained alone used 1e-4); the published-rate run stays as a row.
 STUDENT_LRS = (1e-4, 1e-4)
+# How a student may start (`distill --student-init`), candidates compared per ask, and the name each gives
+# its runs: TinyBERT's own start first (it stays on a tie)
+START_NAMES = {"auto": "own", "teacher-lowest": "lowest"}
 PUBLISHED_LRS = (5e-5, 3e-5)
 
 
@@ -186,7 +190,7 @@ class FrontierStudy:
         self.shapes(teacher)  # timed and recorded before any student
         if seeds == CLAIM_SEEDS[:1]:
             self.rates(teacher)
-            for choose in (self.balance, self.budget, self.shape):
+            for choose in (self.balance, self.start, self.budget, self.shape):
                 for ask in reversed(ASKS):  # the fastest students first: the most evidence per hour
                     choose(teacher, ask)
             self.method(teacher)
@@ -194,10 +198,10 @@ class FrontierStudy:
         for seed in seeds:
             method = self.method(teacher)
             for ask in ASKS:
-                balance, budget = self.balance(teacher, ask), self.budget(teacher, ask)
-                shape = self.shape(teacher, ask)
-                if method and shape and budget and balance is not None and self.time_left():
-                    self.student(teacher, method, shape, seed, budget=budget, balance=balance)
+                balance, start = self.balance(teacher, ask), self.start(teacher, ask)
+                budget, shape = self.budget(teacher, ask), self.shape(teacher, ask)
+                if method and shape and budget and start and balance is not None and self.time_left():
+                    self.student(teacher, method, shape, seed, budget=budget, balance=balance, start=start)
 
     def teacher(self) -> Path | None:
         if self.spec.name == "MRPC":  # the quality study's run of the same recipe, made there if absent
@@ -276,6 +280,29 @@ class FrontierStudy:
             self.save_choices()
         return chosen[shape]
 
+    def start(self, teacher: Path, ask: str) -> str | None:
+        """For this ask, how the student starts (`distill --student-init`): TinyBERT's own start (the teacher
+        layers its layer map imitates: a 1-layer student is the teacher's top layer on the embeddings) or the
+        teacher's lowest layers (PKD's start: the student first computes what the teacher's first layers do),
+        each cut to the student's width; whichever TinyBERT student of `distill --speedup`'s shape (seed 42,
+        the ask's balance, the task's first budget) scores better on the held-out slice; None until both have
+        run. Recorded by shape."""
+        shape, balance = self.shapes(teacher)[ask], self.balance(teacher, ask)
+        chosen = self.choices.setdefault("start", {})
+        if shape not in chosen:
+            if balance is None or not self.time_left():
+                return None
+            budget = self.spec.budgets[0]
+            scores = {
+                start: held_out(self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance,
+                                             start=start))["accuracy"]
+                for start in START_NAMES
+            }  # fmt: skip
+            chosen[shape] = max(scores, key=scores.get)  # the method's own start on a tie: listed first
+            self.choices.setdefault("start_holdout_acc", {})[shape] = scores
+            self.save_choices()
+        return chosen[shape]
+
     def budget(self, teacher: Path, ask: str) -> str | None:
         """For this ask, the budget candidate whose TinyBERT student of `distill --speedup`'s shape (seed 42)
         scores best on the held-out slice; None until each has run. Recorded by shape, with every score: a
@@ -283,55 +310,52 @@ class FrontierStudy:
         candidates = self.spec.budgets
         if len(candidates) == 1:
             return candidates[0]
-        shape, balance = self.shapes(teacher)[ask], self.balance(teacher, ask)
-        if balance is None:
+        shape, balance, start = self.shapes(teacher)[ask], self.balance(teacher, ask), self.start(teacher, ask)
+        if balance is None or start is None:
             return None
-        scores = self.choices.setdefault("budget_holdout_acc", {}).setdefault(shape, {})
-        for budget in candidates:
-            if budget not in scores:
-                if not self.time_left():
-                    return None
-                run = self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance)
-                scores[budget] = held_out(run)["accuracy"]
-                self.save_choices()
-        chosen = self.choices.setdefault("budget", {})
-        best = max(candidates, key=scores.get)  # once every candidate has its score, among the candidates only
-        if chosen.get(shape) != best:
-            chosen[shape] = best
+        scores = {}
+        for budget in candidates:  # each from its run (reused once finished), at the ask's balance and start
+            recipe = dict(budget=budget, balance=balance, start=start)
+            if not finished(self.run_path(METHODS[0], shape, 42, **recipe)) and not self.time_left():
+                return None
+            scores[budget] = held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
+        best = max(candidates, key=scores.get)
+        if self.choices.setdefault("budget_holdout_acc", {}).get(shape) != scores:
+            self.choices["budget_holdout_acc"][shape] = scores
+            self.choices.setdefault("budget", {})[shape] = best
             self.save_choices()
         return best
 
     def shape(self, teacher: Path, ask: str) -> str | None:
         """For this ask, `distill --speedup`'s shape or the teacher-width one (see wide_shapes), whichever
-        TinyBERT student (seed 42, the ask's budget and balance) scores better on the held-out slice; None until
+        TinyBERT student (seed 42, the ask's budget, balance and start) scores better on the held-out slice; None until
         known."""
         picked, wide = self.shapes(teacher)[ask], self.wide_shapes(teacher)[ask]
         if wide is None or wide == picked:
             return picked
         chosen = self.choices.setdefault("shape", {})
         if ask not in chosen:
-            budget, balance = self.budget(teacher, ask), self.balance(teacher, ask)
+            budget, balance, start = self.budget(teacher, ask), self.balance(teacher, ask), self.start(teacher, ask)
             if budget is None or not self.time_left():
                 return None
-            scores = {
-                shape: held_out(self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance))[
-                    "accuracy"
-                ]
-                for shape in (picked, wide)
-            }
+            recipe = dict(budget=budget, balance=balance, start=start)
+            scores = {shape: held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
+                      for shape in (picked, wide)}  # fmt: skip
             chosen[ask] = max(scores, key=scores.get)
             self.choices.setdefault("shape_holdout_acc", {})[ask] = scores
             self.save_choices()
         return chosen[ask]
 
     def method(self, teacher: Path) -> str | None:
-        """The method whose 4x student (seed 42, its chosen shape, budget and balance) scores best on the held-out
-        slice (None until each has run)."""
+        """The method whose 4x student (seed 42, its chosen shape, budget, balance and start) scores best on the
+        held-out slice (None until each has run)."""
         if "method" not in self.choices:
             shape, budget, balance = self.shape(teacher, "4x"), self.budget(teacher, "4x"), self.balance(teacher, "4x")
+            start = self.start(teacher, "4x")
             if shape is None or budget is None or not self.time_left():
                 return None
-            runs = {name: self.student(teacher, name, shape, 42, budget=budget, balance=balance) for name in METHODS}
+            recipe = dict(budget=budget, balance=balance, start=start)
+            runs = {name: self.student(teacher, name, shape, 42, **recipe) for name in METHODS}
             scores = {name: held_out(run)["accuracy"] for name, run in runs.items()}
             self.choices["method"] = max(scores, key=scores.get)
             self.choices["method_holdout_acc"] = scores
@@ -339,21 +363,28 @@ class FrontierStudy:
         return self.choices["method"]
 
     def student(
-        self, teacher: Path, method: str, shape: str, seed: int, lrs=None, budget: str = "matched", balance=False
+        self,
+        teacher: Path,
+        method: str,
+        shape: str,
+        seed: int,
+        lrs=None,
+        budget: str = "matched",
+        balance=False,
+        start: str = "auto",
     ) -> Path:
         """A student of this shape by this method, at STUDENT_LRS (or `lrs`: then named for them), at the
         task's budget (or `budget` "long": TaskStudy.long_second_epochs; "full": that after a first stage of
-        TaskStudy.full_first_epochs; named for it), with `distill --balance-classes` when `balance` (named)."""
-        variant = ("" if budget == "matched" else f"-{budget}") + ("-published_lr" if lrs else "")
-        variant += "-balanced" if balance else ""
-        run = self.work / f"{method}-{shape}{variant}-{seed}"
+        TaskStudy.full_first_epochs; named for it), with `distill --balance-classes` when `balance` (named),
+        starting as `distill --student-init` says (named when not the method's own)."""
+        run = self.run_path(method, shape, seed, lrs, budget, balance, start)
         if not finished(run):
             data = self.training_data()
             rows = len(read_table(data.train_path))
             first, second = self.spec.stage_epochs or (n / rows for n in self.spec.stage_examples)
             first_lr, second_lr = lrs or STUDENT_LRS
             options = {"intermediate_epochs": first, "intermediate_lr": first_lr}
-            recipe = DistillSettings(method=method, student=shape, options=options, balance_classes=balance)
+            recipe = DistillSettings(method=method, student=shape, init=start, options=options, balance_classes=balance)
             settings = replace(self.base, epochs=second, lr=second_lr, seed=seed)
             if budget in ("long", "full"):
                 settings = replace(settings, epochs=self.spec.long_second_epochs, eval_steps=self.spec.eval_steps_long)
@@ -362,6 +393,12 @@ class FrontierStudy:
             self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe, resume=True))
         self.timed(f"{run.name} int8", lambda: self.shipped(run))
         return run
+
+    def run_path(self, method: str, shape: str, seed: int, lrs=None, budget="matched", balance=False, start="auto"):
+        """Where `student` keeps this recipe's run: named for everything in it that is not the default."""
+        variant = ("" if budget == "matched" else f"-{budget}") + ("-published_lr" if lrs else "")
+        variant += ("-balanced" if balance else "") + ("" if start == "auto" else f"-{START_NAMES[start]}")
+        return self.work / f"{method}-{shape}{variant}-{seed}"
 
     def static(self) -> None:
         """The static baseline, fitted once (the regression's L2 chosen on the held-out slice)."""

@@ -136,8 +136,8 @@ def _static_rows(study, seconds: dict, speeds: dict) -> list[dict]:
 
 
 def _candidate_label(study, name: str, method: str | None) -> str:
-    """'4x (tinybert-4L-192-long)', marked as a balance, rate, method, budget or shape candidate when another was
-    chosen."""
+    """'4x (tinybert-4L-192-long)', marked as a balance, start, rate, method, budget or shape candidate when another
+    was chosen."""
     choices = study.choices
     shape = re.search(r"\d+L-\d+", name).group()
     by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {})]
@@ -146,8 +146,10 @@ def _candidate_label(study, name: str, method: str | None) -> str:
     budget = choices.get("budget", {}).get(picked)
     chosen_shape = choices.get("shape", {}).get(ask)
     balance = choices.get("balance", {}).get(picked)
+    start = choices.get("start", {}).get(picked)
     marks = [
-        "balance candidate" if balance is not None and name.endswith("-balanced") != balance else None,
+        "balance candidate" if balance is not None and ("-balanced" in name) != balance else None,
+        "start candidate" if start is not None and name.endswith("-lowest") != (start == "teacher-lowest") else None,
         "method candidate" if method and name.split("-", 1)[0] != method else None,
         "rate candidate" if name.endswith("-published_lr") else None,
         "budget candidate" if budget and _budget_of(name) != budget and not name.endswith("-published_lr") else None,

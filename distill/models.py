@@ -164,8 +164,9 @@ def build_student(
 
     init applies to shape-built students only (a folder's weights are its own, its init None): "random" (TinyBERT as
     published), "teacher-pruned" (`teacher_layers`, 0-based, default evenly spaced, cut to the student's
-    width by activation importance on `calibration` examples, see pruning.py), "teacher-alternate" (DistilBERT) or
-    "teacher-lowest" (PKD); the last two need the teacher's width.
+    width by activation importance on `calibration` examples, see pruning.py), "teacher-alternate" (DistilBERT:
+    alternate layers) or "teacher-lowest" (PKD: the lowest layers); these two copy whole layers into a student of
+    the teacher's width and are cut like teacher-pruned into a narrower one.
     """
     layers = teacher.config.num_hidden_layers
     shape = parse_shape(student)
@@ -187,17 +188,22 @@ def build_student(
     if scheme is not None:
         config.update(_label_config(scheme))  # named by the task, whatever the teacher's config says
     model = AutoModel.from_config(config) if scheme is None else AutoModelForSequenceClassification.from_config(config)
-    if init == "teacher-alternate":
-        copy_teacher_layers(model, teacher, alternate_layers(shape[0], layers))
-    elif init == "teacher-lowest":
-        copy_teacher_layers(model, teacher, lowest_layers(shape[0], layers))
-    elif init == "teacher-pruned":
-        if calibration is None:
-            raise InputError("--student-init teacher-pruned needs examples to measure the teacher's activations on")
-        step = max(1, len(calibration) // CALIBRATION_EXAMPLES)
-        sample = [calibration[i] for i in range(0, len(calibration), step)][:CALIBRATION_EXAMPLES]
-        batches = [calibration.collate(sample[i : i + 32]) for i in range(0, len(sample), 32)]
-        prune_teacher_into(model, teacher.to("cpu"), teacher_layers or alternate_layers(shape[0], layers), batches)
+    if init == "random":
+        return model
+    starts = {
+        "teacher-pruned": teacher_layers or alternate_layers(shape[0], layers),
+        "teacher-alternate": alternate_layers(shape[0], layers),
+        "teacher-lowest": lowest_layers(shape[0], layers),
+    }[init]
+    if init != "teacher-pruned" and config.hidden_size == teacher.config.hidden_size:
+        copy_teacher_layers(model, teacher, starts)  # whole layers
+        return model
+    if calibration is None:
+        raise InputError(f"--student-init {init} needs examples to measure the teacher's activations on")
+    step = max(1, len(calibration) // CALIBRATION_EXAMPLES)
+    sample = [calibration[i] for i in range(0, len(calibration), step)][:CALIBRATION_EXAMPLES]
+    batches = [calibration.collate(sample[i : i + 32]) for i in range(0, len(sample), 32)]
+    prune_teacher_into(model, teacher.to("cpu"), starts, batches)
     return model
 
 

@@ -45,8 +45,9 @@ class DistillSettings:
         "auto",
         "Starting weights of a shape-built student. auto: the method's: teacher-pruned for TinyBERT and "
         "--general (evenly spaced teacher layers cut to the student's width, keeping the channels most active on "
-        "the training data), teacher-alternate for DistilBERT, teacher-lowest for PKD (these two need the "
-        "teacher's width); random: TinyBERT as published.",
+        "the training data), teacher-alternate (every other layer) for DistilBERT, teacher-lowest (the lowest "
+        "layers) for PKD (whole layers at the teacher's width, cut the same way into a narrower student); random: "
+        "TinyBERT as published.",
         flag="--student-init",
         choices=STUDENT_INITS,
     )

@@ -1,6 +1,7 @@
-"""The frontier study's choices (bench/frontier.py): with the first seed, each ask's class balance, budget,
-shape and the 4x method are chosen on the held-out slice from seed-42 runs; with all seeds, only the chosen
-recipe is trained. Runs are stand-ins that record what was asked and carry a scripted held-out accuracy."""
+"""The frontier study's choices (bench/frontier.py): with the first seed, each ask's class balance, start,
+budget, shape and the 4x method are chosen on the held-out slice from seed-42 runs; with all seeds, only the
+chosen recipe is trained. Runs are stand-ins that record what was trained (a finished run is reused, not
+trained again) and carry a scripted held-out accuracy."""
 
 import json
 
@@ -23,6 +24,12 @@ HELD_OUT = {  # (method, shape, budget, balanced): accuracy on the held-out slic
     ("tinybert", "1L-264", "full", True): 0.59,
     ("minilm", "1L-384", "long", True): 0.71,
 }
+LOWEST = {  # the same, for students that start from the teacher's lowest layers
+    ("tinybert", "2L-384", "long", False): 0.79,  # better than TinyBERT's own start (0.76)
+    ("tinybert", "2L-384", "full", False): 0.77,  # and with it, the long budget wins
+    ("tinybert", "4L-192", "long", True): 0.60,  # worse (0.66)
+    ("tinybert", "1L-264", "long", True): 0.60,  # a tie (0.60): the method's own start stays
+}
 
 
 @pytest.fixture
@@ -31,11 +38,13 @@ def study(tmp_path, monkeypatch):
     study.choices = {"shapes": SHAPES, "wide_shapes": WIDE}
     study.asked = []
 
-    def student(teacher, method, shape, seed, lrs=None, budget="matched", balance=False):
-        study.asked.append((method, shape, seed, budget, balance, lrs))
-        run = tmp_path / "runs" / f"{method}-{shape}-{budget}-{balance}-{seed}-{bool(lrs)}"
-        run.mkdir(parents=True, exist_ok=True)
-        accuracy = HELD_OUT.get((method, shape, budget, balance), 0.5)
+    def student(teacher, method, shape, seed, lrs=None, budget="matched", balance=False, start="auto"):
+        run = tmp_path / "runs" / f"{method}-{shape}-{budget}-{balance}-{start}-{seed}-{bool(lrs)}"
+        if not run.is_dir():
+            study.asked.append((method, shape, seed, budget, balance, lrs, start))
+            run.mkdir(parents=True)
+        scores = HELD_OUT if start == "auto" else LOWEST
+        accuracy = scores.get((method, shape, budget, balance), 0.5)
         (run / "report.json").write_text(json.dumps({"selection": {"kept_holdout": {"accuracy": accuracy}}}))
         return run
 
@@ -45,16 +54,23 @@ def study(tmp_path, monkeypatch):
     return study
 
 
-def test_the_first_seed_chooses_balance_budget_shape_and_method_on_the_held_out_slice(study):
+def test_the_first_seed_chooses_balance_start_budget_shape_and_method_on_the_held_out_slice(study):
     study.run((42,))
     assert study.choices["balance"] == {"2L-384": False, "4L-192": True, "1L-264": True}
-    assert study.choices["budget"] == {"2L-384": "full", "4L-192": "long", "1L-264": "long"}
+    assert study.choices["start"] == {"2L-384": "teacher-lowest", "4L-192": "auto", "1L-264": "auto"}
+    assert study.choices["budget"] == {"2L-384": "long", "4L-192": "long", "1L-264": "long"}
     assert study.choices["shape"] == {"4x": "1L-384"}  # 0.70 against 4L-192's 0.66 at the 4x budget and balance
     assert study.choices["method"] == "minilm"  # 0.71 against TinyBERT's 0.70, at the chosen 4x shape
-    assert {seed for *_, seed, _, _, _ in study.asked} == {42}
-    assert ("tinybert", "4L-192", 42, "matched", False, (5e-5, 3e-5)) in study.asked  # the published rates, on record
-    balanced_budgets = {budget for _, shape, _, budget, on, _ in study.asked if shape == "4L-192" and on}
+    assert {seed for _, _, seed, *_ in study.asked} == {42}
+    assert ("tinybert", "4L-192", 42, "matched", False, (5e-5, 3e-5), "auto") in study.asked  # published rates
+    balanced_budgets = {budget for _, shape, _, budget, on, *_ in study.asked if shape == "4L-192" and on}
     assert balanced_budgets == {"long", "full"}  # the budget candidates run with the ask's chosen balance
+    starts = {(shape, budget, start) for _, shape, _, budget, _, _, start in study.asked if shape == "2L-384"}
+    assert starts == {
+        ("2L-384", "long", "auto"),
+        ("2L-384", "long", "teacher-lowest"),
+        ("2L-384", "full", "teacher-lowest"),
+    }
 
 
 def test_the_other_seeds_train_only_the_chosen_recipe(study):
@@ -63,26 +79,31 @@ def test_the_other_seeds_train_only_the_chosen_recipe(study):
     study.run((42, 43, 44))
     later = study.asked[first:]
     chosen = {
-        ("minilm", "2L-384", "full", False),
-        ("minilm", "1L-384", "long", True),
-        ("minilm", "1L-264", "long", True),
+        ("minilm", "2L-384", "long", False, "teacher-lowest"),
+        ("minilm", "1L-384", "long", True, "auto"),
+        ("minilm", "1L-264", "long", True, "auto"),
     }
-    assert {(method, shape, budget, on) for method, shape, _, budget, on, _ in later} == chosen
-    assert sorted(seed for _, _, seed, *_ in later) == [42] * 3 + [43] * 3 + [44] * 3
+    assert {(method, shape, budget, on, start) for method, shape, _, budget, on, _, start in later} == chosen
+    # seed 42's 4x run is the method choice's, reused
+    assert sorted(seed for _, _, seed, *_ in later) == [42] * 2 + [43] * 3 + [44] * 3
 
 
-def test_a_budget_candidate_added_later_is_run_and_compared_with_the_recorded_scores(study):
-    """A resumed study whose record predates the "full" budget runs only that candidate at seed 42."""
-    recorded = {"long": 0.76}
+def test_a_budget_candidate_added_later_is_run_and_compared_with_the_finished_ones(study):
+    """A resumed study whose record predates the "full" budget trains only that candidate at seed 42; the
+    scores are re-read from the runs, so they are those of the ask's start."""
     study.choices.update(
         balance={"2L-384": False},
+        start={"2L-384": "auto"},
         budget={"2L-384": "long"},
-        budget_holdout_acc={"2L-384": dict(recorded)},
+        budget_holdout_acc={"2L-384": {"long": 0.76}},
         lrs_holdout_acc={"published": 0.55, "study": 0.62},
     )
+    study.student(None, "tinybert", "2L-384", 42, budget="long")  # finished before "full" existed
+    study.asked.clear()
     assert study.budget(None, "2x") == "full"
-    assert study.asked == [("tinybert", "2L-384", 42, "full", False, None)]
-    assert study.choices["budget_holdout_acc"]["2L-384"] == {**recorded, "full": 0.78}
+    assert study.asked == [("tinybert", "2L-384", 42, "full", False, None, "auto")]
+    assert study.choices["budget_holdout_acc"]["2L-384"] == {"long": 0.76, "full": 0.78}
+    assert study.choices["budget"]["2L-384"] == "full"
 
 
 def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path):

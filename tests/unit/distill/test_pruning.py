@@ -66,6 +66,20 @@ def test_pruning_keeps_the_most_active_channels(teacher, examples):
     assert torch.equal(kept, silent.bert.encoder.layer[2].output.LayerNorm.weight[16:])
 
 
+def test_lowest_and_alternate_starts_copy_whole_layers_at_the_teachers_width_and_cut_them_narrower(teacher, examples):
+    scheme = LabelScheme(("0", "1"))
+    for init, layers in (("teacher-lowest", [0, 1]), ("teacher-alternate", [0, 2])):
+        whole = build_student("2L-64", teacher, scheme, init)  # no examples needed: nothing is measured
+        cut = build_student("2L-48", teacher, scheme, init, calibration=examples)
+        kept = torch.tensor(cut.config.pruned_hidden_channels)
+        for i, j in enumerate(layers):
+            source = teacher.bert.encoder.layer[j].output.LayerNorm.weight
+            assert torch.equal(whole.bert.encoder.layer[i].output.LayerNorm.weight, source)
+            assert torch.equal(cut.bert.encoder.layer[i].output.LayerNorm.weight, source[kept])
+        with pytest.raises(InputError, match=f"--student-init {init} needs examples"):
+            build_student("2L-48", teacher, scheme, init)
+
+
 def test_head_dimensions_are_chosen_within_each_head():
     scores = torch.tensor([5.0, 1, 3, 2, 0, 9, 8, 1])  # 2 heads of 4 dims
     assert top_channels(scores, 3).tolist() == [0, 5, 6]  # in their original order, not by score
