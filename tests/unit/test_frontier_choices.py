@@ -111,3 +111,28 @@ def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_
     assert study.balance(None, "4x") is False
     assert study.budget(None, "4x") == "matched"
     assert "budget" not in study.choices and "balance" not in study.choices
+
+
+def test_the_report_marks_each_row_that_lost_a_choice():
+    from types import SimpleNamespace
+
+    from bench.frontier_report import _candidate_label
+
+    choices = {
+        "shapes": SHAPES,
+        "wide_shapes": WIDE,
+        "balance": {"4L-192": True, "2L-384": False},
+        "start": {"4L-192": "teacher-lowest", "2L-384": "auto"},
+        "budget": {"4L-192": "long", "2L-384": "full"},
+        "shape": {"4x": "4L-192"},
+    }
+    study = SimpleNamespace(choices=choices)
+    assert _candidate_label(study, "tinybert-4L-192-long-balanced-lowest", "tinybert") == (
+        "4x (tinybert-4L-192-long-balanced-lowest)"
+    )
+    assert _candidate_label(study, "tinybert-4L-192-long-balanced", "tinybert").endswith("(start candidate)")
+    assert _candidate_label(study, "tinybert-4L-192-long-lowest", "tinybert").endswith("(balance candidate)")
+    assert _candidate_label(study, "minilm-1L-384-long-balanced-lowest", "tinybert") == (
+        "4x (minilm-1L-384-long-balanced-lowest) (method candidate) (shape candidate)"
+    )
+    assert _candidate_label(study, "tinybert-2L-384-long", "tinybert") == "2x (tinybert-2L-384-long) (budget candidate)"
