@@ -6,9 +6,9 @@ Rows: majority; teacher (PyTorch fp32); teacher int8 (ONNX Runtime, export only)
 4x and 8x the int8 teacher's batch-32 throughput here (`distill --speedup`, the shape timed once and
 recorded), each shipped as int8; the static baseline. Each ask's recipe is chosen on the held-out slice
 at seed 42, TinyBERT's rows and the fastest students first: the class balance (`--balance-classes` or
-not), the start (`--student-init`: the teacher layers TinyBERT imitates, or the lowest ones), the budget
-(compute-matched; a longer prediction stage whose teacher outputs are computed once for every student;
-or that after a full first stage), the shape
+not), the budget (compute-matched; a longer prediction stage whose teacher outputs are computed once for
+every student; or that after a full first stage), the start (`--student-init`: the teacher layers
+TinyBERT imitates, or the lowest ones), the shape
 (`--speedup`'s, or the deepest of the teacher's own width that is fast enough), then the method among
 METHODS at 4x. The chosen recipe then makes every seed of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
@@ -177,7 +177,7 @@ class FrontierStudy:
 
     def run(self, seeds: tuple[int, ...]) -> None:
         """Teacher, its int8 export, the static baseline and the shapes; with the first seed alone, the
-        candidates of each choice (class balance, budget, shape, method: each chosen on the held-out slice at
+        candidates of each choice (class balance, budget, start, shape, method: each chosen on the held-out slice at
         seed 42, in that order); with all seeds, the chosen recipe's student for each ask. A choice recorded
         in choices.json stays, whatever was chosen after it (the record says what each was chosen with)."""
         teacher = self.teacher()
@@ -190,7 +190,7 @@ class FrontierStudy:
         self.shapes(teacher)  # timed and recorded before any student
         if seeds == CLAIM_SEEDS[:1]:
             self.rates(teacher)
-            for choose in (self.balance, self.start, self.budget, self.shape):
+            for choose in (self.balance, self.budget, self.start, self.shape):
                 for ask in reversed(ASKS):  # the fastest students first: the most evidence per hour
                     choose(teacher, ask)
             self.method(teacher)
@@ -280,51 +280,53 @@ class FrontierStudy:
             self.save_choices()
         return chosen[shape]
 
-    def start(self, teacher: Path, ask: str) -> str | None:
-        """For this ask, how the student starts (`distill --student-init`): TinyBERT's own start (the teacher
-        layers its layer map imitates: a 1-layer student is the teacher's top layer on the embeddings) or the
-        teacher's lowest layers (PKD's start: the student first computes what the teacher's first layers do),
-        each cut to the student's width; whichever TinyBERT student of `distill --speedup`'s shape (seed 42,
-        the ask's balance, the task's first budget) scores better on the held-out slice; None until both have
-        run. Recorded by shape."""
-        shape, balance = self.shapes(teacher)[ask], self.balance(teacher, ask)
-        chosen = self.choices.setdefault("start", {})
-        if shape not in chosen:
-            if balance is None or not self.time_left():
-                return None
-            budget = self.spec.budgets[0]
-            scores = {
-                start: held_out(self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance,
-                                             start=start))["accuracy"]
-                for start in START_NAMES
-            }  # fmt: skip
-            chosen[shape] = max(scores, key=scores.get)  # the method's own start on a tie: listed first
-            self.choices.setdefault("start_holdout_acc", {})[shape] = scores
-            self.save_choices()
-        return chosen[shape]
-
     def budget(self, teacher: Path, ask: str) -> str | None:
-        """For this ask, the budget candidate whose TinyBERT student of `distill --speedup`'s shape (seed 42)
-        scores best on the held-out slice; None until each has run. Recorded by shape, with every score: a
-        candidate added later is run and compared with the recorded ones."""
+        """For this ask, the budget candidate whose TinyBERT student of `distill --speedup`'s shape (seed 42, the
+        ask's balance, TinyBERT's own start) scores best on the held-out slice; None until each has run. The
+        scores are read from the runs (each reused once finished) and recorded by shape: a candidate added later
+        is run and compared with the others."""
         candidates = self.spec.budgets
         if len(candidates) == 1:
             return candidates[0]
-        shape, balance, start = self.shapes(teacher)[ask], self.balance(teacher, ask), self.start(teacher, ask)
-        if balance is None or start is None:
+        shape, balance = self.shapes(teacher)[ask], self.balance(teacher, ask)
+        if balance is None:
             return None
         scores = {}
-        for budget in candidates:  # each from its run (reused once finished), at the ask's balance and start
-            recipe = dict(budget=budget, balance=balance, start=start)
-            if not finished(self.run_path(METHODS[0], shape, 42, **recipe)) and not self.time_left():
+        for budget in candidates:
+            if (
+                not finished(self.run_path(METHODS[0], shape, 42, budget=budget, balance=balance))
+                and not self.time_left()
+            ):
                 return None
-            scores[budget] = held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
+            scores[budget] = held_out(self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance))[
+                "accuracy"
+            ]
         best = max(candidates, key=scores.get)
         if self.choices.setdefault("budget_holdout_acc", {}).get(shape) != scores:
             self.choices["budget_holdout_acc"][shape] = scores
             self.choices.setdefault("budget", {})[shape] = best
             self.save_choices()
         return best
+
+    def start(self, teacher: Path, ask: str) -> str | None:
+        """For this ask, how the student starts (`distill --student-init`): TinyBERT's own start (the teacher
+        layers its layer map imitates: a 1-layer student is the teacher's top layer on the embeddings) or the
+        teacher's lowest layers (PKD's start: the student first computes what the teacher's first layers do),
+        each cut to the student's width; whichever TinyBERT student of `distill --speedup`'s shape (seed 42,
+        the ask's balance and budget) scores better on the held-out slice; None until both have run. Recorded
+        by shape."""
+        shape, balance, budget = self.shapes(teacher)[ask], self.balance(teacher, ask), self.budget(teacher, ask)
+        chosen = self.choices.setdefault("start", {})
+        if shape not in chosen:
+            if balance is None or budget is None or not self.time_left():
+                return None
+            recipe = dict(budget=budget, balance=balance)
+            scores = {start: held_out(self.student(teacher, METHODS[0], shape, 42, **recipe, start=start))["accuracy"]
+                      for start in START_NAMES}  # fmt: skip
+            chosen[shape] = max(scores, key=scores.get)  # the method's own start on a tie: listed first
+            self.choices.setdefault("start_holdout_acc", {})[shape] = scores
+            self.save_choices()
+        return chosen[shape]
 
     def shape(self, teacher: Path, ask: str) -> str | None:
         """For this ask, `distill --speedup`'s shape or the teacher-width one (see wide_shapes), whichever
