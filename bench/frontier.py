@@ -9,7 +9,8 @@ at seed 42, TinyBERT's rows and the fastest students first: the class balance (`
 not), the budget (compute-matched; a longer prediction stage whose teacher outputs are computed once for
 every student; or that after a full first stage), the start (`--student-init`: the teacher layers
 TinyBERT imitates, or the lowest ones), the shape
-(`--speedup`'s, or the deepest of the teacher's own width that is fast enough), then the method among
+(`--speedup`'s, the deepest of the teacher's own width or the deepest of any width that is fast enough),
+then the method among
 METHODS at 4x. The chosen recipe then makes every seed of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
 Speeds are measured side by side in one process at the end (ONNX Runtime or PyTorch on the CPU, real
@@ -80,6 +81,8 @@ STUDENT_LRS = (1e-4, 1e-4)
 # How a student may start (`distill --student-init`), candidates compared per ask, and the name each gives
 # its runs: TinyBERT's own start first (it stays on a tie)
 START_NAMES = {"auto": "own", "teacher-lowest": "lowest"}
+# Shape candidates beside `distill --speedup`'s own pick, as `shape_for_speedup` is asked for them
+OTHER_SHAPES = {"wide": {"same_width": True}, "deep": {"prefer": "depth"}}
 PUBLISHED_LRS = (5e-5, 3e-5)
 
 
@@ -232,24 +235,25 @@ class FrontierStudy:
             self.save_choices()
         return self.choices["shapes"]
 
-    def wide_shapes(self, teacher: Path) -> dict[str, str | None]:
-        """For each ask, the deepest shape of the teacher's own width that is fast enough (a shape
-        candidate: its layers start as whole teacher layers), None when none is; timed once, recorded."""
-        if "wide_shapes" not in self.choices:
+    def other_shapes(self, teacher: Path, kind: str) -> dict[str, str | None]:
+        """For each ask, the shape `distill --speedup` picks when asked as OTHER_SHAPES[kind] says ("wide": the
+        deepest of the teacher's own width, whose layers start as whole teacher layers; "deep": the deepest of
+        any width), None when none is fast enough: shape candidates beside its own pick. Timed once, recorded."""
+        if f"{kind}_shapes" not in self.choices:
             config = load_teacher(teacher, self.plain.scheme).config
             found, timing = {}, {}
             with Int8Timer() as timer:
                 sample = self.dev_set(teacher)
                 for ask, x in zip(ASKS, SPEEDUPS):
                     try:
-                        choice = shape_for_speedup(x, config, sample, same_width=True, throughput=timer)
+                        choice = shape_for_speedup(x, config, sample, **OTHER_SHAPES[kind], throughput=timer)
                     except InputError as refusal:
                         found[ask], timing[ask] = None, str(refusal)
                     else:
                         found[ask], timing[ask] = choice.shape, choice.describe()
-            self.choices["wide_shapes"], self.choices["wide_shape_timing"] = found, timing
+            self.choices[f"{kind}_shapes"], self.choices[f"{kind}_shape_timing"] = found, timing
             self.save_choices()
-        return self.choices["wide_shapes"]
+        return self.choices[f"{kind}_shapes"]
 
     def rates(self, teacher: Path) -> None:
         """The evidence behind STUDENT_LRS: the 4x shape's TinyBERT student (seed 42, matched budget) at the
@@ -329,11 +333,14 @@ class FrontierStudy:
         return chosen[shape]
 
     def shape(self, teacher: Path, ask: str) -> str | None:
-        """For this ask, `distill --speedup`'s shape or the teacher-width one (see wide_shapes), whichever
-        TinyBERT student (seed 42, the ask's budget, balance and start) scores better on the held-out slice; None until
-        known."""
-        picked, wide = self.shapes(teacher)[ask], self.wide_shapes(teacher)[ask]
-        if wide is None or wide == picked:
+        """For this ask, `distill --speedup`'s shape or one of the other candidates (see other_shapes), whichever
+        TinyBERT student (seed 42, the ask's budget, balance and start) scores best on the held-out slice; None
+        until known. Recorded once with the candidates' scores (a candidate kind added later does not reopen
+        a recorded choice)."""
+        picked = self.shapes(teacher)[ask]
+        others = [self.other_shapes(teacher, kind)[ask] for kind in OTHER_SHAPES]
+        candidates = list(dict.fromkeys(shape for shape in (picked, *others) if shape))
+        if len(candidates) == 1:
             return picked
         chosen = self.choices.setdefault("shape", {})
         if ask not in chosen:
@@ -342,7 +349,7 @@ class FrontierStudy:
                 return None
             recipe = dict(budget=budget, balance=balance, start=start)
             scores = {shape: held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
-                      for shape in (picked, wide)}  # fmt: skip
+                      for shape in candidates}  # fmt: skip
             chosen[ask] = max(scores, key=scores.get)
             self.choices.setdefault("shape_holdout_acc", {})[ask] = scores
             self.save_choices()

@@ -140,7 +140,7 @@ def _candidate_label(study, name: str, method: str | None) -> str:
     was chosen."""
     choices = study.choices
     shape = re.search(r"\d+L-\d+", name).group()
-    by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {})]
+    by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {}), choices.get("deep_shapes", {})]
     ask = next((a for shapes in by_ask for a, s in shapes.items() if s == shape), "?")
     picked = choices.get("shapes", {}).get(ask)
     budget = choices.get("budget", {}).get(picked)

@@ -2,7 +2,7 @@
 any training, as they would ship (ONNX Runtime int8 after its fusions, random weights: speed does not
 depend on them) on real examples at batch 32, against the teacher's own shape timed the same way; the
 largest candidate at least X times faster is chosen, on the grounds that more compute keeps more of
-the teacher."""
+the teacher (or, asked, the deepest: see `candidates`)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ log = logging.getLogger("tinydistill")
 # layers of width 384, 312, 264, 192, 144 or 120 (widths rounded to a multiple of its head count).
 WIDTH_SHARES = (1.0, 0.8125, 0.6875, 0.5, 0.375, 0.3125)
 DEPTH_SHARES = (2 / 3, 1 / 2, 1 / 3, 1 / 6)
+RANKINGS = ("compute", "depth")
 SAMPLE_EXAMPLES = 32
 TIMING_ROUNDS = 3
 
@@ -84,20 +85,23 @@ def shape_for_speedup(
     sample: LabelledExamples,
     *,
     same_width: bool = False,
+    prefer: str = "compute",
     throughput: Callable[[object, LabelledExamples], float] | None = None,
 ) -> SpeedChoice:
-    """The largest candidate shape (by compute) whose `throughput` (default: a fresh Int8Timer) is at least
-    `asked` times the teacher's shape's. Each candidate is timed TIMING_ROUNDS times, each time between two
-    timings of the teacher, and its ratio is the median of the ratios to the mean of those two: a busy
-    machine slows both alike. Candidates are tried from the largest down, so a modest ask times few
-    shapes; `same_width` keeps the teacher's width (methods that copy whole teacher layers)."""
+    """The first candidate shape in `prefer`'s ranking (see `candidates`) whose `throughput` (default: a fresh
+    Int8Timer) is at least `asked` times the teacher's shape's. Each candidate is timed TIMING_ROUNDS times,
+    each time between two timings of the teacher, and its ratio is the median of the ratios to the mean of
+    those two: a busy machine slows both alike. Candidates are tried in ranking order, so a modest ask times
+    few shapes; `same_width` keeps the teacher's width (methods that copy whole teacher layers)."""
     if asked <= 1:
         raise InputError(f"--speedup {asked:g}: ask for more than 1 (times the teacher's int8 throughput)")
     if throughput is None:
         with Int8Timer() as timer:
-            return shape_for_speedup(asked, teacher_config, sample, same_width=same_width, throughput=timer)
+            return shape_for_speedup(
+                asked, teacher_config, sample, same_width=same_width, prefer=prefer, throughput=timer
+            )
     sample = sample.subset(range(min(SAMPLE_EXAMPLES, len(sample))))
-    shapes = candidates(teacher_config, same_width=same_width)
+    shapes = candidates(teacher_config, same_width=same_width, prefer=prefer)
     teacher_cost = _cost(teacher_config.num_hidden_layers, teacher_config.hidden_size)
     # a shape whose compute shrinks by less than the ask cannot reach it (overheads do not shrink): not timed,
     # but the smallest always is, so that a refusal can say how fast the fastest shape runs here
@@ -121,9 +125,13 @@ def shape_for_speedup(
     )
 
 
-def candidates(teacher_config, *, same_width: bool) -> list[str]:
-    """The shapes this teacher can have as students (see WIDTH_SHARES, DEPTH_SHARES), largest compute
-    first; with `same_width`, only the teacher's width (methods that copy whole teacher layers)."""
+def candidates(teacher_config, *, same_width: bool, prefer: str = "compute") -> list[str]:
+    """The shapes this teacher can have as students (see WIDTH_SHARES, DEPTH_SHARES), ranked: `prefer`
+    "compute", the largest compute first; "depth", the most layers first, the widest first among equals
+    (the frontier study weighs the two: every shape comparison so far went to the deeper shape). With
+    `same_width`, only the teacher's width (methods that copy whole teacher layers)."""
+    if prefer not in RANKINGS:
+        raise InputError(f"a shape ranking is one of {', '.join(RANKINGS)}, got {prefer!r}")
     layers, width, heads = (
         teacher_config.num_hidden_layers,
         teacher_config.hidden_size,
@@ -133,7 +141,8 @@ def candidates(teacher_config, *, same_width: bool) -> list[str]:
     shares = (1.0,) if same_width else WIDTH_SHARES
     widths = sorted({max(heads, round(width * share / heads) * heads) for share in shares}, reverse=True)
     shapes = [(n, w) for n in depths for w in widths]
-    return [f"{n}L-{w}" for n, w in sorted(shapes, key=lambda shape: -_cost(*shape))]
+    rank = (lambda shape: -_cost(*shape)) if prefer == "compute" else (lambda shape: (-shape[0], -shape[1]))
+    return [f"{n}L-{w}" for n, w in sorted(shapes, key=rank)]
 
 
 def _cost(layers: int, width: int) -> int:

@@ -11,6 +11,7 @@ from bench.frontier import TASKS, FrontierStudy
 
 SHAPES = {"2x": "2L-384", "4x": "4L-192", "8x": "1L-264"}
 WIDE = {"2x": "2L-384", "4x": "1L-384", "8x": None}  # 2x: the same shape; 8x: no teacher-width shape is fast enough
+DEEP = {"2x": "3L-312", "4x": "4L-192", "8x": "2L-120"}  # the deepest shapes fast enough (4x: the same)
 HELD_OUT = {  # (method, shape, budget, balanced): accuracy on the held-out slice (MRPC's budgets: long, full)
     ("tinybert", "2L-384", "long", False): 0.76,
     ("tinybert", "2L-384", "long", True): 0.75,
@@ -23,6 +24,8 @@ HELD_OUT = {  # (method, shape, budget, balanced): accuracy on the held-out slic
     ("tinybert", "1L-264", "long", True): 0.60,
     ("tinybert", "1L-264", "full", True): 0.59,
     ("minilm", "1L-384", "long", True): 0.71,
+    ("tinybert", "3L-312", "full", False): 0.77,  # the deep 2x candidate: below 2L-384's 0.78
+    ("tinybert", "2L-120", "long", True): 0.63,  # the deep 8x candidate: above 1L-264's 0.60
 }
 LOWEST = {  # the same, for students that start from the teacher's lowest layers
     ("tinybert", "2L-384", "long", False): 0.79,  # better than TinyBERT's own start at the long budget ...
@@ -35,7 +38,7 @@ LOWEST = {  # the same, for students that start from the teacher's lowest layers
 @pytest.fixture
 def study(tmp_path, monkeypatch):
     study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
-    study.choices = {"shapes": SHAPES, "wide_shapes": WIDE}
+    study.choices = {"shapes": SHAPES, "wide_shapes": WIDE, "deep_shapes": DEEP}
     study.asked = []
 
     def student(teacher, method, shape, seed, lrs=None, budget="matched", balance=False, start="auto"):
@@ -59,7 +62,10 @@ def test_the_first_seed_chooses_balance_start_budget_shape_and_method_on_the_hel
     assert study.choices["balance"] == {"2L-384": False, "4L-192": True, "1L-264": True}
     assert study.choices["start"] == {"2L-384": "teacher-lowest", "4L-192": "auto", "1L-264": "auto"}
     assert study.choices["budget"] == {"2L-384": "full", "4L-192": "long", "1L-264": "long"}
-    assert study.choices["shape"] == {"4x": "1L-384"}  # 0.70 against 4L-192's 0.66 at the 4x budget and balance
+    # 4x: 1L-384 (wide) 0.70 against 4L-192's 0.66 (picked and deep); 8x: the deep 2L-120, 0.63 against 0.60;
+    # 2x: 2L-384 (picked and wide) against the deep 3L-312, at the 2x start
+    assert study.choices["shape"] == {"4x": "1L-384", "8x": "2L-120", "2x": "2L-384"}
+    assert study.choices["shape_holdout_acc"]["2x"] == {"2L-384": 0.80, "3L-312": 0.5}
     assert study.choices["method"] == "minilm"  # 0.71 against TinyBERT's 0.70, at the chosen 4x shape
     assert {seed for _, _, seed, *_ in study.asked} == {42}
     assert ("tinybert", "4L-192", 42, "matched", False, (5e-5, 3e-5), "auto") in study.asked  # published rates
@@ -78,7 +84,7 @@ def test_the_other_seeds_train_only_the_chosen_recipe(study):
     chosen = {
         ("minilm", "2L-384", "full", False, "teacher-lowest"),
         ("minilm", "1L-384", "long", True, "auto"),
-        ("minilm", "1L-264", "long", True, "auto"),
+        ("minilm", "2L-120", "long", True, "auto"),
     }
     assert {(method, shape, budget, on, start) for method, shape, _, budget, on, _, start in later} == chosen
     # seed 42's 4x run is the method choice's, reused

@@ -106,3 +106,15 @@ def test_speedup_and_a_student_shape_are_refused_together(tmp_path, tiny_teacher
     common = ["distill", "--data-dir", data.parent, "--teacher", tiny_teacher, "--max-steps", 1]
     refused(*common, "--speedup", 3, "--student", "2L-32", message="--speedup chooses the student's shape")
     refused(*common, "--speedup", 1, message="Invalid value for '--speedup'")
+
+
+def test_ranked_by_depth_the_deepest_shape_that_reaches_the_ask_is_chosen(sample):
+    """The frontier study's question: at 4x, the most compute is 3L-264 (4.2x by compute), the most layers
+    4L-192 (6x); with a timing where only compute counts, each ranking gets its own."""
+    assert shape_for_speedup(4.0, TEACHER, sample, throughput=stub({}, default=by_compute)).shape == "3L-264"
+    deep = shape_for_speedup(4.0, TEACHER, sample, prefer="depth", throughput=stub({}, default=by_compute))
+    assert deep.shape == "4L-192" and deep.measured == pytest.approx(6.0)
+    ranked = candidates(TEACHER, same_width=False, prefer="depth")
+    assert ranked[:3] == ["4L-384", "4L-312", "4L-264"] and ranked[-1] == "1L-120"
+    with pytest.raises(InputError, match="one of compute, depth"):
+        candidates(TEACHER, same_width=False, prefer="width")
