@@ -33,6 +33,7 @@ log = logging.getLogger("tinydistill")
 
 EVALUATION_SAMPLE = 128  # examples predicted to time an evaluation
 WARM_UP_BATCHES = 3  # timed, after an untimed repeat of the first (allocations, kernel selection)
+WARM_UP_PASSES = WARM_UP_BATCHES + 1  # training steps the warm-up takes, the untimed one included
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,7 @@ def test_teacher_outputs_are_cached_after_the_first_epoch_and_for_the_next_run(
 ):
     from distill import load_teacher
     from distill.features import LabelScheme
-    from distill.run_clock import WARM_UP_BATCHES
+    from distill.run_clock import WARM_UP_PASSES
 
     teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
     rows_run = []  # the rows the teacher really ran on
@@ -260,7 +260,7 @@ def test_teacher_outputs_are_cached_after_the_first_epoch_and_for_the_next_run(
     settings = TrainSettings(epochs=3, batch_size=16, lr=1e-3, precision="fp32")
     monkeypatch.setenv("TINYDISTILL_CACHE", str(tmp_path / "cache"))  # no earlier run's teacher outputs
     _pkd_run(tokenizer, teacher, tmp_path / "run", settings, objective=Checked)
-    warm_up = WARM_UP_BATCHES * 16  # the run's timed warm-up: uncached teacher calls on 3 batches
+    warm_up = WARM_UP_PASSES * 16  # the run's timed warm-up: uncached teacher calls on 4 batches
     assert sum(rows_run) == 64 + warm_up  # every example went through the teacher exactly once in 3 epochs
     assert Checked.checked_rows == 3 * 64 + warm_up  # and every batch of every epoch got the rows it asked for
     rows_run.clear()
