@@ -8,10 +8,9 @@ recorded), each shipped as int8; the static baseline. Each ask's recipe is chose
 at seed 42, TinyBERT's rows and the fastest students first: the class balance (`--balance-classes` or
 not), the budget (compute-matched; a longer prediction stage whose teacher outputs are computed once for
 every student; or that after a full first stage), the start (`--student-init`: the teacher layers
-TinyBERT imitates, or the lowest ones), the shape
-(`--speedup`'s, the deepest of the teacher's own width or the deepest of any width that is fast enough),
-then the method among
-METHODS at 4x. The chosen recipe then makes every seed of every student row.
+TinyBERT imitates, or the lowest ones), the shape (`--speedup`'s, the deepest of the teacher's own width
+or the deepest of any width that is fast enough), then the method among METHODS at 4x. The chosen recipe
+then makes every seed of every student row.
 Every checkpoint is chosen on a fixed held-out slice of the training examples; dev only reports.
 Speeds are measured side by side in one process at the end (ONNX Runtime or PyTorch on the CPU, real
 dev examples, medians of 9).
@@ -180,8 +179,8 @@ class FrontierStudy:
 
     def run(self, seeds: tuple[int, ...]) -> None:
         """Teacher, its int8 export, the static baseline and the shapes; with the first seed alone, the
-        candidates of each choice (class balance, budget, start, shape, method: each chosen on the held-out slice at
-        seed 42, in that order); with all seeds, the chosen recipe's student for each ask. A choice recorded
+        candidates of each choice (class balance, budget, start, shape, method: each chosen on the held-out
+        slice at seed 42, in that order); with all seeds, the chosen recipe's student for each ask. A choice recorded
         in choices.json stays, whatever was chosen after it (the record says what each was chosen with)."""
         teacher = self.teacher()
         if teacher is None:

@@ -190,11 +190,12 @@ def build_student(
     model = AutoModel.from_config(config) if scheme is None else AutoModelForSequenceClassification.from_config(config)
     if init == "random":
         return model
-    starts = {
-        "teacher-pruned": teacher_layers or alternate_layers(shape[0], layers),
-        "teacher-alternate": alternate_layers(shape[0], layers),
-        "teacher-lowest": lowest_layers(shape[0], layers),
-    }[init]
+    if init == "teacher-lowest":
+        starts = lowest_layers(shape[0], layers)
+    elif init == "teacher-alternate":
+        starts = alternate_layers(shape[0], layers)
+    else:
+        starts = teacher_layers or alternate_layers(shape[0], layers)
     if init != "teacher-pruned" and config.hidden_size == teacher.config.hidden_size:
         copy_teacher_layers(model, teacher, starts)  # whole layers
         return model

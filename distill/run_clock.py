@@ -10,6 +10,7 @@ seconds of work, so its ETA weighs each stage's steps by their own cost and cove
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -140,28 +141,13 @@ def measure_stage(
         autocast = autocast_for(device, precision)
         was_training = student.training
         student.train()
-        for timed, rows in [(False, chunks[0]), *((True, rows) for rows in chunks)]:  # the first: untimed
-            started = time.perf_counter()
-            batch = train_set.collate([train_set[int(i)] for i in rows])
-            batch = {name: value.to(device) for name, value in batch.items()}
-            collated = time.perf_counter()
-            teacher_out = forward.teacher_outputs(objective, teacher, None, batch, autocast)
-            _synchronise(device)
-            middle = time.perf_counter()
-            with autocast:
-                out = forward.run_model(student, batch, objective.needs)
-                loss, _ = objective(out, teacher_out, batch)
-            loss.float().backward()
-            _synchronise(device)
-            backward = time.perf_counter()
-            torch.nn.utils.clip_grad_norm_(trainable.parameters(), settings.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            _synchronise(device)
-            if timed:
-                teacher_s.append(middle - collated)
-                student_s.append(collated - started + backward - middle)
-                optimizer_s.append(time.perf_counter() - backward)
+        step = functools.partial(
+            _timed_step, student, objective, teacher, optimizer, train_set, settings.max_grad_norm, device, autocast
+        )
+        step(chunks[0])  # untimed: allocations, kernel selection
+        for rows in chunks:
+            for seconds, part in zip(step(rows), (student_s, teacher_s, optimizer_s)):
+                part.append(seconds)
         with torch.no_grad():
             for parameter, value in zip(trainable.parameters(), kept):
                 parameter.copy_(value)
@@ -247,6 +233,29 @@ class RunClock:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _timed_step(student, objective, teacher, optimizer, train_set, max_grad_norm, device, autocast, rows):
+    """One training step on `rows` as the loop takes it; its seconds: the student's share (collation, forward
+    and backward), the teacher's, and clipping with the optimizer's step."""
+    started = time.perf_counter()
+    batch = train_set.collate([train_set[int(i)] for i in rows])
+    batch = {name: value.to(device) for name, value in batch.items()}
+    collated = time.perf_counter()
+    teacher_out = forward.teacher_outputs(objective, teacher, None, batch, autocast)
+    _synchronise(device)
+    middle = time.perf_counter()
+    with autocast:
+        out = forward.run_model(student, batch, objective.needs)
+        loss, _ = objective(out, teacher_out, batch)
+    loss.float().backward()
+    _synchronise(device)
+    backward = time.perf_counter()
+    torch.nn.utils.clip_grad_norm_([p for group in optimizer.param_groups for p in group["params"]], max_grad_norm)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    _synchronise(device)
+    return collated - started + backward - middle, middle - collated, time.perf_counter() - backward
 
 
 def _warm_up_rows(train_set: LabelledExamples, settings) -> list[torch.Tensor]:
