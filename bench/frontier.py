@@ -61,6 +61,7 @@ from distill import (  # noqa: E402
     max_length_for,
     split_for_selection,
 )
+from distill.checkpoint import training_seconds  # noqa: E402
 from distill.speedup import Int8Timer, shape_for_speedup  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -398,7 +399,8 @@ class FrontierStudy:
                 settings = replace(settings, epochs=self.spec.long_second_epochs, eval_steps=self.spec.eval_steps_long)
             if budget == "full":
                 options["intermediate_epochs"] = self.spec.full_first_epochs
-            self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe, resume=True))
+            carried = training_seconds(run)  # what an interrupted invocation had checkpointed
+            self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe, resume=True), carried)
         self.timed(f"{run.name} int8", lambda: self.shipped(run))
         return run
 
@@ -478,11 +480,12 @@ class FrontierStudy:
 
     # -- bookkeeping --------------------------------------------------------------------------------
 
-    def timed(self, name: str, make) -> None:
+    def timed(self, name: str, make, carried: float = 0.0) -> None:
+        """Record how long `make` took, plus `carried` seconds an earlier, interrupted invocation spent on it."""
         started = time.perf_counter()
         make()
         if name not in self.seconds and time.perf_counter() - started > 1:  # reused work is not timed again
-            self.seconds[name] = time.perf_counter() - started
+            self.seconds[name] = carried + time.perf_counter() - started
             (self.work / "seconds.json").write_text(json.dumps(self.seconds, indent=1))
 
     def save_choices(self) -> None:

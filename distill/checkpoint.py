@@ -71,3 +71,10 @@ def save(accelerator, checkpoint: Path, state: dict) -> None:
         os.replace(fresh, checkpoint)
         shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
+
+
+def training_seconds(out: Path) -> float:
+    """The training time the run in `out` has checkpointed, every stage and every interrupted part of it
+    counted once (the work a kill threw away after its last checkpoint is not): a resumed run's whole cost."""
+    states = (json.loads(path.read_text()) for path in Path(out).glob(f"**/checkpoint/{STATE_FILE}"))
+    return sum(state.get("seconds", 0.0) for state in states)

@@ -197,6 +197,7 @@ def _run(loop: _Loop, state: dict, sets: dict, metric_names, out: Path, tokenize
     """The steps from `state` to the end of the budget, evaluating and checkpointing every eval_every."""
     recent: list[dict] = []  # loss and its parts for every batch since the last evaluation
     tokens, started = 0, time.perf_counter()
+    before = state.get("seconds", 0.0)  # the training time an interrupted run had checkpointed
     while state["step"] < loop.total_steps:
         for batch in loop.batches(state):
             loss, parts = loop.step(batch)
@@ -209,6 +210,7 @@ def _run(loop: _Loop, state: dict, sets: dict, metric_names, out: Path, tokenize
             if state["step"] % loop.eval_every == 0 or state["step"] == loop.total_steps:
                 record = {"step": state["step"], "epoch": state["epoch"], **_means(recent)}
                 recent = []
+                state["seconds"] = before + time.perf_counter() - started
                 _evaluate_and_checkpoint(loop, sets, metric_names, out, tokenizer, state, record, callbacks)
             speed = tokens / (time.perf_counter() - started)
             clock.step(state["step"], loss=f"{loss.item():.4f}", tokens_per_s=f"{speed:.0f}")
@@ -245,7 +247,7 @@ def _start(loop: _Loop, out: Path, settings: TrainSettings, recorded, resume: bo
         )
     record = {**asdict(settings), "resolved": loop.resolved, "run": recorded or {}}
     state = checkpoint.resume_or_start(loop.accelerator, out, json.loads(json.dumps(record)), resume=resume)
-    return state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None}
+    return state or {"step": 0, "epoch": 0, "batches_done": 0, "best_metric": None, "best_step": None, "seconds": 0.0}
 
 
 def _means(records: list[dict]) -> dict:

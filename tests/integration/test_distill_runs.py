@@ -16,6 +16,7 @@ from cli import main
 from commands.common import user_errors
 from data import InputError
 from distill import DistillSettings, TrainCallback, TrainSettings, distill, glue_task_data, layer_maps, train
+from distill.checkpoint import training_seconds
 from distill.forward import run_model
 from distill.methods.pkd import PatientKD
 from distill.students import student_config
@@ -120,9 +121,14 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher):
     straight = _pkd_run(tokenizer, tiny_teacher, tmp_path / "a", settings)
     with pytest.raises(KeyboardInterrupt):  # interrupted right after the step-4 checkpoint
         _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, callbacks=[Checkpoints(stop_after=2)])
+    state_file = tmp_path / "b" / "checkpoint" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    assert 0 < state["seconds"] == training_seconds(tmp_path / "b")
+    state_file.write_text(json.dumps({**state, "seconds": 1000.0}))  # as if the first part had taken 1000 s
     resumed_saves = Checkpoints()
     resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True, callbacks=[resumed_saves])
     assert resumed_saves.steps == [6]  # only the steps left after the step-4 checkpoint were trained
+    assert 1000 < training_seconds(tmp_path / "b") < 1000 + training_seconds(tmp_path / "a") + 60  # carried on
     for name, value in straight.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
     steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").open()]
