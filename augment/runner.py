@@ -100,15 +100,7 @@ def augment_file(
     _check_run(config, jobs, shard_rows, dask)
     input_path, output_path = Path(input_path), Path(output_path)
     fmt = fmt or format_for(input_path)
-    scan = scan_table(input_path, fmt)
-    if scan.rows == 0:
-        raise InputError(f"{input_path}: no rows to augment (only a header, or nothing); nothing was written")
-    chunks = read_chunks(input_path, fmt, scan, shard_rows)
-    first = next(chunks, None)
-    columns = list(first[0].columns) if first is not None else list(scan.columns)
-    check_columns(input_path, columns, list(text_columns), "--text-col")
-    if label_column:
-        check_columns(input_path, columns, [label_column], "--label-col")
+    scan, shards, columns = _opened(input_path, fmt, shard_rows, text_columns, label_column)
     workers = max(1, jobs if jobs > 0 else os.cpu_count() or 1)
     source = config.plugin
     request = _request(input_path, config, text_columns, shard_rows, fmt)
@@ -123,7 +115,6 @@ def augment_file(
         finished = False
         try:
             with _backend(dask, workers) as (n_jobs, threads):
-                shards = _prepend(first, chunks)
                 tasks = _shard_tasks(input_path, shards, parts, config, source, list(text_columns), threads)
                 results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
                 with (
@@ -136,18 +127,39 @@ def augment_file(
                 parts.assemble(summary.shards, header_line(columns, fmt), bom=scan.bom)
                 summary.seconds = time.perf_counter() - started
                 facts = _facts(input_path, config, task, text_columns, label_column, summary)
-                try:
-                    with writing(manifest_path(output_path), "the output's manifest"):
-                        write_manifest(output_path, {**facts, "request": request})
-                except DiskFull:
-                    output_path.unlink()  # not finished without its manifest; the parts make it again
-                    raise
+                _write_manifest(output_path, {**facts, "request": request})
                 parts.remove()
                 finished = True
         except (Stopped, DiskFull) as error:
             keep(error, f"{output_path} was finished first" if finished else parts.kept())
             raise
         return summary
+
+
+def _opened(input_path: Path, fmt: TableFormat, shard_rows: int, text_columns, label_column):
+    """The input's scan, its shards (a generator) and its columns, once the columns asked for are there:
+    a missing column is refused before any model loads."""
+    scan = scan_table(input_path, fmt)
+    if scan.rows == 0:
+        raise InputError(f"{input_path}: no rows to augment (only a header, or nothing); nothing was written")
+    chunks = read_chunks(input_path, fmt, scan, shard_rows)
+    first = next(chunks, None)
+    columns = list(first[0].columns) if first is not None else list(scan.columns)
+    check_columns(input_path, columns, list(text_columns), "--text-col")
+    if label_column:
+        check_columns(input_path, columns, [label_column], "--label-col")
+    return scan, _prepend(first, chunks), columns
+
+
+def _write_manifest(output_path: Path, manifest: dict) -> None:
+    """The finished output's manifest; without it the output is not finished, so a full disk here removes
+    the output (its parts make it again)."""
+    try:
+        with writing(manifest_path(output_path), "the output's manifest"):
+            write_manifest(output_path, manifest)
+    except DiskFull:
+        output_path.unlink()
+        raise
 
 
 def _made_with(output: Path) -> dict | None:

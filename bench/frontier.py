@@ -87,6 +87,42 @@ PUBLISHED_LRS = (5e-5, 3e-5)
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """A student recipe of the study, and the name its runs carry ("tinybert-4L-192-full-balanced-lowest"):
+    everything in it that is not the default is named, so the name alone says the recipe back."""
+
+    method: str
+    shape: str
+    budget: str = "matched"  # or "long", "full" (see FrontierStudy.student)
+    published_lrs: bool = False
+    balance: bool = False
+    start: str = "auto"  # a key of START_NAMES
+
+    @property
+    def name(self) -> str:
+        parts = [self.method, self.shape, None if self.budget == "matched" else self.budget]
+        parts += ["published_lr" if self.published_lrs else None, "balanced" if self.balance else None]
+        parts.append(None if self.start == "auto" else START_NAMES[self.start])
+        return "-".join(part for part in parts if part)
+
+    @classmethod
+    def parse(cls, name: str) -> Recipe:
+        method, layers, width, *variant = name.split("-")
+        starts = {run_name: start for start, run_name in START_NAMES.items()}
+        recipe = cls(
+            method,
+            f"{layers}-{width}",
+            budget=next((part for part in variant if part in ("long", "full")), "matched"),
+            published_lrs="published_lr" in variant,
+            balance="balanced" in variant,
+            start=next((starts[part] for part in variant if part in starts), "auto"),
+        )
+        if recipe.name != name:
+            raise ValueError(f"{name!r} is not a study recipe's name")
+        return recipe
+
+
+@dataclass(frozen=True)
 class TaskStudy:
     """How one task is studied: the teacher's budget, the training data, the students' budget."""
 
@@ -405,10 +441,9 @@ class FrontierStudy:
         return run
 
     def run_path(self, method: str, shape: str, seed: int, lrs=None, budget="matched", balance=False, start="auto"):
-        """Where `student` keeps this recipe's run: named for everything in it that is not the default."""
-        variant = ("" if budget == "matched" else f"-{budget}") + ("-published_lr" if lrs else "")
-        variant += ("-balanced" if balance else "") + ("" if start == "auto" else f"-{START_NAMES[start]}")
-        return self.work / f"{method}-{shape}{variant}-{seed}"
+        """Where `student` keeps this recipe's run (see Recipe), one folder per seed."""
+        recipe = Recipe(method, shape, budget, published_lrs=lrs is not None, balance=balance, start=start)
+        return self.work / f"{recipe.name}-{seed}"
 
     def static(self) -> None:
         """The static baseline, fitted once (the regression's L2 chosen on the held-out slice)."""

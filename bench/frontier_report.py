@@ -9,10 +9,10 @@ dev examples; ratios are against the int8 teacher, the free alternative a studen
 from __future__ import annotations
 
 import json
-import re
 import statistics
 from pathlib import Path
 
+from bench.frontier import Recipe
 from bench.quality_tables import dev, exported, finished, held_out, load_json, render_into_page, seed_of
 from data import compute_metrics, read_table
 from distill import cpu_speed, load_classifier, weights_mb
@@ -138,29 +138,23 @@ def _static_rows(study, seconds: dict, speeds: dict) -> list[dict]:
 def _candidate_label(study, name: str, method: str | None) -> str:
     """'4x (tinybert-4L-192-long)', marked as a balance, start, rate, method, budget or shape candidate when another
     was chosen."""
-    choices = study.choices
-    shape = re.search(r"\d+L-\d+", name).group()
+    choices, recipe = study.choices, Recipe.parse(name)
     by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {}), choices.get("deep_shapes", {})]
-    ask = next((a for shapes in by_ask for a, s in shapes.items() if s == shape), "?")
+    ask = next((a for shapes in by_ask for a, s in shapes.items() if s == recipe.shape), "?")
     picked = choices.get("shapes", {}).get(ask)
     budget = choices.get("budget", {}).get(picked)
     chosen_shape = choices.get("shape", {}).get(ask)
     balance = choices.get("balance", {}).get(picked)
     start = choices.get("start", {}).get(picked)
     marks = [
-        "balance candidate" if balance is not None and ("-balanced" in name) != balance else None,
-        "start candidate" if start is not None and name.endswith("-lowest") != (start == "teacher-lowest") else None,
-        "method candidate" if method and name.split("-", 1)[0] != method else None,
-        "rate candidate" if name.endswith("-published_lr") else None,
-        "budget candidate" if budget and _budget_of(name) != budget and not name.endswith("-published_lr") else None,
-        "shape candidate" if chosen_shape and shape != chosen_shape else None,
+        "balance candidate" if balance is not None and recipe.balance != balance else None,
+        "start candidate" if start is not None and recipe.start != start else None,
+        "method candidate" if method and recipe.method != method else None,
+        "rate candidate" if recipe.published_lrs else None,
+        "budget candidate" if budget and recipe.budget != budget and not recipe.published_lrs else None,
+        "shape candidate" if chosen_shape and recipe.shape != chosen_shape else None,
     ]
     return f"{ask} ({name})" + "".join(f" ({mark})" for mark in marks if mark)
-
-
-def _budget_of(name: str) -> str:
-    """The budget a student recipe's name carries (bench/frontier.py names its runs by it)."""
-    return next((budget for budget in ("long", "full") if f"-{budget}" in name), "matched")
 
 
 def _row(task, name, kind, shape, runtime, precision, figures, runs, disk, minutes, speed) -> dict:
@@ -347,7 +341,7 @@ def plot(task: str, rows: list[dict], png: Path) -> None:
             if not row.get(key):
                 continue
             marker, color = styles[row["kind"]]
-            free = row["kind"] != "student"
+            free, candidate = row["kind"] != "student", "candidate)" in row["name"]
             axis.errorbar(
                 row[key],
                 row["acc"],
@@ -356,14 +350,12 @@ def plot(task: str, rows: list[dict], png: Path) -> None:
                 color=color,
                 markerfacecolor="white" if free else color,
                 capsize=3,
+                alpha=0.25 if candidate else 1.0,
             )
-            axis.annotate(
-                row["name"].replace(" (method candidate)", "*"),
-                (row[key], row["acc"]),
-                fontsize=6,
-                xytext=(4, 3),
-                textcoords="offset points",
-            )
+            if not candidate:  # the table names every candidate; labelled here, they hide the chosen rows
+                axis.annotate(
+                    row["name"], (row[key], row["acc"]), fontsize=6, xytext=(4, 3), textcoords="offset points"
+                )
         axis.set_xscale("log")
         axis.set(xlabel=label)
     axes[0].set(ylabel="dev accuracy", title=f"{task}: accuracy against throughput")
@@ -373,7 +365,7 @@ def plot(task: str, rows: list[dict], png: Path) -> None:
         0.01,
         0.01,
         "hollow: free alternatives (teacher, int8 teacher, static embeddings); "
-        "filled: students shipped as int8; * method candidate",
+        "filled: students shipped as int8; faint, unlabelled: candidates not chosen (named in the table)",
         fontsize=7,
     )
     figure.tight_layout(rect=(0, 0.04, 1, 1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from accelerate import PartialState
@@ -51,6 +51,7 @@ def general_distill(
     (measured on corpus lines); `out` defaults to runs/general, `max_length` to 128."""
     out = Path(out or Path("runs") / "general")
     max_length = max_length or GENERAL_MAX_LENGTH
+    recipe = DistillSettings(student=student, layer_map=layer_map, init=init)
     request = {
         "command": "distill --general",
         "teacher": content_or_none(teacher_path),
@@ -64,42 +65,59 @@ def general_distill(
         if finished is not None:
             return finished
         set_seed(settings.seed)
-        tokenizer = load_tokenizer(teacher_path, "--teacher")
-        teacher = load_encoder(teacher_path)
-        check_tappable(teacher, TinyBertIntermediate.needs)
-        plan = general_plan(DistillSettings(student=student, layer_map=layer_map, init=init), settings, teacher.config)
-        log.info(plan.describe())
-        check_same_tokenizer(tokenizer, plan.student)
-        with PartialState().main_process_first():  # one process tokenises; the others read its cache
-            corpus = load_corpus(corpus_path, tokenizer, max_length)
-        model = build_student(
-            plan.student, teacher, None, plan.init, calibration=corpus, teacher_layers=plan.imitated_layers
-        )
+        run = _GeneralRun.prepared(teacher_path, corpus_path, recipe, settings, max_length)
         recorded = {
             "teacher": source_record(teacher_path),
             "corpus": source_record(corpus_path),
             "max_length": max_length,
-            "plan": plan.record(),
+            "plan": run.plan.record(),
         }
-        (stage,) = plan.stages
+        (stage,) = run.plan.stages
         folder.begin(request)
         result = train(
-            model,
-            TinyBertIntermediate.between(model, teacher, plan.layer_map),
-            corpus,
+            run.student,
+            TinyBertIntermediate.between(run.student, run.teacher, run.plan.layer_map),
+            run.corpus,
             None,
             (),
             out,
             stage.settings(settings),
-            teacher=teacher,
-            tokenizer=tokenizer,
+            teacher=run.teacher,
+            tokenizer=run.tokenizer,
             resume=resume,
             progress=progress,
             description=stage.description,
             recorded=recorded,
             callbacks=callbacks,
         )
-        return _general_report(out, len(corpus), result.steps, model, teacher)
+        return _general_report(out, len(run.corpus), result.steps, run.student, run.teacher)
+
+
+@dataclass
+class _GeneralRun:
+    """What a general distillation trains with: the teacher and its tokenizer, the plan, the tokenised corpus
+    and the student built for the plan (pruned from the teacher, measured on corpus lines)."""
+
+    tokenizer: object
+    teacher: object
+    plan: DistillPlan
+    corpus: object
+    student: object
+
+    @classmethod
+    def prepared(cls, teacher_path, corpus_path, recipe: DistillSettings, settings: TrainSettings, max_length: int):
+        tokenizer = load_tokenizer(teacher_path, "--teacher")
+        teacher = load_encoder(teacher_path)
+        check_tappable(teacher, TinyBertIntermediate.needs)
+        plan = general_plan(recipe, settings, teacher.config)
+        log.info(plan.describe())
+        check_same_tokenizer(tokenizer, plan.student)
+        with PartialState().main_process_first():  # one process tokenises; the others read its cache
+            corpus = load_corpus(corpus_path, tokenizer, max_length)
+        student = build_student(
+            plan.student, teacher, None, plan.init, calibration=corpus, teacher_layers=plan.imitated_layers
+        )
+        return cls(tokenizer, teacher, plan, corpus, student)
 
 
 def general_plan(recipe: DistillSettings, settings: TrainSettings, teacher_config) -> DistillPlan:

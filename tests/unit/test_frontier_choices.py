@@ -138,3 +138,23 @@ def test_the_report_marks_each_row_that_lost_a_choice():
         "4x (minilm-1L-384-long-balanced-lowest) (method candidate) (shape candidate)"
     )
     assert _candidate_label(study, "tinybert-2L-384-long", "tinybert") == "2x (tinybert-2L-384-long) (budget candidate)"
+
+
+def test_a_run_name_says_its_recipe_back():
+    """The report reads a run's recipe from its name: every recipe the study makes names itself uniquely and
+    parses back to itself; a name the study never makes is refused rather than read as a default."""
+    from itertools import product
+
+    from bench.frontier import START_NAMES, Recipe
+
+    recipes = [
+        Recipe(method, "4L-192", budget, published_lrs=lrs, balance=balance, start=start)
+        for method, budget, lrs, balance, start in product(
+            ("tinybert", "minilm"), ("matched", "long", "full"), (False, True), (False, True), START_NAMES
+        )
+    ]
+    assert len({recipe.name for recipe in recipes}) == len(recipes)
+    assert all(Recipe.parse(recipe.name) == recipe for recipe in recipes)
+    assert Recipe(method="tinybert", shape="1L-144").name == "tinybert-1L-144"
+    with pytest.raises(ValueError):
+        Recipe.parse("tinybert-1L-144-lowest-long")  # the parts in another order: not a name the study makes
