@@ -47,8 +47,10 @@ from augment import AugmentConfig, augment_file  # noqa: E402
 from bench.quality_tables import finished, held_out, load_json  # noqa: E402
 from bench.static_baseline import StaticClassifier, fit_static, piece_vectors, static_table  # noqa: E402
 from data import SHARED_DIR, InputError, format_for, read_table  # noqa: E402
+from data.outputs import write_text_atomic  # noqa: E402
 from distill import (  # noqa: E402
     DistillSettings,
+    TaskData,
     TrainSettings,
     base_encoder,
     distill,
@@ -112,7 +114,7 @@ class Recipe:
         recipe = cls(
             method,
             f"{layers}-{width}",
-            budget=next((part for part in variant if part in ("long", "full")), "matched"),
+            budget=next((part for part in variant if part in ("long", "full", "all")), "matched"),
             published_lrs="published_lr" in variant,
             balance="balanced" in variant,
             start=next((starts[part] for part in variant if part in starts), "auto"),
@@ -140,7 +142,8 @@ class TaskStudy:
     # above; "long" the prediction stage for long_second_epochs (its teacher outputs computed once for every
     # student: distill/teacher_store.py), eval every eval_steps_long; "full" that after a first stage of
     # full_first_epochs (the quality study's 4L-312 student went from 74% to 95% of the gain with one full
-    # pass of each stage)
+    # pass of each stage); "all" (a subsampled task) as many examples per stage as "matched", drawn from every
+    # training row of the task, the teacher's own subsample and the rows it never saw (FrontierStudy.all_rows)
     budgets: tuple[str, ...] = ("matched",)
     long_second_epochs: float | None = None
     eval_steps_long: int | None = None
@@ -168,8 +171,10 @@ TASKS = {
         full_first_epochs=1.0,
     ),
     # SST-2: 20,000 of the 67,349 training phrases (seed 0), not augmented, to fit a 2-core CPU; 2 + 2
-    # epochs for the students.
-    "SST-2": TaskStudy("SST-2", 5e-5, 2.0, 0.05, 100, False, 20_000, stage_epochs=(2.0, 2.0)),
+    # epochs of them for the students, or as many examples drawn from all the phrases.
+    "SST-2": TaskStudy(
+        "SST-2", 5e-5, 2.0, 0.05, 100, False, 20_000, stage_epochs=(2.0, 2.0), budgets=("matched", "all")
+    ),
 }
 
 
@@ -424,9 +429,11 @@ class FrontierStudy:
         starting as `distill --student-init` says (named when not the method's own)."""
         run = self.run_path(method, shape, seed, lrs, budget, balance, start)
         if not finished(run):
-            data = self.training_data()
+            data = self.training_data(budget)
             rows = len(read_table(data.train_path))
             first, second = self.spec.stage_epochs or (n / rows for n in self.spec.stage_examples)
+            if budget == "all" and self.spec.stage_epochs:  # the examples "matched" takes, from every row
+                first, second = (epochs * len(read_table(self.plain.train_path)) / rows for epochs in (first, second))
             first_lr, second_lr = lrs or STUDENT_LRS
             options = {"intermediate_epochs": first, "intermediate_lr": first_lr}
             recipe = DistillSettings(method=method, student=shape, init=start, options=options, balance_classes=balance)
@@ -482,14 +489,43 @@ class FrontierStudy:
         folder = self.work / "glue" / self.spec.name
         if not (folder / "train.tsv").is_file():  # the same subsample on every machine: a seeded choice of lines
             folder.mkdir(parents=True, exist_ok=True)
-            source = SHARED_DIR / "data" / "glue" / self.spec.name
-            header, *lines = (source / "train.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
-            chosen = sorted(np.random.default_rng(0).permutation(len(lines))[: self.spec.train_rows])
-            (folder / "train.tsv").write_text(header + "".join(lines[i] for i in chosen), encoding="utf-8")
-            (folder / "dev.tsv").write_bytes((source / "dev.tsv").read_bytes())
+            header, lines, chosen = self._source_lines()
+            write_text_atomic(folder / "train.tsv", header + "".join(lines[i] for i in chosen))
+            (folder / "dev.tsv").write_bytes((SHARED_DIR / "data" / "glue" / self.spec.name / "dev.tsv").read_bytes())
         return glue_task_data(self.spec.name, folder.parent)
 
-    def training_data(self):
+    def _source_lines(self) -> tuple[str, list[str], list[int]]:
+        """The task's GLUE training file (header, lines) and the lines of its seeded subsample, in order."""
+        source = SHARED_DIR / "data" / "glue" / self.spec.name / "train.tsv"
+        header, *lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        return header, lines, sorted(np.random.default_rng(0).permutation(len(lines))[: self.spec.train_rows])
+
+    def all_rows(self) -> TaskData:
+        """The "all" budget's training data: every training row of the task, laid out as `augment` lays out its
+        copies, each subsample row (the teacher's training data) followed by the rows that come after it in
+        the GLUE file (those before the first, after the first): so the held-out slice is the same examples
+        as the subsample's, and no row of the task outside the subsample can be one of them. A row whose text is
+        a subsample row's is left out (it would be a held-out example, or a second copy)."""
+        path = self.work / "glue-all" / self.spec.name / "train.tsv"
+        if not path.is_file():
+            header, lines, chosen = self._source_lines()
+
+            def text(line: str) -> str:
+                return line.rstrip("\n").rsplit("\t", 1)[0]  # SST-2's label is its last column
+
+            taken = {text(lines[i]) for i in chosen}
+            owner = np.maximum(np.searchsorted(chosen, np.arange(len(lines)), side="right") - 1, 0)
+            after = [[] for _ in chosen]
+            for index, line in enumerate(lines):
+                if text(line) not in taken:
+                    after[owner[index]].append(line)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, header + "".join(lines[i] + "".join(rest) for i, rest in zip(chosen, after)))
+        return replace(self.plain, train_path=path)
+
+    def training_data(self, budget: str = "matched"):
+        if budget == "all":
+            return self.all_rows()
         if not self.spec.augmented:
             return self.plain
         path = self.quality_work / "train_aug.tsv"  # the quality study's augmented set (demo masked-LM, N=20)

@@ -20,7 +20,7 @@ log = logging.getLogger("tinydistill")
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `path` by rename: a reader (or a run stopped mid-write) sees the old file or the whole new one."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
+    temporary.write_text(text, encoding="utf-8")  # whatever the locale says: every file here is UTF-8
     os.replace(temporary, path)
 
 

@@ -4,10 +4,12 @@ chosen recipe is trained. Runs are stand-ins that record what was trained (a fin
 trained again) and carry a scripted held-out accuracy."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from bench.frontier import TASKS, FrontierStudy
+from data import SHARED_DIR
 
 SHAPES = {"2x": "2L-384", "4x": "4L-192", "8x": "1L-264"}
 WIDE = {"2x": "2L-384", "4x": "1L-384", "8x": None}  # 2x: the same shape; 8x: no teacher-width shape is fast enough
@@ -109,10 +111,31 @@ def test_a_budget_candidate_added_later_is_run_and_compared_with_the_finished_on
 
 
 def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path):
-    study = FrontierStudy(TASKS["SST-2"], tmp_path / "SST-2", tmp_path / "quality", lambda: True)
+    spec = replace(TASKS["SST-2"], budgets=("matched",))
+    study = FrontierStudy(spec, tmp_path / "SST-2", tmp_path / "quality", lambda: True)
     assert study.balance(None, "4x") is False
     assert study.budget(None, "4x") == "matched"
     assert "budget" not in study.choices and "balance" not in study.choices
+
+
+def test_the_all_rows_budget_adds_every_phrase_and_keeps_the_held_out_slice(tmp_path):
+    """SST-2's "all" budget trains on every GLUE training phrase while the teacher saw a subsample: the held-out
+    slice must be the subsample's examples, and no training row may carry a held-out phrase's text."""
+    from data import read_table
+
+    study = FrontierStudy(replace(TASKS["SST-2"], train_rows=2_000), tmp_path / "SST-2", tmp_path / "q", lambda: True)
+    plain, everything = study.plain, study.all_rows()
+    assert everything.original_train_path == plain.train_path != everything.train_path
+    glue = read_table(SHARED_DIR / "data" / "glue" / "SST-2" / "train.tsv")
+    rows, subsample = read_table(everything.train_path), read_table(plain.train_path)
+    assert set(rows["sentence"]) == set(glue["sentence"]) and len(subsample) == 2_000
+    repeated = glue["sentence"].isin(set(subsample["sentence"])).sum() - 2_000  # GLUE rows that repeat a subsample one
+    assert len(rows) == len(glue) - repeated
+    trained, held = everything.holdout_split(0.05, 0)
+    assert held == plain.holdout_split(0.05, 0)[1] and len(held) == 100
+    held_texts = set(subsample["sentence"].iloc[held])
+    assert not held_texts & set(rows["sentence"].iloc[trained])
+    assert len(trained) > 60_000  # the phrases the teacher never saw are trained on
 
 
 def test_the_report_marks_each_row_that_lost_a_choice():
