@@ -34,6 +34,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,14 @@ START_NAMES = {"auto": "own", "teacher-lowest": "lowest"}
 # Shape candidates beside `distill --speedup`'s own pick, as `shape_for_speedup` is asked for them
 OTHER_SHAPES = {"wide": {"same_width": True}, "deep": {"prefer": "depth"}}
 PUBLISHED_LRS = (5e-5, 3e-5)
+# SST-2's "aug" budget: copies of the training phrases this long (6,058 of the 20,000; the dev sentences' median
+# is 19 words, the phrases' 7), this many each (the file then holds about as many rows as "matched" trains on)
+AUG_MIN_WORDS, AUG_COPIES = 12, 3
+
+
+def _phrase(line: str) -> str:
+    """A GLUE SST-2 training line's text (its label is the last column)."""
+    return line.rstrip("\n").rsplit("\t", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ class Recipe:
         recipe = cls(
             method,
             f"{layers}-{width}",
-            budget=next((part for part in variant if part in ("long", "full", "all")), "matched"),
+            budget=next((part for part in variant if part in ("long", "full", "all", "aug")), "matched"),
             published_lrs="published_lr" in variant,
             balance="balanced" in variant,
             start=next((starts[part] for part in variant if part in starts), "auto"),
@@ -143,7 +152,9 @@ class TaskStudy:
     # student: distill/teacher_store.py), eval every eval_steps_long; "full" that after a first stage of
     # full_first_epochs (the quality study's 4L-312 student went from 74% to 95% of the gain with one full
     # pass of each stage); "all" (a subsampled task) as many examples per stage as "matched", drawn from every
-    # training row of the task, the teacher's own subsample and the rows it never saw (FrontierStudy.all_rows)
+    # training row of the task, the teacher's own subsample and the rows it never saw (FrontierStudy.all_rows);
+    # "aug" (an unaugmented task) as many, drawn from the training rows and augmented copies of the longer ones
+    # (FrontierStudy.long_augmented)
     budgets: tuple[str, ...] = ("matched",)
     long_second_epochs: float | None = None
     eval_steps_long: int | None = None
@@ -173,7 +184,7 @@ TASKS = {
     # SST-2: 20,000 of the 67,349 training phrases (seed 0), not augmented, to fit a 2-core CPU; 2 + 2
     # epochs of them for the students, or as many examples drawn from all the phrases.
     "SST-2": TaskStudy(
-        "SST-2", 5e-5, 2.0, 0.05, 100, False, 20_000, stage_epochs=(2.0, 2.0), budgets=("matched", "all")
+        "SST-2", 5e-5, 2.0, 0.05, 100, False, 20_000, stage_epochs=(2.0, 2.0), budgets=("matched", "all", "aug")
     ),
 }
 
@@ -432,7 +443,7 @@ class FrontierStudy:
             data = self.training_data(budget)
             rows = len(read_table(data.train_path))
             first, second = self.spec.stage_epochs or (n / rows for n in self.spec.stage_examples)
-            if budget == "all" and self.spec.stage_epochs:  # the examples "matched" takes, from every row
+            if budget in ("all", "aug") and self.spec.stage_epochs:  # the examples "matched" takes, from more rows
                 first, second = (epochs * len(read_table(self.plain.train_path)) / rows for epochs in (first, second))
             first_lr, second_lr = lrs or STUDENT_LRS
             options = {"intermediate_epochs": first, "intermediate_lr": first_lr}
@@ -509,23 +520,52 @@ class FrontierStudy:
         path = self.work / "glue-all" / self.spec.name / "train.tsv"
         if not path.is_file():
             header, lines, chosen = self._source_lines()
-
-            def text(line: str) -> str:
-                return line.rstrip("\n").rsplit("\t", 1)[0]  # SST-2's label is its last column
-
-            taken = {text(lines[i]) for i in chosen}
+            taken = {_phrase(lines[i]) for i in chosen}
             owner = np.maximum(np.searchsorted(chosen, np.arange(len(lines)), side="right") - 1, 0)
             after = [[] for _ in chosen]
             for index, line in enumerate(lines):
-                if text(line) not in taken:
+                if _phrase(line) not in taken:
                     after[owner[index]].append(line)
             path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, header + "".join(lines[i] + "".join(rest) for i, rest in zip(chosen, after)))
         return replace(self.plain, train_path=path)
 
+    def long_augmented(self) -> TaskData:
+        """The "aug" budget's training data: the subsample, each phrase of at least AUG_MIN_WORDS words followed by
+        AUG_COPIES copies from `augment` (the demo masked-LM): sentence-length transfer data, where the training
+        phrases are far shorter than the dev sentences. Copies follow their phrase, so the held-out slice and
+        its copies stay out of training as with MRPC's augmented set."""
+        folder = self.work / "glue-aug" / self.spec.name
+        path = folder / "train.tsv"
+        if not path.is_file():
+            header, *lines = self.plain.train_path.read_text(encoding="utf-8").splitlines(keepends=True)
+            long = [line for line in lines if len(_phrase(line).split()) >= AUG_MIN_WORDS]
+            folder.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(folder / "long.tsv", header + "".join(long))
+            config = AugmentConfig.of(n=AUG_COPIES, dtype=PRECISION)
+            columns, fmt = list(self.plain.spec.text_columns), format_for(self.plain.train_path)
+            made = folder / "long_aug.tsv"
+            self.timed(
+                "augment",
+                partial(augment_file, folder / "long.tsv", made, columns, config, fmt=fmt, label_column="label"),
+            )
+            augmented = replace(self.plain, train_path=made, original_train_path=folder / "long.tsv")
+            owners, _ = augmented.example_of_each_row()
+            copies = [[] for _ in long]  # each long phrase's lines in the augmented file: itself, then its copies
+            for owner, line in zip(owners, made.read_text(encoding="utf-8").splitlines(keepends=True)[1:]):
+                copies[owner].append(line)
+            if [group[0] for group in copies] != long:
+                raise RuntimeError(f"{made}: its originals are not {folder / 'long.tsv'}'s lines, byte for byte")
+            following, long_lines = iter(copies), set(long)
+            merged = ("".join(next(following)) if line in long_lines else line for line in lines)
+            write_text_atomic(path, header + "".join(merged))
+        return replace(self.plain, train_path=path)
+
     def training_data(self, budget: str = "matched"):
         if budget == "all":
             return self.all_rows()
+        if budget == "aug":
+            return self.long_augmented()
         if not self.spec.augmented:
             return self.plain
         path = self.quality_work / "train_aug.tsv"  # the quality study's augmented set (demo masked-LM, N=20)

@@ -181,3 +181,27 @@ def test_a_run_name_says_its_recipe_back():
     assert Recipe(method="tinybert", shape="1L-144").name == "tinybert-1L-144"
     with pytest.raises(ValueError):
         Recipe.parse("tinybert-1L-144-lowest-long")  # the parts in another order: not a name the study makes
+
+
+@pytest.mark.slow
+def test_the_aug_budget_follows_each_long_phrase_with_its_copies(tmp_path):
+    """SST-2's "aug" budget: `augment`'s copies of the longer training phrases (the real demo masked-LM), each
+    right after its phrase, short phrases alone; the held-out slice is the subsample's, its copies left out."""
+    from bench.frontier import AUG_COPIES, AUG_MIN_WORDS, _phrase
+    from data import read_table
+
+    study = FrontierStudy(replace(TASKS["SST-2"], train_rows=200), tmp_path / "SST-2", tmp_path / "q", lambda: True)
+    plain, augmented = study.plain, study.long_augmented()
+    owners, examples = augmented.example_of_each_row()
+    subsample = list(read_table(plain.train_path)["sentence"])
+    rows = list(read_table(augmented.train_path)["sentence"])
+    copies = [owners.count(example) - 1 for example in range(examples)]
+    long = [len(text.split()) >= AUG_MIN_WORDS for text in subsample]
+    assert examples == 200 and sum(long) > 20
+    assert all(n == 0 for n, is_long in zip(copies, long) if not is_long)
+    assert all(0 < n <= AUG_COPIES for n, is_long in zip(copies, long) if is_long)
+    assert [rows[row] for row in range(len(rows)) if row == 0 or owners[row] != owners[row - 1]] == subsample
+    trained, held = augmented.holdout_split(0.05, 0)
+    assert held == plain.holdout_split(0.05, 0)[1]
+    assert not {owners[row] for row in trained} & set(held)
+    assert _phrase("a fine , funny film \t1\n") == "a fine , funny film "
