@@ -226,7 +226,7 @@ class FrontierStudy:
             batch_size=32, eval_steps=spec.eval_steps, select="holdout", holdout=spec.holdout, precision=PRECISION
         )
         self.seconds = load_json(self.work / "seconds.json")
-        self.choices = load_json(self.work / "choices.json")
+        self.choices = load_json(self.work / "choices.json") or self._committed_choices()
 
     # -- making the models --------------------------------------------------------------------------
 
@@ -339,12 +339,15 @@ class FrontierStudy:
     def budget(self, teacher: Path, ask: str) -> str | None:
         """For this ask, the budget candidate whose TinyBERT student of `distill --speedup`'s shape (seed 42, the
         ask's balance, TinyBERT's own start) scores best on the held-out slice; None until each has run. The
-        scores are read from the runs (each reused once finished) and recorded by shape: a candidate added later
-        is run and compared with the others."""
+        scores are read from the runs (each reused once finished) and recorded by shape, the choice kept once every
+        candidate has a score: a candidate added later is run and compared with the others."""
         candidates = self.spec.budgets
         if len(candidates) == 1:
             return candidates[0]
         shape, balance = self.shapes(teacher)[ask], self.balance(teacher, ask)
+        recorded = self.choices.get("budget_holdout_acc", {}).get(shape, {})
+        if set(recorded) == set(candidates):  # every candidate compared: a lost run is not re-made to say it again
+            return self.choices["budget"][shape]
         if balance is None:
             return None
         scores = {}
@@ -598,6 +601,11 @@ class FrontierStudy:
         if name not in self.seconds and time.perf_counter() - started > 1:  # reused work is not timed again
             self.seconds[name] = carried + time.perf_counter() - started
             (self.work / "seconds.json").write_text(json.dumps(self.seconds, indent=1))
+
+    def _committed_choices(self) -> dict:
+        """The choices committed with the last render (bench/results/frontier_runs.json): a work folder lost with
+        its machine starts again from them, not from scratch (its runs are re-made; its choices stay made)."""
+        return load_json(RESULTS / "frontier_runs.json").get(self.spec.name, {}).get("choices", {})
 
     def save_choices(self) -> None:
         (self.work / "choices.json").write_text(json.dumps(self.choices, indent=1))

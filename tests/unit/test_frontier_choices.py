@@ -110,7 +110,28 @@ def test_a_budget_candidate_added_later_is_run_and_compared_with_the_finished_on
     assert study.choices["budget"]["2L-384"] == "full"
 
 
-def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path):
+def test_a_budget_compared_on_every_candidate_stays_chosen_without_its_runs(study):
+    """A work folder lost with its machine: the recorded comparison stands, no candidate is re-made to say it."""
+    study.choices.update(budget={"2L-384": "full"}, budget_holdout_acc={"2L-384": {"long": 0.79, "full": 0.80}})
+    study.choices["balance"] = {"2L-384": False}
+    assert study.budget(None, "2x") == "full"
+    assert study.asked == []
+
+
+def test_a_lost_work_folder_starts_from_the_committed_choices(tmp_path, monkeypatch):
+    committed = {"MRPC": {"choices": {"method": "minilm", "shapes": SHAPES}}, "SST-2": {"choices": {"method": "x"}}}
+    (tmp_path / "frontier_runs.json").write_text(json.dumps(committed))
+    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
+    lost = FrontierStudy(TASKS["MRPC"], tmp_path / "lost", tmp_path / "quality", lambda: True)
+    assert lost.choices == {"method": "minilm", "shapes": SHAPES}
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "choices.json").write_text(json.dumps({"method": "tinybert"}))
+    assert FrontierStudy(TASKS["MRPC"], kept, tmp_path / "quality", lambda: True).choices == {"method": "tinybert"}
+
+
+def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path, monkeypatch):
+    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)  # no committed record: nothing chosen yet
     spec = replace(TASKS["SST-2"], budgets=("matched",))
     study = FrontierStudy(spec, tmp_path / "SST-2", tmp_path / "quality", lambda: True)
     assert study.balance(None, "4x") is False
