@@ -85,7 +85,7 @@ STUDENT_LRS = (1e-4, 1e-4)
 # its runs: TinyBERT's own start first (it stays on a tie)
 START_NAMES = {"auto": "own", "teacher-lowest": "lowest"}
 # Shape candidates beside `distill --speedup`'s own pick, as `shape_for_speedup` is asked for them
-OTHER_SHAPES = {"wide": {"same_width": True}, "deep": {"prefer": "depth"}}
+OTHER_SHAPES = {"wide": {"same_width": True}, "deep": {"prefer": "depth"}, "balanced": {"prefer": "balanced"}}
 PUBLISHED_LRS = (5e-5, 3e-5)
 # SST-2's "aug" budget: copies of the training phrases this long (6,058 of the 20,000; the dev sentences' median
 # is 19 words, the phrases' 7), this many each (the file then holds about as many rows as "matched" trains on)
@@ -290,7 +290,8 @@ class FrontierStudy:
     def other_shapes(self, teacher: Path, kind: str) -> dict[str, str | None]:
         """For each ask, the shape `distill --speedup` picks when asked as OTHER_SHAPES[kind] says ("wide": the
         deepest of the teacher's own width, whose layers start as whole teacher layers; "deep": the deepest of
-        any width), None when none is fast enough: shape candidates beside its own pick. Timed once, recorded."""
+        any width; "balanced": the most layers x width), None when none is fast enough: shape candidates beside
+        its own pick. Timed once, recorded."""
         if f"{kind}_shapes" not in self.choices:
             config = load_teacher(teacher, self.plain.scheme).config
             found, timing = {}, {}
@@ -390,21 +391,23 @@ class FrontierStudy:
     def shape(self, teacher: Path, ask: str) -> str | None:
         """For this ask, `distill --speedup`'s shape or one of the other candidates (see other_shapes), whichever
         TinyBERT student (seed 42, the ask's budget, balance and start) scores best on the held-out slice; None
-        until known. Recorded once with the candidates' scores (a candidate kind added later does not reopen
-        a recorded choice)."""
+        until known. Recorded with the candidates' scores: a candidate added later (a new kind) is run and
+        compared with the recorded scores, which stand (their runs are not made again)."""
         picked = self.shapes(teacher)[ask]
         others = [self.other_shapes(teacher, kind)[ask] for kind in OTHER_SHAPES]
         candidates = list(dict.fromkeys(shape for shape in (picked, *others) if shape))
         if len(candidates) == 1:
             return picked
         chosen = self.choices.setdefault("shape", {})
-        if ask not in chosen:
+        scores = dict(self.choices.get("shape_holdout_acc", {}).get(ask, {}))
+        missing = [shape for shape in candidates if shape not in scores]
+        if missing:
             budget, balance, start = self.budget(teacher, ask), self.balance(teacher, ask), self.start(teacher, ask)
             if budget is None or not self.time_left():
                 return None
             recipe = dict(budget=budget, balance=balance, start=start)
-            scores = {shape: held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
-                      for shape in candidates}  # fmt: skip
+            for shape in missing:
+                scores[shape] = held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
             chosen[ask] = max(scores, key=scores.get)
             self.choices.setdefault("shape_holdout_acc", {})[ask] = scores
             self.save_choices()

@@ -12,7 +12,7 @@ import json
 import statistics
 from pathlib import Path
 
-from bench.frontier import Recipe
+from bench.frontier import OTHER_SHAPES, Recipe
 from bench.quality_tables import dev, exported, finished, held_out, load_json, render_into_page, seed_of
 from data import compute_metrics, read_table
 from distill import cpu_speed, load_classifier, weights_mb
@@ -139,7 +139,7 @@ def _candidate_label(study, name: str, method: str | None) -> str:
     """'4x (tinybert-4L-192-long)', marked as a balance, start, rate, method, budget or shape candidate when another
     was chosen."""
     choices, recipe = study.choices, Recipe.parse(name)
-    by_ask = [choices.get("shapes", {}), choices.get("wide_shapes", {}), choices.get("deep_shapes", {})]
+    by_ask = [choices.get("shapes", {}), *(choices.get(f"{kind}_shapes", {}) for kind in OTHER_SHAPES)]
     ask = next((a for shapes in by_ask for a, s in shapes.items() if s == recipe.shape), "?")
     picked = choices.get("shapes", {}).get(ask)
     budget = choices.get("budget", {}).get(picked)

@@ -30,7 +30,7 @@ log = logging.getLogger("tinydistill")
 # layers of width 384, 312, 264, 192, 144 or 120 (widths rounded to a multiple of its head count).
 WIDTH_SHARES = (1.0, 0.8125, 0.6875, 0.5, 0.375, 0.3125)
 DEPTH_SHARES = (2 / 3, 1 / 2, 1 / 3, 1 / 6)
-RANKINGS = ("compute", "depth")
+RANKINGS = ("compute", "balanced", "depth")
 SAMPLE_EXAMPLES = 32
 TIMING_ROUNDS = 3
 
@@ -127,9 +127,11 @@ def shape_for_speedup(
 
 def candidates(teacher_config, *, same_width: bool, prefer: str = "compute") -> list[str]:
     """The shapes this teacher can have as students (see WIDTH_SHARES, DEPTH_SHARES), ranked: `prefer`
-    "compute", the largest compute first; "depth", the most layers first, the widest first among equals
-    (the frontier study weighs the two: every shape comparison so far went to the deeper shape). With
-    `same_width`, only the teacher's width (methods that copy whole teacher layers)."""
+    "compute", the largest compute (layers x width²) first; "depth", the most layers first, the widest first
+    among equals; "balanced", the most layers x width first, the deeper first among equals: a budget spent
+    on depth and width alike (the frontier study weighs the three: at the teacher's width depth won, at a
+    third of it depth lost to width). With `same_width`, only the teacher's width (methods that copy whole
+    teacher layers)."""
     if prefer not in RANKINGS:
         raise InputError(f"a shape ranking is one of {', '.join(RANKINGS)}, got {prefer!r}")
     layers, width, heads = (
@@ -141,7 +143,11 @@ def candidates(teacher_config, *, same_width: bool, prefer: str = "compute") -> 
     shares = (1.0,) if same_width else WIDTH_SHARES
     widths = sorted({max(heads, round(width * share / heads) * heads) for share in shares}, reverse=True)
     shapes = [(n, w) for n in depths for w in widths]
-    rank = (lambda shape: -_cost(*shape)) if prefer == "compute" else (lambda shape: (-shape[0], -shape[1]))
+    rank = {
+        "compute": lambda shape: -_cost(*shape),
+        "balanced": lambda shape: (-shape[0] * shape[1], -shape[0]),
+        "depth": lambda shape: (-shape[0], -shape[1]),
+    }[prefer]
     return [f"{n}L-{w}" for n, w in sorted(shapes, key=rank)]
 
 

@@ -14,6 +14,7 @@ from data import SHARED_DIR
 SHAPES = {"2x": "2L-384", "4x": "4L-192", "8x": "1L-264"}
 WIDE = {"2x": "2L-384", "4x": "1L-384", "8x": None}  # 2x: the same shape; 8x: no teacher-width shape is fast enough
 DEEP = {"2x": "3L-312", "4x": "4L-192", "8x": "2L-120"}  # the deepest shapes fast enough (4x: the same)
+BALANCED = {"2x": "2L-384", "4x": "4L-192", "8x": "2L-120"}  # the most layers x width: nothing new here
 HELD_OUT = {  # (method, shape, budget, balanced): accuracy on the held-out slice (MRPC's budgets: long, full)
     ("tinybert", "2L-384", "long", False): 0.76,
     ("tinybert", "2L-384", "long", True): 0.75,
@@ -40,7 +41,7 @@ LOWEST = {  # the same, for students that start from the teacher's lowest layers
 @pytest.fixture
 def study(tmp_path, monkeypatch):
     study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
-    study.choices = {"shapes": SHAPES, "wide_shapes": WIDE, "deep_shapes": DEEP}
+    study.choices = {"shapes": SHAPES, "wide_shapes": WIDE, "deep_shapes": DEEP, "balanced_shapes": BALANCED}
     study.asked = []
 
     def student(teacher, method, shape, seed, lrs=None, budget="matched", balance=False, start="auto"):
@@ -108,6 +109,25 @@ def test_a_budget_candidate_added_later_is_run_and_compared_with_the_finished_on
     assert study.asked == [("tinybert", "2L-384", 42, "full", False, None, "auto")]
     assert study.choices["budget_holdout_acc"]["2L-384"] == {"long": 0.76, "full": 0.78}
     assert study.choices["budget"]["2L-384"] == "full"
+
+
+def test_a_shape_candidate_added_later_is_run_and_compared_with_the_recorded_scores(study, monkeypatch):
+    """A recorded 4x choice (1L-384 over 4L-192) meets a new candidate kind's shape: only the new one is trained
+    (the recorded scores stand, their runs lost or not), and it wins on its score."""
+    study.choices.update(
+        balance={"4L-192": True},
+        budget={"4L-192": "long"},
+        budget_holdout_acc={"4L-192": {"long": 0.66, "full": 0.65}},
+        start={"4L-192": "auto"},
+        shape={"4x": "1L-384"},
+        shape_holdout_acc={"4x": {"4L-192": 0.66, "1L-384": 0.70}},
+    )
+    study.choices["balanced_shapes"] = {**BALANCED, "4x": "2L-264"}
+    monkeypatch.setitem(HELD_OUT, ("tinybert", "2L-264", "long", True), 0.72)
+    assert study.shape(None, "4x") == "2L-264"
+    assert study.asked == [("tinybert", "2L-264", 42, "long", True, None, "auto")]
+    assert study.choices["shape_holdout_acc"]["4x"] == {"4L-192": 0.66, "1L-384": 0.70, "2L-264": 0.72}
+    assert study.shape(None, "4x") == "2L-264" and len(study.asked) == 1  # decided: not asked again
 
 
 def test_a_budget_compared_on_every_candidate_stays_chosen_without_its_runs(study):

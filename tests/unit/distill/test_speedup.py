@@ -116,5 +116,19 @@ def test_ranked_by_depth_the_deepest_shape_that_reaches_the_ask_is_chosen(sample
     assert deep.shape == "4L-192" and deep.measured == pytest.approx(6.0)
     ranked = candidates(TEACHER, same_width=False, prefer="depth")
     assert ranked[:3] == ["4L-384", "4L-312", "4L-264"] and ranked[-1] == "1L-120"
-    with pytest.raises(InputError, match="one of compute, depth"):
+    with pytest.raises(InputError, match="one of compute, balanced, depth"):
         candidates(TEACHER, same_width=False, prefer="width")
+
+
+def test_ranked_by_layers_times_width_a_two_layer_shape_comes_before_the_wide_one_layer_one(sample):
+    """Between the two: at 4x, where only compute counts, 3L-264 (792 units of layers x width, 4.2x) is the first
+    shape by layers x width that reaches it; where the shapes from 792 down to 576 units are slow, 2L-264 (528
+    units, 6.3x) comes next, well before 1L-384 (384 units, after 2L-192: deeper first among equals)."""
+    balanced = shape_for_speedup(4.0, TEACHER, sample, prefer="balanced", throughput=stub({}, default=by_compute))
+    assert balanced.shape == "3L-264"
+    slow = {shape: 0.1 for shape in ("3L-264", "4L-192", "2L-312", "4L-144", "3L-192")}
+    assert (
+        shape_for_speedup(4.0, TEACHER, sample, prefer="balanced", throughput=stub(slow, by_compute)).shape == "2L-264"
+    )
+    ranked = candidates(TEACHER, same_width=False, prefer="balanced")
+    assert ranked[:2] == ["4L-384", "4L-312"] and ranked.index("2L-192") == ranked.index("1L-384") - 1
