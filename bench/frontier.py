@@ -362,10 +362,9 @@ class FrontierStudy:
                 "accuracy"
             ]
         best = max(candidates, key=scores.get)
-        if self.choices.setdefault("budget_holdout_acc", {}).get(shape) != scores:
-            self.choices["budget_holdout_acc"][shape] = scores
-            self.choices.setdefault("budget", {})[shape] = best
-            self.save_choices()
+        self.choices.setdefault("budget_holdout_acc", {})[shape] = scores  # new: a candidate had no score
+        self.choices.setdefault("budget", {})[shape] = best
+        self.save_choices()
         return best
 
     def start(self, teacher: Path, ask: str) -> str | None:

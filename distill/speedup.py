@@ -129,9 +129,8 @@ def candidates(teacher_config, *, same_width: bool, prefer: str = "compute") -> 
     """The shapes this teacher can have as students (see WIDTH_SHARES, DEPTH_SHARES), ranked: `prefer`
     "compute", the largest compute (layers x width²) first; "depth", the most layers first, the widest first
     among equals; "balanced", the most layers x width first, the deeper first among equals: a budget spent
-    on depth and width alike (the frontier study weighs the three: at the teacher's width depth won, at a
-    third of it depth lost to width). With `same_width`, only the teacher's width (methods that copy whole
-    teacher layers)."""
+    on depth and width alike (the frontier study weighs the three, docs/frontier.md: no one ranking won
+    at every ask). With `same_width`, only the teacher's width (methods that copy whole teacher layers)."""
     if prefer not in RANKINGS:
         raise InputError(f"a shape ranking is one of {', '.join(RANKINGS)}, got {prefer!r}")
     layers, width, heads = (
