@@ -20,9 +20,12 @@ dev examples, medians of 9).
     python bench/frontier.py --render-only            # tables, JSON and charts from the finished runs
 
 Runs live in --work (bench/_work/frontier; MRPC's teacher and augmented set are the MRPC quality
-study's, in bench/_work/mrpc_quality, made there when absent), each reused once finished. Writes
-bench/results/frontier.json (one object per row), frontier_runs.json (runs, choices, timings),
-frontier_TASK.png, and the tables into docs/frontier.md between its markers.
+study's, in bench/_work/mrpc_quality, made there when absent), each reused once finished. Each finished
+student's figures also go at once into bench/results/frontier_runs.json (with the choices and timings):
+commit it as runs finish, and a session that lost the work folder with its machine re-makes only the
+teacher and the data; its report times a lost student on a random-weight stand-in of its shape. A render
+writes bench/results/frontier.json (one object per row), frontier_runs.json (runs, choices, timings,
+speeds), frontier_TASK.png, and the tables into docs/frontier.md between its markers.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from augment import AugmentConfig, augment_file  # noqa: E402
-from bench.quality_tables import finished, held_out, load_json  # noqa: E402
+from bench.quality_tables import dev, finished, held_out, load_json, shape_of  # noqa: E402
 from bench.static_baseline import StaticClassifier, fit_static, piece_vectors, static_table  # noqa: E402
 from data import SHARED_DIR, InputError, format_for, read_table  # noqa: E402
 from data.outputs import write_text_atomic  # noqa: E402
@@ -63,6 +66,7 @@ from distill import (  # noqa: E402
     load_tokenizer,
     max_length_for,
     split_for_selection,
+    weights_mb,
 )
 from distill.checkpoint import training_seconds  # noqa: E402
 from distill.speedup import Int8Timer, shape_for_speedup  # noqa: E402
@@ -225,8 +229,13 @@ class FrontierStudy:
         self.base = TrainSettings(
             batch_size=32, eval_steps=spec.eval_steps, select="holdout", holdout=spec.holdout, precision=PRECISION
         )
-        self.seconds = load_json(self.work / "seconds.json")
-        self.choices = load_json(self.work / "choices.json") or self._committed_choices()
+        # What the last render or finished run committed (bench/results/frontier_runs.json): a work folder lost
+        # with its machine starts again from its choices, timings and finished runs' figures, not from scratch
+        committed = load_json(RESULTS / "frontier_runs.json").get(spec.name, {})
+        self.choices = load_json(self.work / "choices.json") or committed.get("choices", {})
+        self.seconds = {**committed.get("seconds", {}), **load_json(self.work / "seconds.json")}
+        self.records: dict[str, dict] = {**committed.get("runs", {}), **load_json(self.work / "runs.json")}
+        self.committed_speeds = committed.get("speeds", {})  # a render that measures nothing reuses them
 
     # -- making the models --------------------------------------------------------------------------
 
@@ -258,11 +267,13 @@ class FrontierStudy:
                 if method and shape and budget and start and balance is not None and self.time_left():
                     self.student(teacher, method, shape, seed, budget=budget, balance=balance, start=start)
 
-    def teacher(self) -> Path | None:
+    def teacher_path(self) -> Path:
         if self.spec.name == "MRPC":  # the quality study's run of the same recipe, made there if absent
-            run = self.quality_work / f"teacher-lr{self.spec.teacher_lr:g}"
-        else:
-            run = self.work / "teacher"
+            return self.quality_work / f"teacher-lr{self.spec.teacher_lr:g}"
+        return self.work / "teacher"
+
+    def teacher(self) -> Path | None:
+        run = self.teacher_path()
         if not finished(run) and self.time_left():
             settings = replace(self.base, epochs=self.spec.teacher_epochs, lr=self.spec.teacher_lr, seed=42)
             self.timed("teacher", lambda: finetune(self.plain, base_encoder(), run, settings))
@@ -284,7 +295,7 @@ class FrontierStudy:
                 found = {f"{x:g}x": shape_for_speedup(x, config, sample, throughput=timer) for x in SPEEDUPS}
             self.choices["shapes"] = {name: choice.shape for name, choice in found.items()}
             self.choices["shape_timing"] = {name: choice.describe() for name, choice in found.items()}
-            self.save_choices()
+            self.save()
         return self.choices["shapes"]
 
     def other_shapes(self, teacher: Path, kind: str) -> dict[str, str | None]:
@@ -305,7 +316,7 @@ class FrontierStudy:
                     else:
                         found[ask], timing[ask] = choice.shape, choice.describe()
             self.choices[f"{kind}_shapes"], self.choices[f"{kind}_shape_timing"] = found, timing
-            self.save_choices()
+            self.save()
         return self.choices[f"{kind}_shapes"]
 
     def rates(self, teacher: Path) -> None:
@@ -315,8 +326,8 @@ class FrontierStudy:
             shape = self.shapes(teacher)["4x"]
             runs = {"published": self.student(teacher, METHODS[0], shape, 42, lrs=PUBLISHED_LRS),
                     "study": self.student(teacher, METHODS[0], shape, 42)}  # fmt: skip
-            self.choices["lrs_holdout_acc"] = {name: held_out(run)["accuracy"] for name, run in runs.items()}
-            self.save_choices()
+            self.choices["lrs_holdout_acc"] = {name: self.held_out_acc(run) for name, run in runs.items()}
+            self.save()
 
     def balance(self, teacher: Path, ask: str) -> bool | None:
         """For this ask, whether `--balance-classes` (teacher classes weighed towards the labelled shares)
@@ -331,10 +342,10 @@ class FrontierStudy:
                 return None
             budget = self.spec.budgets[0]
             runs = [self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=on) for on in (False, True)]
-            scores = [held_out(run)["accuracy"] for run in runs]
+            scores = [self.held_out_acc(run) for run in runs]
             chosen[shape] = scores[1] > scores[0]
             self.choices.setdefault("balance_holdout_acc", {})[shape] = dict(zip(("off", "on"), scores))
-            self.save_choices()
+            self.save()
         return chosen[shape]
 
     def budget(self, teacher: Path, ask: str) -> str | None:
@@ -353,18 +364,16 @@ class FrontierStudy:
             return None
         scores = {}
         for budget in candidates:
-            if (
-                not finished(self.run_path(METHODS[0], shape, 42, budget=budget, balance=balance))
-                and not self.time_left()
-            ):
+            run = self.run_path(METHODS[0], shape, 42, budget=budget, balance=balance)
+            if not self.made(run) and not self.time_left():
                 return None
-            scores[budget] = held_out(self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance))[
-                "accuracy"
-            ]
+            scores[budget] = self.held_out_acc(
+                self.student(teacher, METHODS[0], shape, 42, budget=budget, balance=balance)
+            )
         best = max(candidates, key=scores.get)
         self.choices.setdefault("budget_holdout_acc", {})[shape] = scores  # new: a candidate had no score
         self.choices.setdefault("budget", {})[shape] = best
-        self.save_choices()
+        self.save()
         return best
 
     def start(self, teacher: Path, ask: str) -> str | None:
@@ -380,11 +389,11 @@ class FrontierStudy:
             if balance is None or budget is None or not self.time_left():
                 return None
             recipe = dict(budget=budget, balance=balance)
-            scores = {start: held_out(self.student(teacher, METHODS[0], shape, 42, **recipe, start=start))["accuracy"]
+            scores = {start: self.held_out_acc(self.student(teacher, METHODS[0], shape, 42, **recipe, start=start))
                       for start in START_NAMES}  # fmt: skip
             chosen[shape] = max(scores, key=scores.get)  # the method's own start on a tie: listed first
             self.choices.setdefault("start_holdout_acc", {})[shape] = scores
-            self.save_choices()
+            self.save()
         return chosen[shape]
 
     def shape(self, teacher: Path, ask: str) -> str | None:
@@ -406,10 +415,10 @@ class FrontierStudy:
                 return None
             recipe = dict(budget=budget, balance=balance, start=start)
             for shape in missing:
-                scores[shape] = held_out(self.student(teacher, METHODS[0], shape, 42, **recipe))["accuracy"]
+                scores[shape] = self.held_out_acc(self.student(teacher, METHODS[0], shape, 42, **recipe))
             chosen[ask] = max(scores, key=scores.get)
             self.choices.setdefault("shape_holdout_acc", {})[ask] = scores
-            self.save_choices()
+            self.save()
         return chosen[ask]
 
     def method(self, teacher: Path) -> str | None:
@@ -422,10 +431,10 @@ class FrontierStudy:
                 return None
             recipe = dict(budget=budget, balance=balance, start=start)
             runs = {name: self.student(teacher, name, shape, 42, **recipe) for name in METHODS}
-            scores = {name: held_out(run)["accuracy"] for name, run in runs.items()}
+            scores = {name: self.held_out_acc(run) for name, run in runs.items()}
             self.choices["method"] = max(scores, key=scores.get)
             self.choices["method_holdout_acc"] = scores
-            self.save_choices()
+            self.save()
         return self.choices["method"]
 
     def student(
@@ -444,6 +453,8 @@ class FrontierStudy:
         TaskStudy.full_first_epochs; named for it), with `distill --balance-classes` when `balance` (named),
         starting as `distill --student-init` says (named when not the method's own)."""
         run = self.run_path(method, shape, seed, lrs, budget, balance, start)
+        if run.name in self.records and not finished(run):
+            return run  # made and recorded by an earlier session: its folder went with that machine
         if not finished(run):
             data = self.training_data(budget)
             rows = len(read_table(data.train_path))
@@ -461,6 +472,7 @@ class FrontierStudy:
             carried = training_seconds(run)  # what an interrupted invocation had checkpointed
             self.timed(run.name, lambda: distill(data, teacher, run, settings, recipe, resume=True), carried)
         self.timed(f"{run.name} int8", lambda: self.shipped(run))
+        self.record(run)
         return run
 
     def run_path(self, method: str, shape: str, seed: int, lrs=None, budget="matched", balance=False, start="auto"):
@@ -604,13 +616,41 @@ class FrontierStudy:
             self.seconds[name] = carried + time.perf_counter() - started
             (self.work / "seconds.json").write_text(json.dumps(self.seconds, indent=1))
 
-    def _committed_choices(self) -> dict:
-        """The choices committed with the last render (bench/results/frontier_runs.json): a work folder lost with
-        its machine starts again from them, not from scratch (its runs are re-made; its choices stay made)."""
-        return load_json(RESULTS / "frontier_runs.json").get(self.spec.name, {}).get("choices", {})
+    def made(self, run: Path) -> bool:
+        """Whether a student run is finished here or was recorded by an earlier session."""
+        return finished(run) or run.name in self.records
 
-    def save_choices(self) -> None:
+    def held_out_acc(self, run: Path) -> float:
+        """A student run's accuracy on the held-out slice: from its folder, else from its record."""
+        return held_out(run)["accuracy"] if finished(run) else self.records[run.name]["holdout_acc"]
+
+    def record(self, run: Path) -> dict:
+        """A finished, shipped student run's figures, recorded (and committed with the study's results) so that a
+        later session that lost the folder still has them: held-out and dev (the int8 export's) figures, shape,
+        size, and the dev accuracy of the teacher it learned from (a teacher re-made by the same recipe can
+        differ)."""
+        if run.name not in self.records:
+            int8 = run.parent / f"{run.name}-int8"
+            self.records[run.name] = {
+                "holdout_acc": held_out(run)["accuracy"],
+                "dev": dev(int8),
+                "shape": shape_of(run),
+                "disk_mb": weights_mb(int8),
+                "teacher_dev_acc": dev(self.teacher_path())["accuracy"],
+            }
+            self.save()
+        return self.records[run.name]
+
+    def save(self) -> None:
+        """The choices, timings and run figures, in the work folder and in the committed record (whose speeds
+        and settings only a render writes)."""
         (self.work / "choices.json").write_text(json.dumps(self.choices, indent=1))
+        (self.work / "runs.json").write_text(json.dumps(self.records, indent=1))
+        path = RESULTS / "frontier_runs.json"
+        committed = load_json(path)
+        mine = committed.setdefault(self.spec.name, {})
+        mine.update(choices=self.choices, seconds={**mine.get("seconds", {}), **self.seconds}, runs=self.records)
+        path.write_text(json.dumps(committed, indent=2) + "\n")
 
     # -- rendering ----------------------------------------------------------------------------------
 

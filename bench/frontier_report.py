@@ -13,60 +13,65 @@ import statistics
 from pathlib import Path
 
 from bench.frontier import OTHER_SHAPES, Recipe
-from bench.quality_tables import dev, exported, finished, held_out, load_json, render_into_page, seed_of
+from bench.quality_tables import dev, exported, finished, held_out, load_json, render_into_page, shape_of
 from data import compute_metrics, read_table
-from distill import cpu_speed, load_classifier, weights_mb
+from distill import cpu_speed, load_classifier, load_teacher, weights_mb
+from distill.speedup import Int8Timer
+from distill.students import parse_shape, student_config
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def render_task(study, page: Path, measure: bool) -> list[dict]:
-    teacher = _teacher_run(study)
-    if teacher is None:
+    teacher = study.teacher_path()
+    if not finished(teacher):
         return []
     models = {"teacher": teacher}
     if exported(teacher.parent / f"{teacher.name}-int8"):
         models["teacher int8"] = teacher.parent / f"{teacher.name}-int8"
     students = _student_runs(study)
-    models.update({name: runs[0].parent / f"{runs[0].name}-int8" for name, runs in students.items()})
+    models.update({name: study.work / f"{runs[0]}-int8" for name, runs in students.items()})
     speeds_file = study.work / "speeds.json"
     if measure:
         speeds_file.write_text(json.dumps(_speeds(study, teacher, models), indent=1))
-    speeds = load_json(speeds_file)
+    speeds = load_json(speeds_file) or study.committed_speeds
     rows = _rows(study, teacher, students, speeds)
     _write(study.spec.name, rows, study, speeds)
     png = RESULTS / f"frontier_{study.spec.name}.png"
     plot(study.spec.name, rows, png)
     chart = f"![{study.spec.name} frontier](../bench/results/{png.name})\n"
-    tables = [markdown(rows), targets_markdown(study.spec.name, rows), chart]
+    tables = [markdown(rows) + _teacher_note(rows), targets_markdown(study.spec.name, rows), chart]
     render_into_page(page, f"frontier-{study.spec.name}", "\n".join(tables))
     print(markdown(rows), flush=True)
     return rows
 
 
-def _teacher_run(study) -> Path | None:
-    if study.spec.name == "MRPC":
-        run = study.quality_work / f"teacher-lr{study.spec.teacher_lr:g}"
-    else:
-        run = study.work / "teacher"
-    return run if finished(run) else None
-
-
-def _student_runs(study) -> dict[str, list[Path]]:
-    """Finished and exported student runs by recipe ("tinybert-2L-192"), seeds in order."""
-    found: dict[str, list[Path]] = {}
-    for run in sorted(study.work.glob("*-*L-*-*")):
+def _student_runs(study) -> dict[str, list[str]]:
+    """Student run names by recipe ("tinybert-2L-192": ["tinybert-2L-192-42", ...]), seeds in order: the runs
+    finished and shipped here (recorded now if an older invocation made them) and those an earlier session
+    recorded."""
+    for run in study.work.glob("*-*L-*-*"):
         if run.is_dir() and finished(run) and exported(run.parent / f"{run.name}-int8"):
-            found.setdefault(run.name.rsplit("-", 1)[0], []).append(run)
-    return {name: sorted(runs, key=seed_of) for name, runs in found.items()}
+            study.record(run)
+    found: dict[str, list[str]] = {}
+    for name in sorted(study.records, key=lambda name: (name.rsplit("-", 1)[0], int(name.rsplit("-", 1)[1]))):
+        found.setdefault(name.rsplit("-", 1)[0], []).append(name)
+    return found
 
 
 def _speeds(study, teacher: Path, models: dict[str, Path]) -> dict[str, dict]:
-    """Batch-1 latency and batch-32 throughput of every model, one after another in this process."""
-    examples = study.dev_set(teacher)
+    """Batch-1 latency and batch-32 throughput of every model, one after another in this process. A student whose
+    folder an earlier session's machine took is timed as a stand-in: its shape with random weights, shipped the
+    same way (int8 speed does not depend on the weights' values); its speeds say so."""
+    examples, teacher_config = study.dev_set(teacher), load_teacher(teacher, study.plain.scheme).config
     speeds = {}
-    for name, path in models.items():
-        speeds[name] = cpu_speed(load_classifier(path, study.plain.scheme), examples, repeats=9)
+    with Int8Timer() as timer:
+        for name, path in models.items():
+            if path.is_dir():
+                speeds[name] = cpu_speed(load_classifier(path, study.plain.scheme), examples, repeats=9)
+            else:
+                config = student_config(teacher_config, *parse_shape(Recipe.parse(name).shape))
+                speeds[name] = {**cpu_speed(timer.graph(config, examples), examples, repeats=9), "stand_in": True}
     if (study.work / "static.pt").is_file():
         speeds["static"] = cpu_speed(study.load_static()[0], examples, repeats=9)
     return speeds
@@ -94,33 +99,34 @@ def _rows(study, teacher: Path, students: dict[str, list[Path]], speeds: dict) -
 def _teacher_rows(study, teacher: Path, seconds: dict, speeds: dict) -> list[dict]:
     """The fp32 teacher, and the int8 one once exported (its minutes: the teacher's and the export's)."""
     task, minutes = study.spec.name, seconds.get("teacher", 0) / 60
+    held = [held_out(teacher)["accuracy"]]
     rows = [
-        _row(task, "teacher", "teacher", _shape(teacher), "PyTorch", "fp32", [dev(teacher)], [teacher],
+        _row(task, "teacher", "teacher", shape_of(teacher), "PyTorch", "fp32", [dev(teacher)], held, [teacher.name],
              weights_mb(teacher), minutes, speeds.get("teacher"))
     ]  # fmt: skip
     int8 = teacher.parent / f"{teacher.name}-int8"
     if exported(int8):
         minutes += seconds.get("teacher int8", 0) / 60
         rows.append(
-            _row(task, "teacher int8", "teacher", _shape(teacher), "ONNX Runtime", "int8", [dev(int8)], [teacher],
-                 weights_mb(int8), minutes, speeds.get("teacher int8"))
+            _row(task, "teacher int8", "teacher", shape_of(teacher), "ONNX Runtime", "int8", [dev(int8)], held,
+                 [teacher.name], weights_mb(int8), minutes, speeds.get("teacher int8"))
         )  # fmt: skip
     return rows
 
 
-def _student_rows(study, students: dict[str, list[Path]], seconds: dict, speeds: dict) -> list[dict]:
+def _student_rows(study, students: dict[str, list[str]], seconds: dict, speeds: dict) -> list[dict]:
     """A row per student recipe, shipped as int8, over its seeds (minutes: the median of its runs', since a run
     that shared the CPU with other work took longer)."""
     rows, chosen = [], study.choices.get("method")
     for name, runs in students.items():
-        figures = [dev(run.parent / f"{run.name}-int8") for run in runs]
-        made = [(seconds.get(run.name, 0) + seconds.get(f"{run.name} int8", 0)) / 60 for run in runs]
-        disk = weights_mb(runs[0].parent / f"{runs[0].name}-int8")
+        records = [study.records[run] for run in runs]
+        made = [(seconds.get(run, 0) + seconds.get(f"{run} int8", 0)) / 60 for run in runs]
         label = f"student {_candidate_label(study, name, chosen)}"
-        rows.append(
-            _row(study.spec.name, label, "student", _shape(runs[0]), "ONNX Runtime", "int8", figures, runs, disk,
-                 statistics.median(made), speeds.get(name))
-        )  # fmt: skip
+        row = _row(study.spec.name, label, "student", records[0]["shape"], "ONNX Runtime", "int8",
+                   [r["dev"] for r in records], [r["holdout_acc"] for r in records], runs, records[0]["disk_mb"],
+                   statistics.median(made), speeds.get(name))  # fmt: skip
+        row["teacher_dev_acc"] = sorted({r["teacher_dev_acc"] for r in records})
+        rows.append(row)
     return rows
 
 
@@ -130,9 +136,10 @@ def _static_rows(study, seconds: dict, speeds: dict) -> list[dict]:
         return []
     model, record = study.load_static()
     row = _row(study.spec.name, "static embeddings + logistic regression", "baseline",
-               f"{model.table.weight.shape[1]}d", "PyTorch", "fp32", [record["dev"]], [], model.disk_mb(),
-               seconds.get("static", 0) / 60, speeds.get("static"))  # fmt: skip
-    return [{**row, "holdout_acc": max(record["holdout_acc_by_l2"].values())}]
+               f"{model.table.weight.shape[1]}d", "PyTorch", "fp32", [record["dev"]],
+               [max(record["holdout_acc_by_l2"].values())], [], model.disk_mb(), seconds.get("static", 0) / 60,
+               speeds.get("static"))  # fmt: skip
+    return [row]
 
 
 def _candidate_label(study, name: str, method: str | None) -> str:
@@ -157,7 +164,7 @@ def _candidate_label(study, name: str, method: str | None) -> str:
     return f"{ask} ({name})" + "".join(f" ({mark})" for mark in marks if mark)
 
 
-def _row(task, name, kind, shape, runtime, precision, figures, runs, disk, minutes, speed) -> dict:
+def _row(task, name, kind, shape, runtime, precision, figures, held, runs, disk, minutes, speed) -> dict:
     accs, f1s = [d["accuracy"] for d in figures], [d.get("f1") for d in figures]
     return {
         "task": task,
@@ -171,12 +178,13 @@ def _row(task, name, kind, shape, runtime, precision, figures, runs, disk, minut
         "acc_std": statistics.stdev(accs) if len(accs) > 1 else None,
         "f1": statistics.mean(f1s) if None not in f1s else None,
         "f1_std": statistics.stdev(f1s) if len(f1s) > 1 and None not in f1s else None,
-        "holdout_acc": statistics.mean(held_out(run)["accuracy"] for run in runs) if runs else None,
+        "holdout_acc": statistics.mean(held) if held else None,
         "ex_per_s_batch32": speed and speed["examples_per_s_batch32"],
         "ms_batch1": speed and speed["latency_ms_batch1"],
         "disk_mb": disk,
         "minutes_to_make": minutes,
-        "runs": [run.name for run in runs],
+        "runs": runs,
+        "speed_of": "a stand-in (random weights)" if speed and speed.get("stand_in") else "the model",
     }
 
 
@@ -221,11 +229,6 @@ def _relative(rows: list[dict], majority: dict, teacher: dict, int8_speed: dict 
     return rows
 
 
-def _shape(run: Path) -> str:
-    config = json.loads((run / "config.json").read_text())
-    return f"{config['num_hidden_layers']}L-{config['hidden_size']}"
-
-
 def _write(task: str, rows: list[dict], study, speeds: dict) -> None:
     """This task's rows replace its earlier ones in frontier.json (the other task's stay)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -233,8 +236,29 @@ def _write(task: str, rows: list[dict], study, speeds: dict) -> None:
     kept = [row for row in (json.loads(path.read_text()) if path.is_file() else []) if row["task"] != task]
     path.write_text(json.dumps(kept + rows, indent=2) + "\n")
     runs = load_json(RESULTS / "frontier_runs.json")
-    runs[task] = {"choices": study.choices, "seconds": _seconds(study), "speeds": speeds, "spec": repr(study.spec)}
+    runs[task] = {
+        "choices": study.choices,
+        "seconds": _seconds(study),
+        "speeds": speeds,
+        "spec": repr(study.spec),
+        "runs": study.records,
+    }
     (RESULTS / "frontier_runs.json").write_text(json.dumps(runs, indent=2) + "\n")
+
+
+def _teacher_note(rows: list[dict]) -> str:
+    """Which students learned from a teacher whose dev accuracy was not the table's (one re-made by the same
+    recipe after its machine was lost, on another CPU): empty when every student learned from this one."""
+    teacher = next(row["acc"] for row in rows if row["name"] == "teacher")
+    others = [row for row in rows if row["kind"] == "student" and row["teacher_dev_acc"] != [teacher]]
+    if not others:
+        return ""
+    accs = sorted({acc for row in others for acc in row["teacher_dev_acc"]} - {teacher})
+    names = ", ".join(row["runs"][0].rsplit("-", 1)[0] for row in others)
+    return (
+        f"\nSome runs of {names} learned from a teacher made by the same recipe in an earlier session, whose dev "
+        f"accuracy was {', '.join(f'{acc:.3f}' for acc in accs)} (this one's: {teacher:.3f}).\n"
+    )
 
 
 def markdown(rows: list[dict]) -> str:

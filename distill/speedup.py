@@ -62,6 +62,10 @@ class Int8Timer:
         self.graphs: dict[tuple, OnnxClassifier] = {}
 
     def __call__(self, config, sample: LabelledExamples) -> float:
+        return cpu_speed(self.graph(config, sample), sample, batch_sizes=(32,), repeats=3)["examples_per_s_batch32"]
+
+    def graph(self, config, sample: LabelledExamples) -> OnnxClassifier:
+        """A random model of `config`, shipped as int8 (built on the first call for its shape)."""
         key = (config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.intermediate_size)
         if key not in self.graphs:
             torch.manual_seed(0)
@@ -69,7 +73,7 @@ class Int8Timer:
             folder = Path(self.work.name) / "-".join(map(str, key))
             folder.mkdir()
             self.graphs[key] = OnnxClassifier.from_graph(int8_graph(model, sample, folder))
-        return cpu_speed(self.graphs[key], sample, batch_sizes=(32,), repeats=3)["examples_per_s_batch32"]
+        return self.graphs[key]
 
     def __enter__(self) -> Int8Timer:
         return self

@@ -40,6 +40,7 @@ LOWEST = {  # the same, for students that start from the teacher's lowest layers
 
 @pytest.fixture
 def study(tmp_path, monkeypatch):
+    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)  # the committed record: the test's own
     study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
     study.choices = {"shapes": SHAPES, "wide_shapes": WIDE, "deep_shapes": DEEP, "balanced_shapes": BALANCED}
     study.asked = []
@@ -148,6 +149,82 @@ def test_a_lost_work_folder_starts_from_the_committed_choices(tmp_path, monkeypa
     kept.mkdir()
     (kept / "choices.json").write_text(json.dumps({"method": "tinybert"}))
     assert FrontierStudy(TASKS["MRPC"], kept, tmp_path / "quality", lambda: True).choices == {"method": "tinybert"}
+
+
+def _finished_run(work, name: str, holdout: float, dev_acc: float):
+    """A run folder as `distill` and `export` leave it: the held-out figure, the config, the int8 export."""
+    run = work / name
+    run.mkdir(parents=True)
+    report = {"selection": {"kept_holdout": {"accuracy": holdout}}, "models": {"model": {"dev": {"accuracy": dev_acc}}}}
+    (run / "report.json").write_text(json.dumps(report))
+    (run / "config.json").write_text(json.dumps({"num_hidden_layers": 2, "hidden_size": 384}))
+    int8 = work / f"{name}-int8"
+    int8.mkdir()
+    (int8 / "export.json").write_text(json.dumps({"dev": {"onnx": {"accuracy": dev_acc, "f1": 0.8}}}))
+    (int8 / "model.onnx").write_bytes(b"0" * 2**20)
+    return run
+
+
+def test_a_finished_run_is_committed_and_a_lost_one_is_not_made_again(tmp_path, monkeypatch):
+    """A session's machine takes its run folders with it: each finished run's figures go into the committed
+    record at once, and a later study reads its held-out score from there instead of training it again."""
+    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
+    work = tmp_path / "first" / "MRPC"
+    study = FrontierStudy(TASKS["MRPC"], work, tmp_path / "quality", lambda: True)
+    teacher = _finished_run(tmp_path / "quality", "teacher-lr0.0001", 0.81, 0.82)
+    run = _finished_run(work, "tinybert-2L-384-long-42", 0.76, 0.75)
+    study.record(run)
+    record = json.loads((tmp_path / "frontier_runs.json").read_text())["MRPC"]["runs"][run.name]
+    assert record == {"holdout_acc": 0.76, "dev": {"accuracy": 0.75, "f1": 0.8}, "shape": "2L-384", "disk_mb": 1.0,
+                      "teacher_dev_acc": 0.82}  # fmt: skip
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a recorded run was trained again")
+
+    monkeypatch.setattr("bench.frontier.distill", no_training)
+    later = FrontierStudy(TASKS["MRPC"], tmp_path / "second" / "MRPC", tmp_path / "quality", lambda: True)
+    lost = later.student(teacher, "tinybert", "2L-384", 42, budget="long")
+    assert not lost.exists() and later.made(lost) and later.held_out_acc(lost) == 0.76
+    assert not later.made(later.run_path("tinybert", "2L-384", 43, budget="long"))
+
+
+def test_a_lost_students_speed_is_timed_on_a_stand_in_of_its_shape(tmp_path, monkeypatch, tiny_teacher):
+    """The report times a student whose folder is gone as its shape with random weights, shipped as int8, beside
+    the models that are here, and its row says so."""
+    from bench.frontier_report import _row, _speeds
+
+    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
+    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
+    study.records["tinybert-1L-32-42"] = {"shape": "1L-32"}
+    speeds = _speeds(study, tiny_teacher, {"teacher": tiny_teacher, "tinybert-1L-32": study.work / "gone"})
+    assert "stand_in" not in speeds["teacher"] and speeds["tinybert-1L-32"]["stand_in"]
+    assert speeds["tinybert-1L-32"]["examples_per_s_batch32"] > 0 and speeds["tinybert-1L-32"]["latency_ms_batch1"] > 0
+    row = _row("MRPC", "x", "student", "1L-32", "ONNX Runtime", "int8", [{"accuracy": 0.7}], [0.7], ["r-42"], 1.0,
+               1.0, speeds["tinybert-1L-32"])  # fmt: skip
+    assert row["speed_of"] == "a stand-in (random weights)"
+
+
+def test_a_row_is_made_from_the_recorded_runs_and_names_an_earlier_teacher(tmp_path, monkeypatch):
+    """Seeds recorded by two sessions make one row (a run finished here is recorded as the report finds it); the
+    table says which runs learned from a re-made teacher whose dev accuracy differs."""
+    from bench.frontier_report import _student_rows, _student_runs, _teacher_note
+
+    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
+    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
+    _finished_run(tmp_path / "quality", "teacher-lr0.0001", 0.81, 0.82)
+    dev_figures = {"accuracy": 0.74, "f1": 0.80}
+    study.records["tinybert-2L-384-long-42"] = {"holdout_acc": 0.70, "dev": dev_figures, "shape": "2L-384",
+                                                "disk_mb": 15.0, "teacher_dev_acc": 0.80}  # fmt: skip
+    _finished_run(study.work, "tinybert-2L-384-long-43", 0.72, 0.76)
+    students = _student_runs(study)
+    assert students == {"tinybert-2L-384-long": ["tinybert-2L-384-long-42", "tinybert-2L-384-long-43"]}
+    (row,) = _student_rows(study, students, {}, {})
+    assert row["seeds"] == 2 and row["acc"] == pytest.approx(0.75) and row["holdout_acc"] == pytest.approx(0.71)
+    assert row["teacher_dev_acc"] == [0.80, 0.82]
+    note = _teacher_note([{"name": "teacher", "kind": "teacher", "acc": 0.82}, row])
+    assert "tinybert-2L-384-long" in note and "0.800" in note and "0.820" in note
+    same_teacher = {**row, "teacher_dev_acc": [0.80]}
+    assert _teacher_note([{"name": "teacher", "kind": "teacher", "acc": 0.80}, same_teacher]) == ""
 
 
 def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path, monkeypatch):
