@@ -41,7 +41,8 @@ LOWEST = {  # the same, for students that start from the teacher's lowest layers
 @pytest.fixture
 def study(tmp_path, monkeypatch):
     monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)  # the committed record: the test's own
-    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
+    spec = replace(TASKS["MRPC"], starts=("auto", "teacher-lowest"))  # every candidate of every choice
+    study = FrontierStudy(spec, tmp_path / "MRPC", tmp_path / "quality", lambda: True)
     study.choices = {"shapes": SHAPES, "wide_shapes": WIDE, "deep_shapes": DEEP, "balanced_shapes": BALANCED}
     study.asked = []
 
@@ -93,6 +94,14 @@ def test_the_other_seeds_train_only_the_chosen_recipe(study):
     assert {(method, shape, budget, on, start) for method, shape, _, budget, on, _, start in later} == chosen
     # seed 42's 4x run is the method choice's, reused
     assert sorted(seed for _, _, seed, *_ in later) == [42] * 2 + [43] * 3 + [44] * 3
+
+
+def test_a_task_with_one_start_candidate_trains_no_other_start(study, monkeypatch):
+    monkeypatch.setattr(study, "spec", replace(study.spec, starts=("auto",)))
+    study.run((42,))
+    assert {start for *_, start in study.asked} == {"auto"}
+    assert "start" not in study.choices
+    assert study.choices["shape"]["2x"] == "2L-384"  # 0.78 at the full budget, against the deep 3L-312's 0.77
 
 
 def test_a_budget_candidate_added_later_is_run_and_compared_with_the_finished_ones(study):
