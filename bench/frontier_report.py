@@ -258,8 +258,8 @@ def _teacher_note(rows: list[dict]) -> str:
     accs = sorted({acc for row in others for acc in row["teacher_dev_acc"]} - {teacher})
     names = ", ".join(row["runs"][0].rsplit("-", 1)[0] for row in others)
     return (
-        f"\nSome runs of {names} learned from a teacher made by the same recipe in an earlier session, whose dev "
-        f"accuracy was {', '.join(f'{acc:.3f}' for acc in accs)} (this one's: {teacher:.3f}).\n"
+        f"\nSome or all seeds of these rows learned from a teacher made by the same recipe in an earlier session "
+        f"(dev accuracy {', '.join(f'{acc:.3f}' for acc in accs)}; this table's teacher: {teacher:.3f}): {names}.\n"
     )
 
 
