@@ -317,7 +317,13 @@ def test_augment_workers_leave_ctrl_c_to_the_parent():
 
     from augment.runner import _backend
 
-    with _backend(None, 2) as (n_jobs, _):
-        dispositions = Parallel(n_jobs=n_jobs)(delayed(signal.getsignal)(signal.SIGINT) for _ in range(4))
-    assert dispositions == [signal.SIG_IGN] * 4
-    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the parent still answers it
+    # a process started in the background by a non-interactive shell (a CI script's `cmd &`) inherits SIGINT
+    # ignored, which would make both checks below prove nothing: the parent answers Ctrl-C, as a terminal's does
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with _backend(None, 2) as (n_jobs, _):
+            dispositions = Parallel(n_jobs=n_jobs)(delayed(signal.getsignal)(signal.SIGINT) for _ in range(4))
+        assert dispositions == [signal.SIG_IGN] * 4
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the parent still answers it
+    finally:
+        signal.signal(signal.SIGINT, inherited)
