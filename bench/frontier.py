@@ -238,7 +238,7 @@ class FrontierStudy:
         committed = load_json(RESULTS / "frontier_runs.json").get(spec.name, {})
         self.choices = load_json(self.work / "choices.json") or committed.get("choices", {})
         self.seconds = {**committed.get("seconds", {}), **load_json(self.work / "seconds.json")}
-        self.records: dict[str, dict] = {**committed.get("runs", {}), **load_json(self.work / "runs.json")}
+        self.records: dict[str, dict] = committed.get("runs", {})  # saved with the choices (see save)
         self.committed_speeds = committed.get("speeds", {})  # a render that measures nothing reuses them
 
     # -- making the models --------------------------------------------------------------------------
@@ -630,7 +630,7 @@ class FrontierStudy:
         """A student run's accuracy on the held-out slice: from its folder, else from its record."""
         return held_out(run)["accuracy"] if finished(run) else self.records[run.name]["holdout_acc"]
 
-    def record(self, run: Path) -> dict:
+    def record(self, run: Path) -> None:
         """A finished, shipped student run's figures, recorded (and committed with the study's results) so that a
         later session that lost the folder still has them: held-out and dev (the int8 export's) figures, shape,
         size, and the dev accuracy of the teacher it learned from (a teacher re-made by the same recipe can
@@ -645,17 +645,14 @@ class FrontierStudy:
                 "teacher_dev_acc": dev(self.teacher_path())["accuracy"],
             }
             self.save()
-        return self.records[run.name]
 
     def save(self) -> None:
-        """The choices, timings and run figures, in the work folder and in the committed record (whose speeds
+        """The choices (also in the work folder), timings and run figures, in the committed record (whose speeds
         and settings only a render writes)."""
         (self.work / "choices.json").write_text(json.dumps(self.choices, indent=1))
-        (self.work / "runs.json").write_text(json.dumps(self.records, indent=1))
         path = RESULTS / "frontier_runs.json"
         committed = load_json(path)
-        mine = committed.setdefault(self.spec.name, {})
-        mine.update(choices=self.choices, seconds={**mine.get("seconds", {}), **self.seconds}, runs=self.records)
+        committed.setdefault(self.spec.name, {}).update(choices=self.choices, seconds=self.seconds, runs=self.records)
         path.write_text(json.dumps(committed, indent=2) + "\n")
 
     # -- rendering ----------------------------------------------------------------------------------
