@@ -406,22 +406,27 @@ class FrontierStudy:
         """For this ask, `distill --speedup`'s shape or one of the other candidates (see other_shapes), whichever
         TinyBERT student (seed 42, the ask's budget, balance and start) scores best on the held-out slice; None
         until known. Recorded with the candidates' scores: a candidate added later (a new kind) is run and
-        compared with the recorded scores, which stand (their runs are not made again)."""
+        compared with the recorded scores, which stand (their runs are not made again), except where the
+        candidate's run at the ask's current recipe is made: a score recorded before the budget or balance was
+        re-chosen would compare a candidate at an old recipe with one at the new."""
         picked = self.shapes(teacher)[ask]
         others = [self.other_shapes(teacher, kind)[ask] for kind in OTHER_SHAPES]
         candidates = list(dict.fromkeys(shape for shape in (picked, *others) if shape))
         if len(candidates) == 1:
             return picked
         chosen = self.choices.setdefault("shape", {})
-        scores = dict(self.choices.get("shape_holdout_acc", {}).get(ask, {}))
+        recorded = self.choices.get("shape_holdout_acc", {}).get(ask, {})
+        budget, balance, start = self.budget(teacher, ask), self.balance(teacher, ask), self.start(teacher, ask)
+        recipe = dict(budget=budget, balance=balance, start=start)
+        known = budget is not None and balance is not None and start is not None
+        runs = {shape: self.run_path(METHODS[0], shape, 42, **recipe) for shape in candidates} if known else {}
+        scores = {**recorded, **{shape: self.held_out_acc(run) for shape, run in runs.items() if self.made(run)}}
         missing = [shape for shape in candidates if shape not in scores]
-        if missing:
-            budget, balance, start = self.budget(teacher, ask), self.balance(teacher, ask), self.start(teacher, ask)
-            if budget is None or not self.time_left():
-                return None
-            recipe = dict(budget=budget, balance=balance, start=start)
-            for shape in missing:
-                scores[shape] = self.held_out_acc(self.student(teacher, METHODS[0], shape, 42, **recipe))
+        if missing and (not known or not self.time_left()):
+            return None
+        for shape in missing:
+            scores[shape] = self.held_out_acc(self.student(teacher, METHODS[0], shape, 42, **recipe))
+        if scores != recorded or ask not in chosen:
             chosen[ask] = max(scores, key=scores.get)
             self.choices.setdefault("shape_holdout_acc", {})[ask] = scores
             self.save()

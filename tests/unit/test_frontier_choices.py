@@ -140,6 +140,26 @@ def test_a_shape_candidate_added_later_is_run_and_compared_with_the_recorded_sco
     assert study.shape(None, "4x") == "2L-264" and len(study.asked) == 1  # decided: not asked again
 
 
+def test_a_shape_score_from_before_the_recipe_changed_gives_way_to_the_run_at_the_new_recipe(study, monkeypatch):
+    """MRPC's 4x: 4L-192's score was recorded at the long budget, then the full budget won; a new candidate at
+    the full budget is compared with 4L-192's full-budget run (recorded), not with its long-budget score."""
+    study.choices.update(
+        balance={"4L-192": True},
+        budget={"4L-192": "full"},
+        budget_holdout_acc={"4L-192": {"long": 0.66, "full": 0.74}},
+        start={"4L-192": "auto"},
+        shape={"4x": "4L-192"},
+        shape_holdout_acc={"4x": {"4L-192": 0.66, "1L-384": 0.58}},
+    )
+    made = study.run_path("tinybert", "4L-192", 42, budget="full", balance=True)
+    study.records[made.name] = {"holdout_acc": 0.74}  # its folder lost with an earlier machine
+    study.choices["balanced_shapes"] = {**BALANCED, "4x": "4L-144"}
+    monkeypatch.setitem(HELD_OUT, ("tinybert", "4L-144", "full", True), 0.68)
+    assert study.shape(None, "4x") == "4L-192"  # 0.74 against 0.68; with the stale 0.66, 4L-144 would win
+    assert study.asked == [("tinybert", "4L-144", 42, "full", True, None, "auto")]
+    assert study.choices["shape_holdout_acc"]["4x"] == {"4L-192": 0.74, "1L-384": 0.58, "4L-144": 0.68}
+
+
 def test_a_budget_compared_on_every_candidate_stays_chosen_without_its_runs(study):
     """A work folder lost with its machine: the recorded comparison stands, no candidate is re-made to say it."""
     study.choices.update(budget={"2L-384": "full"}, budget_holdout_acc={"2L-384": {"long": 0.79, "full": 0.80}})
