@@ -25,7 +25,8 @@ student's figures also go at once into bench/results/frontier_runs.json (with th
 commit it as runs finish, and a session that lost the work folder with its machine re-makes only the
 teacher and the data; its report times a lost student on a random-weight stand-in of its shape. A render
 writes bench/results/frontier.json (one object per row), frontier_runs.json (runs, choices, timings,
-speeds), frontier_TASK.png, and the tables into docs/frontier.md between its markers.
+speeds), frontier_TASK.png, and the tables into docs/frontier.md between its markers. Where a task's
+teacher is gone, --render-only re-draws its tables and chart from its committed rows, re-making nothing.
 """
 
 from __future__ import annotations
