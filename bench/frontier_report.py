@@ -171,7 +171,8 @@ def _candidate_label(study, name: str, method: str | None) -> str:
     by_ask = [choices.get("shapes", {}), *(choices.get(f"{kind}_shapes", {}) for kind in OTHER_SHAPES)]
     ask = next((a for shapes in by_ask for a, s in shapes.items() if s == recipe.shape), "?")
     picked = choices.get("shapes", {}).get(ask)
-    budget = choices.get("budget", {}).get(picked)
+    budgets = choices.get("budget", {})
+    budget = budgets.get(recipe.shape, budgets.get(picked))  # compared at the row's shape, or where shapes were
     chosen_shape = choices.get("shape", {}).get(ask)
     balance = choices.get("balance", {}).get(picked)
     start = choices.get("start", {}).get(picked)

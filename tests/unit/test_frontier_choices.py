@@ -23,10 +23,12 @@ HELD_OUT = {  # (method, shape, budget, balanced): accuracy on the held-out slic
     ("tinybert", "4L-192", "long", True): 0.66,
     ("tinybert", "4L-192", "full", True): 0.65,
     ("tinybert", "1L-384", "long", True): 0.70,
+    ("tinybert", "1L-384", "full", True): 0.72,  # the budget compared again at the chosen 4x shape: full wins
     ("tinybert", "1L-264", "long", False): 0.58,
     ("tinybert", "1L-264", "long", True): 0.60,
     ("tinybert", "1L-264", "full", True): 0.59,
     ("minilm", "1L-384", "long", True): 0.71,
+    ("minilm", "1L-384", "full", True): 0.73,
     ("tinybert", "3L-312", "full", False): 0.77,  # the deep 2x candidate: below 2L-384's 0.78
     ("tinybert", "2L-120", "long", True): 0.63,  # the deep 8x candidate: above 1L-264's 0.60
 }
@@ -66,12 +68,16 @@ def test_the_first_seed_chooses_balance_start_budget_shape_and_method_on_the_hel
     study.run((42,))
     assert study.choices["balance"] == {"2L-384": False, "4L-192": True, "1L-264": True}
     assert study.choices["start"] == {"2L-384": "teacher-lowest", "4L-192": "auto", "1L-264": "auto"}
-    assert study.choices["budget"] == {"2L-384": "full", "4L-192": "long", "1L-264": "long"}
+    # by shape: at `--speedup`'s shapes, then again at the chosen shapes that are not theirs (4x: 1L-384, 8x: 2L-120)
+    assert study.choices["budget"] == {
+        "2L-384": "full", "4L-192": "long", "1L-264": "long", "1L-384": "full", "2L-120": "long"
+    }  # fmt: skip
     # 4x: 1L-384 (wide) 0.70 against 4L-192's 0.66 (picked and deep); 8x: the deep 2L-120, 0.63 against 0.60;
     # 2x: 2L-384 (picked and wide) against the deep 3L-312, at the 2x start
     assert study.choices["shape"] == {"4x": "1L-384", "8x": "2L-120", "2x": "2L-384"}
     assert study.choices["shape_holdout_acc"]["2x"] == {"2L-384": 0.80, "3L-312": 0.5}
-    assert study.choices["method"] == "minilm"  # 0.71 against TinyBERT's 0.70, at the chosen 4x shape
+    assert study.choices["method"] == "minilm"  # 0.73 against TinyBERT's 0.72, at the chosen 4x shape and budget
+    assert ("tinybert", "2L-120", 42, "full", True, None, "auto") in study.asked  # 8x: compared, not chosen
     assert {seed for _, _, seed, *_ in study.asked} == {42}
     assert ("tinybert", "4L-192", 42, "matched", False, (5e-5, 3e-5), "auto") in study.asked  # published rates
     balanced_budgets = {budget for _, shape, _, budget, on, *_ in study.asked if shape == "4L-192" and on}
@@ -88,7 +94,7 @@ def test_the_other_seeds_train_only_the_chosen_recipe(study):
     later = study.asked[first:]
     chosen = {
         ("minilm", "2L-384", "full", False, "teacher-lowest"),
-        ("minilm", "1L-384", "long", True, "auto"),
+        ("minilm", "1L-384", "full", True, "auto"),  # the budget chosen at the 4x shape, not at 4L-192 (long)
         ("minilm", "2L-120", "long", True, "auto"),
     }
     assert {(method, shape, budget, on, start) for method, shape, _, budget, on, _, start in later} == chosen
@@ -295,7 +301,7 @@ def test_the_report_marks_each_row_that_lost_a_choice():
         "wide_shapes": WIDE,
         "balance": {"4L-192": True, "2L-384": False},
         "start": {"4L-192": "teacher-lowest", "2L-384": "auto"},
-        "budget": {"4L-192": "long", "2L-384": "full"},
+        "budget": {"4L-192": "long", "2L-384": "full", "1L-384": "full"},  # 1L-384: compared again at that shape
         "shape": {"4x": "4L-192"},
     }
     study = SimpleNamespace(choices=choices)
@@ -305,7 +311,10 @@ def test_the_report_marks_each_row_that_lost_a_choice():
     assert _candidate_label(study, "tinybert-4L-192-long-balanced", "tinybert").endswith("(start candidate)")
     assert _candidate_label(study, "tinybert-4L-192-long-lowest", "tinybert").endswith("(balance candidate)")
     assert _candidate_label(study, "minilm-1L-384-long-balanced-lowest", "tinybert") == (
-        "4x (minilm-1L-384-long-balanced-lowest) (method candidate) (shape candidate)"
+        "4x (minilm-1L-384-long-balanced-lowest) (method candidate) (budget candidate) (shape candidate)"
+    )
+    assert _candidate_label(study, "minilm-1L-384-full-balanced-lowest", "tinybert") == (
+        "4x (minilm-1L-384-full-balanced-lowest) (method candidate) (shape candidate)"
     )
     assert _candidate_label(study, "tinybert-2L-384-long", "tinybert") == "2x (tinybert-2L-384-long) (budget candidate)"
 
