@@ -54,8 +54,7 @@ def render_task(study, page: Path, measure: bool) -> list[dict]:
 def committed_rows(task: str) -> list[dict]:
     """The task's rows as the last render with its teacher wrote them: a checkout whose work folder is gone
     can still re-draw its tables and chart (after a change to how they are drawn) without re-making anything."""
-    path = RESULTS / "frontier.json"
-    return [row for row in (json.loads(path.read_text()) if path.is_file() else []) if row["task"] == task]
+    return [row for row in load_json(RESULTS / "frontier.json") or [] if row["task"] == task]
 
 
 def publish(task: str, rows: list[dict], page: Path) -> None:
@@ -256,7 +255,7 @@ def _write(task: str, rows: list[dict], study, speeds: dict) -> None:
     """This task's rows replace its earlier ones in frontier.json (the other task's stay)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "frontier.json"
-    kept = [row for row in (json.loads(path.read_text()) if path.is_file() else []) if row["task"] != task]
+    kept = [row for row in load_json(path) or [] if row["task"] != task]
     path.write_text(json.dumps(kept + rows, indent=2) + "\n")
     runs = load_json(RESULTS / "frontier_runs.json")
     runs[task] = {
@@ -330,11 +329,17 @@ TARGETS = (
 )
 
 
+def chosen_students(rows: list[dict]) -> list[dict]:
+    """The student rows of the chosen recipes: the ones that carry the targets (candidates and the
+    published-rate run do not)."""
+    variants = ("candidate", "published_lr")
+    return [r for r in rows if r["kind"] == "student" and not any(word in r["name"] for word in variants)]
+
+
 def targets_markdown(task: str, rows: list[dict]) -> str:
     """Each target of this task against the best chosen-method student row that is fast enough, and
     every student row against the static baseline."""
-    variants = ("candidate", "published_lr")  # the method candidates and the published-rate run carry no target
-    students = [r for r in rows if r["kind"] == "student" and not any(word in r["name"] for word in variants)]
+    students = chosen_students(rows)
     static = next((r for r in rows if r["kind"] == "baseline"), None)
     lines = ["| target | student | measured | met |", "|---|---|---|---|"]
     for name, batch32, batch1, gain, f1 in (t for t in TARGETS if t[0] == task):

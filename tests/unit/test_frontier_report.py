@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from bench import frontier_report
-from bench.frontier_report import committed_rows, markdown, render_task, targets_markdown
+from bench.frontier_report import chosen_students, committed_rows, markdown, render_task, targets_markdown
 from tests.conftest import ROOT
 
 FIELDS = (
@@ -84,7 +84,7 @@ def test_the_committed_rows_hold_the_issues_fields_three_seeds_per_chosen_studen
     for row in rows:
         missing = [field for field in FIELDS if field not in row]
         assert not missing, f"{row['name']} lacks {missing}"
-    chosen = [row for row in rows if row["kind"] == "student" and "candidate" not in row["name"]]
+    chosen = chosen_students(rows)
     asks = sorted(row["name"].split()[1] for row in chosen)
     assert set(asks) == {"2x", "4x", "8x"} and all(row["seeds"] == 3 for row in chosen)
     assert all(row["acc_std"] is not None for row in chosen)
