@@ -18,6 +18,7 @@ import click  # noqa: E402
 from commands.augment_command import augment_command  # noqa: E402
 from commands.common import configure_run  # noqa: E402
 from commands.ship_commands import evaluate_command, export_command, predict_command  # noqa: E402
+from commands.static_command import static_command  # noqa: E402
 from commands.train_commands import distill_command, finetune_command  # noqa: E402
 
 
@@ -27,7 +28,8 @@ def main():
     configure_run()
 
 
-for command in (augment_command, finetune_command, distill_command, evaluate_command, export_command, predict_command):
+COMMANDS = (augment_command, finetune_command, distill_command, static_command, evaluate_command, export_command)
+for command in (*COMMANDS, predict_command):
     main.add_command(command)
 
 

@@ -16,6 +16,7 @@ from collections import Counter
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
@@ -112,28 +113,46 @@ def augment_file(
         pinned = BATCHING_NAMES if source.batch_shaped(config.options) else ()
         parts = PartsFolder(output_path, {**request, "shard_rows": shard_rows}, resume=resume, pinned=pinned)
         summary = AugmentSummary(output=output_path, ragged_lines=list(scan.ragged_lines), source=config.source)
-        finished = False
         try:
             with _backend(dask, workers) as (n_jobs, threads):
                 tasks = _shard_tasks(input_path, shards, parts, config, source, list(text_columns), threads)
-                results = parts.discarded_on_bad_input(Parallel(n_jobs=n_jobs, return_as="generator")(tasks))
-                with (
-                    closing(results),  # a stop or a full disk here also stops the workers' tasks
-                    tqdm(total=scan.rows, unit="row", desc=f"augment {input_path.name}", disable=not progress) as bar,
-                ):
-                    _collect(results, parts, fmt, summary, bar, on_shard)
-            with whole_writes():  # the output and its manifest, or neither
-                manifest_path(output_path).unlink(missing_ok=True)  # an old manifest never describes the new file
-                parts.assemble(summary.shards, header_line(columns, fmt), bom=scan.bom)
-                summary.seconds = time.perf_counter() - started
-                facts = _facts(input_path, config, task, text_columns, label_column, summary)
-                _write_manifest(output_path, {**facts, "request": request})
-                parts.remove()
-                finished = True
+                results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+                _write_parts(results, parts, fmt, summary, on_shard, rows=scan.rows, name=input_path.name, bar=progress)
+            facts = partial(_facts, input_path, config, task, text_columns, label_column, summary)
+            _assemble(output_path, parts, summary, header_line(columns, fmt), scan.bom, facts, request, started)
         except (Stopped, DiskFull) as error:
-            keep(error, f"{output_path} was finished first" if finished else parts.kept())
+            keep(error, parts.kept())  # unless _assemble said first that the output was finished
             raise
         return summary
+
+
+def _write_parts(results, parts: PartsFolder, fmt: TableFormat, summary: AugmentSummary, on_shard, *, rows, name, bar):
+    """Write each shard the workers hand back (joblib's generator) to its part file, with a progress bar
+    of `rows` rows when `bar`. Bad input found mid-run removes the parts folder (see PartsFolder)."""
+    results = parts.discarded_on_bad_input(results)
+    with (
+        closing(results),  # a stop or a full disk here also stops the workers' tasks
+        tqdm(total=rows, unit="row", desc=f"augment {name}", disable=not bar) as progress,
+    ):
+        _collect(results, parts, fmt, summary, progress, on_shard)
+
+
+def _assemble(output: Path, parts, summary: AugmentSummary, header: str, bom, facts, request, started) -> None:
+    """Write the output from its parts, then its manifest (`facts()` and `request`, once the output is
+    there), both or neither, and remove the parts. A stop that came meanwhile is raised once all is written."""
+    finished = False
+    try:
+        with whole_writes():  # the output and its manifest, or neither
+            manifest_path(output).unlink(missing_ok=True)  # an old manifest never describes the new file
+            parts.assemble(summary.shards, header, bom=bom)
+            summary.seconds = time.perf_counter() - started
+            _write_manifest(output, {**facts(), "request": request})
+            parts.remove()
+            finished = True
+    except (Stopped, DiskFull) as error:
+        if finished:
+            keep(error, f"{output} was finished first")
+        raise
 
 
 def _opened(input_path: Path, fmt: TableFormat, shard_rows: int, text_columns, label_column):

@@ -21,14 +21,15 @@ from .common import user_errors
 from .options import flag_named, out_flag, settings_from, with_flags
 from .task_flags import BATCH_SIZE, FRONTIER, MAX_LENGTH, QUIET, data_flags
 
-MODEL_HELP = "A folder made by finetune, distill or export."
+MODEL_HELP = "A folder made by finetune, distill, static or export."
 
 
 @click.command("evaluate")
 @click.option(
     "--model",
     required=True,
-    help="A saved sequence-classification folder (teacher or student), or one made by `export` (ONNX Runtime).",
+    help="A saved sequence-classification folder (teacher or student), one made by `static`, or one made by `export` "
+    "(ONNX Runtime).",
 )
 @with_flags([*data_flags(augmented=False), BATCH_SIZE, flag_named(TrainSettings, "device"), FRONTIER])
 @user_errors
@@ -43,7 +44,7 @@ def evaluate_command(model, max_length, batch_size, device, frontier, **opts):
 
 
 @click.command("export")
-@click.option("--model", required=True, help="A sequence-classification folder made by finetune or distill.")
+@click.option("--model", required=True, help="A sequence-classification folder made by finetune, distill or static.")
 @with_flags(
     [
         out_flag(

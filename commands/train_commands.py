@@ -21,6 +21,7 @@ from distill import (
     general_distill,
     methods,
 )
+from distill.runs import files
 
 from .common import refuse_given, user_errors
 from .options import flags_of, out_flag, plugin_command, settings_from, with_flags
@@ -32,7 +33,7 @@ def _print_report(report: dict) -> None:
     which get an empty report."""
     if report:
         out = report["run"]
-        click.echo((Path(out) / "report.md").read_text(), err=True)
+        click.echo((Path(out) / files.REPORT_MARKDOWN).read_text(), err=True)
         click.echo(
             f"saved in {out} (a Hugging Face folder); report: {out}/report.md, report.json, report.png", err=True
         )

@@ -89,8 +89,9 @@ MODEL_FILES = ("config.json", *WEIGHT_FILES, "vocab.txt", "vocab.json", "merges.
 
 
 def content_digest(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes; for a model folder, of its config and weight files. Caches and resumes
-    key on this, not on names or times: a replaced file with an old time (`cp -p`) is still seen."""
+    """sha256 of a file's bytes; for a model folder, of its config and weight files. Manifests, resumes and
+    the corpus cache key on this, not on names or times: a replaced file with an old time (`cp -p`) is
+    still seen. (The vector cache keys on path, size and time instead: see glove.loading.)"""
     path = Path(path)
     if path.is_dir():
         files = sorted({f for pattern in MODEL_FILES for f in path.glob(pattern) if f.is_file()})

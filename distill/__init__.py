@@ -1,17 +1,44 @@
 """Distillation: fine-tune a teacher, distil it into a small student (TinyBERT, DistilBERT, Patient
-KD, or a method registered in `methods`), general distillation on plain text, evaluate; export to
-ONNX and predict on a user's table. Losses are pure functions, layer maps are data, methods compose
-them into objectives; each run follows one resolved plan; one training loop runs them all."""
+KD, MiniLM, or a method plug-in), general distillation on plain text, evaluate; export to ONNX and
+predict on a user's table.
 
-from . import layer_maps, losses, methods, objectives
-from .corpus import load_corpus
-from .evaluation import EVAL_BATCH_SIZE, cpu_speed, evaluate, predict, score, weights_mb
-from .export import QUANTIZATIONS, describe_export, export_for_task, export_model
-from .finetuning import TeacherFallback, ensure_teacher, finetune
-from .frontier import frontier
-from .general_distillation import general_distill
-from .holdout import HOLDOUT_SEED, split_for_selection
-from .model_evaluation import evaluate_model
+The rooms, each with its own public face:
+    settings   every settings dataclass a run is asked with
+    jobs       finetune / distill / general_distill, each one use of the run template; the plan
+    methods    the method plug-ins, their objectives, pure losses, layer maps and taps
+    training   the one training loop, its batches, checkpoints, forward passes and clock
+    examples   task data and corpora as examples, the held-out slice, the teacher's checks, predictions
+    models     loading teachers, students and saved classifiers; student shapes; pruning
+    shipping   export, evaluate, predict, speed, --speedup
+    runs       the run folder: its files, claiming, record, report, reading a finished run
+"""
+
+from . import methods
+from .examples import (
+    EVAL_BATCH_SIZE,
+    HOLDOUT_SEED,
+    DataFlags,
+    TaskData,
+    custom_task_data,
+    evaluate,
+    glue_task_data,
+    load_corpus,
+    max_length_for,
+    predict,
+    score,
+    split_for_selection,
+    task_data_for,
+)
+from .jobs import (
+    DistillPlan,
+    distill,
+    ensure_teacher,
+    finetune,
+    fit_static_baseline,
+    general_distill,
+    plan_distillation,
+)
+from .methods import layer_maps, losses, objectives
 from .models import (
     base_encoder,
     build_student,
@@ -20,11 +47,19 @@ from .models import (
     load_teacher,
     load_tokenizer,
 )
-from .plan import DistillPlan, DistillSettings, plan_distillation
-from .prediction import predict_table
-from .task_data import DataFlags, TaskData, custom_task_data, glue_task_data, max_length_for, task_data_for
-from .task_distillation import distill
-from .trainer import SELECTIONS, TrainCallback, TrainSettings, train
+from .settings import SELECTIONS, DistillSettings, TeacherFallback, TrainSettings
+from .shipping import (
+    QUANTIZATIONS,
+    cpu_speed,
+    describe_export,
+    evaluate_model,
+    export_for_task,
+    export_model,
+    frontier,
+    predict_table,
+    weights_mb,
+)
+from .training import TrainCallback, train
 
 __all__ = [
     "layer_maps",
@@ -45,6 +80,7 @@ __all__ = [
     "TeacherFallback",
     "ensure_teacher",
     "finetune",
+    "fit_static_baseline",
     "frontier",
     "general_distill",
     "HOLDOUT_SEED",

@@ -1,10 +1,11 @@
 """Load word vectors once into gensim KeyedVectors, then reuse a memory-mapped cache.
 
 A text file (GloVe without a header, or word2vec with one) takes seconds to parse; the first load
-saves unit-normalised vectors as a gensim `.kv` file (next to the source, or in the user cache when
-that folder is read-only), and later loads memory-map it, so parallel workers share one copy. The
-cache is used only while the source's content is the one it was made from (a `.source` stamp holds
-its sha256), so a replaced file is never answered from an old cache, whatever its time says.
+saves unit-normalised vectors as a gensim `.kv` file in the user cache (`data.paths.cache_root()`,
+never beside the source, whose folder belongs to the user or is read-only like ../shared), and later
+loads memory-map it, so parallel workers share one copy. The cache's name holds a short hash of the
+source's resolved path, size and modification time, so a replaced or edited file is read again into a
+cache of its own, without hashing its content on every load.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from data import InputError
-from data.paths import cache_root, content_digest, writable_folder
+from data.paths import cache_root
 
 log = logging.getLogger("tinydistill")
 
@@ -57,10 +58,11 @@ def _detect_format(path: Path) -> str:
 
 
 def cache_path(source: Path) -> Path:
-    """Where the `.kv` cache of `source` lives: beside it, or in ~/.cache when that is read-only."""
-    if writable_folder(source.parent):
-        return source.with_name(source.name + ".kv")
-    digest = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:12]
+    """Where the `.kv` cache of `source` lives: under the cache root, named after the file and a key of
+    its resolved path, size and modification time (nanoseconds), so any edit or replacement changes it."""
+    state = source.stat()
+    key = f"{source.resolve()}\0{state.st_size}\0{state.st_mtime_ns}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     return cache_root() / "vectors" / f"{source.name}.{digest}.kv"
 
 
@@ -102,8 +104,7 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
         vectors = KeyedVectors.load(str(source), mmap="r")
         return _normalised(vectors)
     cached = cache_path(source)
-    stamp = cached.with_name(cached.name + ".source")  # the content digest of the file it was made from
-    if use_cache and cached.is_file() and stamp.is_file() and stamp.read_text() == content_digest(source):
+    if use_cache and cached.is_file() and Path(f"{cached}.vectors.npy").is_file():
         return KeyedVectors.load(str(cached), mmap="r")
     try:
         vectors = KeyedVectors.load_word2vec_format(
@@ -114,10 +115,6 @@ def load_vectors(path: str | os.PathLike, *, use_cache: bool = True) -> KeyedVec
     vectors = _normalised(vectors)
     if use_cache:
         _save_atomically(vectors, cached)
-        try:
-            stamp.write_text(content_digest(source))  # last: a cache without its stamp is rebuilt
-        except OSError:
-            pass
     return vectors
 
 
@@ -163,4 +160,7 @@ def _save_atomically(vectors: KeyedVectors, target: Path) -> None:
         )
     finally:
         for leftover in (temporary, Path(f"{temporary}.vectors.npy")):
-            leftover.unlink(missing_ok=True)
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:  # no folder to hold it (the cache root is a file...): nothing was left
+                pass

@@ -20,12 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from augment import DEFAULT_MLM, default_vectors
+from data import SHARED_DIR, InputError, find_task_dir, get_task
 
-from augment import DEFAULT_MLM, default_vectors  # noqa: E402
-from data import SHARED_DIR, InputError, find_task_dir, get_task  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent  # where cli.py is: the demo runs the commands a user types
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 OUT = Path("runs") / "demo"
 # Distillation budget (fractions of one pass over the ~77,000 augmented rows): about 9 minutes here.

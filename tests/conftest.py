@@ -19,10 +19,20 @@ VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"
 DEMO_MLM = SHARED_DIR / "models" / "minilm-mlm-demo"
 
 
+def _files_under(folder: Path) -> set[Path]:
+    return set(folder.rglob("*")) if folder.is_dir() else set()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
-    """Vector caches go to a temporary folder, never into the user's ~/.cache."""
-    os.environ["TINYDISTILL_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    """Vector caches go to a temporary folder, never into the user's ~/.cache nor beside the shared
+    vector files (../shared may be writable for root: the session must leave it as it found it)."""
+    shared_vectors = _files_under(VECTORS.parent)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TINYDISTILL_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+    added = sorted(map(str, _files_under(VECTORS.parent) - shared_vectors))
+    assert not added, f"tests wrote beside the shared vector files: {added}"
 
 
 @pytest.fixture(autouse=True)
@@ -174,3 +184,35 @@ def other_mlms(tmp_path_factory, tokenizer) -> dict[str, Path]:
         )
     ).save_pretrained(roberta)
     return {"distilbert": distil, "roberta": roberta}
+
+
+def outside_package(folder: Path, module: str, source: str, entry_points: dict[str, dict[str, str]]) -> Path:
+    """An outside package as `pip install` leaves it, written into `folder` (to put on PYTHONPATH): the
+    module `module`.py holding `source`, and `module-0.1.dist-info/` with its METADATA and an
+    entry_points.txt declaring `entry_points` ({group: {name: "module:object"}}), which
+    `importlib.metadata` finds like those of any installed distribution."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text(source)
+    info = folder / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    groups = [
+        f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items())
+        for group, points in entry_points.items()
+    ]
+    (info / "entry_points.txt").write_text("\n".join(groups))
+    return folder
+
+
+def run_cli_process(*args, path: tuple[Path, ...] = (), timeout: float = 300):
+    """`python cli.py ARGS` in a fresh interpreter, as a user runs it (in the current folder, the test's
+    own), with the folders of `path` (outside packages) first on its PYTHONPATH: plug-ins are found by
+    entry point from scratch there, not from this process's registry. Returns the CompletedProcess
+    (text stdout and stderr)."""
+    import subprocess
+    import sys
+
+    pythonpath = [*map(str, path), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath)}
+    command = [sys.executable, str(ROOT / "cli.py"), *map(str, args)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)

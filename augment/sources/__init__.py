@@ -1,7 +1,8 @@
 """Augmentation sources: what turns a row's texts into copies. The TinyBERT word substitution is the
-built-in one; a new source (a paraphraser, back-translation) is one module with a `Source` subclass,
-plus `register(TheSource)`, and then works everywhere: `augment --source NAME` with its own flags,
-the runner, `--resume`, the manifest, the preview and the summary.
+built-in one; a new source (a paraphraser, back-translation) is one module with a `Source` subclass
+that registers itself, found through an entry point in the group `tinydistill.sources` (or registered
+from Python), and then works everywhere: `augment --source NAME` with its own flags, the runner,
+`--resume`, the manifest, the preview and the summary.
 
     from augment import sources
 
@@ -16,24 +17,18 @@ the runner, `--resume`, the manifest, the preview and the summary.
         def open(self, options):                 # load models here; returns a Copier (see base.py)
             return ReverseCopier(options)
 
-The test file tests/test_sources.py holds a whole one.
+tests/integration/test_source_plugins.py holds a whole one, installed as an outside package.
 """
 
 from __future__ import annotations
 
-from data.registry import Registry
-
 from .base import Copier, Copies, Copy, Source
-from .word_substitution import WordSubstitution
+from .registry import REGISTRY, register
 
 DEFAULT_SOURCE = "tinybert"
 
-
-REGISTRY = Registry("source", "--source")
-register = REGISTRY.register
 available = REGISTRY.available
 get = REGISTRY.get
-register(WordSubstitution)
 
 
 def options_for(source: str, given: dict):
@@ -48,7 +43,6 @@ __all__ = [
     "Copies",
     "Copy",
     "Source",
-    "WordSubstitution",
     "available",
     "get",
     "options_for",

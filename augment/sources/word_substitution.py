@@ -26,6 +26,7 @@ from ..candidates import CandidateFinder
 from ..masked_lm import MaskedLM
 from ..sampling import draw_variants
 from .base import Copies, Copy, Source
+from .registry import register
 
 DEFAULT_MLM = SHARED_DIR / "models" / "minilm-mlm-demo"
 SHARED_VECTORS = SHARED_DIR / "vectors" / "glove.6B.50d.20k.txt"
@@ -96,6 +97,7 @@ class Options:
 BATCHING = ("batch_size", "max_batch_tokens")  # how masked sentences are grouped into model calls
 
 
+@register
 class WordSubstitution(Source):
     name = "tinybert"
     summary = "the TinyBERT rule: each word replaced with probability --p by a masked-LM or GloVe candidate"

@@ -1,29 +1,22 @@
-"""Distillation methods as registered plug-ins. A method is one module (see `base.Method`): its
-options with the published defaults, its default student and initialisation, its layer map, and the
-stages it trains. The command line's --method choices and each method's flags come from here.
+"""Distillation methods as plug-ins, with what they are made of: objectives, pure losses, layer maps
+and taps. A method is one module (see `base.Method`): its options with the published defaults, its
+default student and initialisation, its layer map, and the stages it trains; it registers itself with
+`@register`, and an entry point in the group `tinydistill.methods` makes the command line find it
+(the built-ins are declared in setup.cfg; see docs/architecture.md for an outside package's). The
+--method choices and each method's flags come from here.
 
     from distill import methods
-    methods.available()            # ('tinybert', 'distilbert', 'pkd', 'minilm')
-    methods.register(MyMethod)     # from anywhere, before the run
+    methods.available()            # ('distilbert', 'minilm', 'pkd', 'tinybert', then any installed)
+    methods.register(MyMethod)     # from Python, before the run (a notebook, a test)
 """
 
 from __future__ import annotations
 
-from data.registry import Registry
-
 from .base import Method, PlanContext, StagePlan, single_stage
-from .distilbert import DistilBertMethod
-from .minilm import MiniLm
-from .pkd import PatientKdMethod
-from .tinybert import TinyBert
+from .registry import REGISTRY, register
 
-REGISTRY = Registry("method", "--method")
-register = REGISTRY.register
 available = REGISTRY.available
 get = REGISTRY.get
-
-for _builtin in (TinyBert, DistilBertMethod, PatientKdMethod, MiniLm):
-    register(_builtin)
 
 
 def options_for(method: Method, given: dict):

@@ -2,8 +2,8 @@
 by default and how that student starts, the layer map it reads, and the stages it trains, each stage
 with its budget and the objective built from the shared losses and taps.
 
-A method answers questions; it runs nothing. `plan.plan_distillation` asks them once, up front, and
-the answers become the run's `DistillPlan`, which `task_distillation` executes.
+A method answers questions; it runs nothing. `jobs.plan.plan_distillation` asks them once, up front,
+and the answers become the run's `DistillPlan`, which `jobs.distillation` executes.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 
 from data import InputError
 
-from .. import layer_maps
-from ..layer_maps import LayerMap
-from ..objectives import Objective
-from ..trainer import LOOP_EPOCHS, LOOP_LR, TrainSettings
+from ..settings import LOOP_EPOCHS, LOOP_LR, TrainSettings
+from . import layer_maps
+from .layer_maps import LayerMap
+from .objectives import Objective
 
 
 @dataclass(frozen=True)

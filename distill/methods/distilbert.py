@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from data import InputError
 from data.options import setting
 
-from .. import losses
-from ..objectives import Objective, kd_term
+from . import losses
 from .base import Method, PlanContext, StagePlan, single_stage
+from .objectives import Objective, kd_term
+from .registry import register
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class DistilBert(Objective):
         return total, {"kd": soft.item(), "task": task.item(), "cosine": cosine.item()}
 
 
+@register
 class DistilBertMethod(Method):
     name = "distilbert"
     summary = "KD + task + cosine, student from alternate teacher layers (the teacher's width)"

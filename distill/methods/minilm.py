@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from data import InputError
 from data.options import setting
 
-from .. import layer_maps, losses
-from ..layer_maps import LayerMap
-from ..objectives import Objective
+from . import layer_maps, losses
 from .base import PlanContext
+from .layer_maps import LayerMap
+from .objectives import Objective
+from .registry import register
 from .tinybert import TinyBert, TinyBertOptions, TinyBertPrediction
 
 
@@ -50,6 +51,7 @@ class MiniLmRelations(Objective):
         return attention + value, {"attention_relation": attention.item(), "value_relation": value.item()}
 
 
+@register
 class MiniLm(TinyBert):
     """TinyBERT's two stages and budgets, with relations instead of layer-wise states in stage 1."""
 

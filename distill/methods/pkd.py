@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from data import InputError
 from data.options import setting
 
-from .. import layer_maps, losses
-from ..layer_maps import LayerMap
-from ..objectives import Objective, kd_term
+from . import layer_maps, losses
 from .base import Method, PlanContext, StagePlan, single_stage
+from .layer_maps import LayerMap
+from .objectives import Objective, kd_term
+from .registry import register
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class PatientKD(Objective):
         return total, {"task": task.item(), "kd": soft.item(), "patient": patient.item()}
 
 
+@register
 class PatientKdMethod(Method):
     name = "pkd"
     summary = "Patient KD, student from the teacher's lowest layers (the teacher's width)"

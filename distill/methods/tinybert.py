@@ -12,10 +12,11 @@ from torch import nn
 from data import InputError
 from data.options import setting
 
-from .. import losses
-from ..layer_maps import LayerMap
-from ..objectives import Objective
+from . import losses
 from .base import Method, PlanContext, StagePlan, given_or
+from .layer_maps import LayerMap
+from .objectives import Objective
+from .registry import register
 
 # Epochs of (stage 1, stage 2) when none are given: one epoch each, the budget the MRPC quality study
 # found sufficient (docs/results.md, epoch-matched rows), or the published 10 + 3 (hours on a CPU).
@@ -118,6 +119,7 @@ class TinyBertPrediction(Objective):
         return loss, {"prediction": loss.item()}
 
 
+@register
 class TinyBert(Method):
     name = "tinybert"
     summary = "layer-wise (intermediate) then prediction distillation; any student width"

@@ -11,15 +11,15 @@ import torch
 from click.testing import CliRunner
 from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
-import distill.trainer as trainer_module
+import distill.training.loop as trainer_module
 from cli import main
 from commands.common import user_errors
 from data import InputError
 from distill import DistillSettings, TrainCallback, TrainSettings, distill, glue_task_data, layer_maps, train
-from distill.checkpoint import training_seconds
-from distill.forward import run_model
 from distill.methods.pkd import PatientKD
-from distill.students import student_config
+from distill.models.shapes import student_config
+from distill.runs import FinishedRun, files
+from distill.training.forward import run_model
 from tests.conftest import ROOT, copy_glue_rows, save_tiny_bert
 
 
@@ -53,7 +53,7 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
         DistillSettings(student="3L-192", options={"stage": "intermediate"}),
         progress=False,
     )
-    history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    history = [json.loads(line) for line in (tmp_path / "run" / files.HISTORY).open()]
     assert [h["step"] for h in history] == [3, 6, 9, 12]
     assert history[-1]["loss"] < 0.8 * history[0]["loss"]
     for h in history:  # the loss is the sum of its three parts
@@ -64,22 +64,22 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
     models = report["models"]
     assert models["student"]["parameters"] == student.num_parameters()
     assert models["teacher"]["parameters"] == teacher.num_parameters()
-    assert report["main_metric"] == "f1" and report == json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["main_metric"] == "f1" and report == json.loads((tmp_path / "run" / files.REPORT).read_text())
     speedup = models["student"]["cpu"]["examples_per_s_batch32"] / models["teacher"]["cpu"]["examples_per_s_batch32"]
     assert report["cpu_speedup_batch32"] == pytest.approx(speedup)
     dev = mrpc_small / "dev.tsv"  # figures recomputed apart from the library's evaluation
     assert models["student"]["dev"] == pytest.approx(_dev_metrics_by_hand(tmp_path / "run", dev), abs=1e-9)
     assert models["teacher"]["dev"] == pytest.approx(_dev_metrics_by_hand(minilm_teacher, dev), abs=1e-9)
-    markdown = (tmp_path / "run" / "report.md").read_text()
+    markdown = (tmp_path / "run" / files.REPORT_MARKDOWN).read_text()
     assert f"| student 3L-192 | {models['student']['dev']['f1']:.4f} |" in markdown
     assert f"{student.num_parameters():,}" in markdown and f"{teacher.num_parameters():,}" in markdown
-    assert (tmp_path / "run" / "report.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "run" / files.REPORT_PLOT).read_bytes().startswith(b"\x89PNG")
 
 
 def _pkd_run(tokenizer, teacher, out, settings, resume=False, callbacks=(), objective=PatientKD):
     """64 MRPC rows, PKD-skip from `teacher` (a folder, or a loaded model) into a 2-layer student."""
     from distill import load_teacher
-    from distill.features import LabelScheme
+    from distill.examples.features import LabelScheme
 
     task = glue_task_data("MRPC")
     train_set = task.encode(task.train_path, tokenizer, 64).subset(range(64))
@@ -121,17 +121,21 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tokenizer, tiny_teacher):
     straight = _pkd_run(tokenizer, tiny_teacher, tmp_path / "a", settings)
     with pytest.raises(KeyboardInterrupt):  # interrupted right after the step-4 checkpoint
         _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, callbacks=[Checkpoints(stop_after=2)])
-    state_file = tmp_path / "b" / "checkpoint" / "trainer_state.json"
+    state_file = tmp_path / "b" / "checkpoint" / files.CHECKPOINT_STATE
     state = json.loads(state_file.read_text())
-    assert 0 < state["seconds"] == training_seconds(tmp_path / "b")
+    assert 0 < state["seconds"] == FinishedRun(tmp_path / "b").training_seconds()
     state_file.write_text(json.dumps({**state, "seconds": 1000.0}))  # as if the first part had taken 1000 s
     resumed_saves = Checkpoints()
     resumed = _pkd_run(tokenizer, tiny_teacher, tmp_path / "b", settings, resume=True, callbacks=[resumed_saves])
     assert resumed_saves.steps == [6]  # only the steps left after the step-4 checkpoint were trained
-    assert 1000 < training_seconds(tmp_path / "b") < 1000 + training_seconds(tmp_path / "a") + 60  # carried on
+    assert (
+        1000
+        < FinishedRun(tmp_path / "b").training_seconds()
+        < 1000 + FinishedRun(tmp_path / "a").training_seconds() + 60
+    )  # carried on
     for name, value in straight.state_dict().items():
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
-    steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").open()]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "b" / files.HISTORY).open()]
     assert steps == [2, 4, 6]
 
 
@@ -164,7 +168,7 @@ def test_the_checkpoint_kept_is_the_one_select_asks_for(
         DistillSettings(method="distilbert", student="2L-64"),
         progress=False,
     )
-    history = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    history = [json.loads(line) for line in (tmp_path / "run" / files.HISTORY).open()]
     assert [h["dev"]["f1"] for h in history] == [0.2, 0.9, 0.4, 0.5]
     assert ("holdout" in history[0]) == (select == "holdout")
     assert [h["kept"] for h in history] == {"dev": [1, 1, 0, 0], "holdout": [1, 1, 1, 0], "last": [1, 1, 1, 1]}[select]
@@ -178,13 +182,15 @@ def test_the_checkpoint_kept_is_the_one_select_asks_for(
     assert selection["holdout_examples"] == (10 if select == "holdout" else None)
     assert report["data"]["train_examples"] == (86 if select == "holdout" else 96)
     assert selection["last_dev"]["f1"] == 0.5
-    line = next(x for x in (tmp_path / "run" / "report.md").read_text().splitlines() if x.startswith("Checkpoint:"))
+    line = next(
+        x for x in (tmp_path / "run" / files.REPORT_MARKDOWN).read_text().splitlines() if x.startswith("Checkpoint:")
+    )
     assert f"step {kept + 1}" in line and ("the last evaluation (step 4) scored dev" in line) == (kept != 3)
     # the random teacher is no better than the majority class: said before training, recorded after
     check = report["data"]["teacher_check"]
     assert not check["clearly_above"] and check["examples"] == 48
     assert any("is not clearly better than the majority class" in r.message for r in caplog.records)
-    assert "Warning: the teacher was not clearly better" in (tmp_path / "run" / "report.md").read_text()
+    assert "Warning: the teacher was not clearly better" in (tmp_path / "run" / files.REPORT_MARKDOWN).read_text()
 
 
 def _bad(*args, message):
@@ -237,8 +243,8 @@ def test_teacher_outputs_are_cached_after_the_first_epoch_and_for_the_next_run(
     tmp_path, tokenizer, tiny_teacher, monkeypatch
 ):
     from distill import load_teacher
-    from distill.features import LabelScheme
-    from distill.run_clock import WARM_UP_PASSES
+    from distill.examples.features import LabelScheme
+    from distill.training.clock import WARM_UP_PASSES
 
     teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))
     rows_run = []  # the rows the teacher really ran on
@@ -326,9 +332,9 @@ def test_finetune_command_makes_a_teacher_and_evaluate_reads_it(tmp_path, mrpc_s
     assert not torch.equal(
         saved.classifier.weight, AutoModelForSequenceClassification.from_pretrained(tiny_teacher).classifier.weight
     )  # trained: the head moved
-    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").open()] == [2]
+    assert [json.loads(line)["step"] for line in (out / files.HISTORY).open()] == [2]
     by_hand = _dev_metrics_by_hand(out, mrpc_small / "dev.tsv")
-    finetune_report = json.loads((out / "report.json").read_text())["models"]["model"]
+    finetune_report = json.loads((out / files.REPORT).read_text())["models"]["model"]
     assert finetune_report["dev"] == pytest.approx(by_hand, abs=1e-9)
 
     result = CliRunner().invoke(main, ["evaluate", "--data-dir", mrpc_small.parent, "--model", out])
@@ -415,9 +421,9 @@ def test_mnli_training_keeps_the_best_by_the_matched_set(command, tmp_path, toke
     assert result.exit_code == 0, result.output
     # The model predicts one class for these identical rows, and every class is in both files: scored on the
     # 4 matched rows an accuracy is 1/4 or 2/4, on the 5 mismatched ones 1/5 or 2/5.
-    scored = [json.loads(line)["dev"]["accuracy"] for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    scored = [json.loads(line)["dev"]["accuracy"] for line in (tmp_path / "run" / files.HISTORY).open()]
     assert scored and all(a * 4 == round(a * 4) and a * 5 != round(a * 5) for a in scored)
-    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    report = json.loads((tmp_path / "run" / files.REPORT).read_text())
     assert set(report["models"]["model" if command == "finetune" else "student"]) >= {"dev_matched", "dev_mismatched"}
 
 
@@ -440,17 +446,17 @@ def test_augment_then_distill_aug_chain_with_no_flags_but_the_data_folder(tmp_pa
     # the teacher made on the user's behalf trains with finetune's own budget, not the student's flags
     said = " ".join(result.output.split())
     assert "first, 3 epochs at lr 5e-05 (finetune's defaults" in said
-    made = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "settings.json").read_text())
+    made = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / files.SETTINGS).read_text())
     assert (made["epochs"], made["max_steps"], made["lr"]) == (3.0, None, 5e-5)
-    steps = [json.loads(line)["step"] for line in (tmp_path / "runs" / "teacher" / "MRPC" / "metrics.jsonl").open()]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "runs" / "teacher" / "MRPC" / files.HISTORY).open()]
     assert steps == [3, 6, 9]  # 96 rows, batch 32, 3 epochs, one evaluation each
-    teacher = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / "report.json").read_text())
+    teacher = json.loads((tmp_path / "runs" / "teacher" / "MRPC" / files.REPORT).read_text())
     dev = teacher["models"]["model"]["dev"]
     assert f"teacher: runs/teacher/MRPC (dev f1 {dev['f1']:.4f}, accuracy {dev['accuracy']:.4f})" in said
     assert Path(teacher["data"]["train"]).resolve() == (mrpc_small / "train.tsv").resolve()
     assert teacher["data"]["train_examples"] == 96
     run = tmp_path / "runs" / "student" / "MRPC-tinybert"
-    report = json.loads((run / "report.json").read_text())
+    report = json.loads((run / files.REPORT).read_text())
     assert Path(report["data"]["train"]).resolve() == augmented.resolve()
     assert report["data"]["train_examples"] == len(read_table(augmented))
     assert [Path(p).resolve() for p in report["data"]["dev"]] == [(mrpc_small / "dev.tsv").resolve()]
@@ -502,7 +508,7 @@ def test_two_processes_with_torchrun_on_the_cpu(tmp_path, mrpc_small, tiny_teach
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    steps = [json.loads(line)["step"] for line in (tmp_path / "ddp" / "metrics.jsonl").open()]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "ddp" / files.HISTORY).open()]
     assert steps == [6]  # 96 rows / 2 processes / batch 8 = 6 steps in one epoch, not 12
     assert AutoModelForSequenceClassification.from_pretrained(tmp_path / "ddp").config.num_hidden_layers == 2
 
@@ -516,10 +522,10 @@ def test_minilm_distils_relations_into_a_narrower_student_then_predictions(tmp_p
     )
     assert result.exit_code == 0, result.output
     assert "layer map (student -> teacher layer): 2->4" in result.output
-    stage1 = [json.loads(line) for line in (out / "intermediate" / "metrics.jsonl").open()]
+    stage1 = [json.loads(line) for line in (out / "intermediate" / files.HISTORY).open()]
     assert stage1 and all(
         r["loss"] == pytest.approx(r["attention_relation"] + r["value_relation"], rel=1e-5) for r in stage1
     )
-    assert [set(json.loads(line)) >= {"prediction", "dev"} for line in (out / "metrics.jsonl").open()] == [True]
+    assert [set(json.loads(line)) >= {"prediction", "dev"} for line in (out / files.HISTORY).open()] == [True]
     student = AutoModelForSequenceClassification.from_pretrained(out)
     assert (student.config.num_hidden_layers, student.config.hidden_size) == (2, 32)

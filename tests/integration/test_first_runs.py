@@ -10,6 +10,7 @@ import pytest
 from augment import SHARED_VECTORS, default_vectors
 from data import read_table
 from distill import glue_task_data
+from distill.runs import files
 from glove import VectorFileError, packaged_glove
 from tests.conftest import ROOT, copy_glue_rows, run_cli
 
@@ -82,11 +83,11 @@ def test_a_student_depth_that_does_not_divide_the_teacher_gets_an_evenly_spaced_
     assert result.exit_code == 0, result.output
     assert "layer map (student -> teacher layer): 1->2, 2->3, 3->4 (default, evenly spaced)" in result.output
     for run in (out / "intermediate", out):
-        recorded = json.loads((run / "settings.json").read_text())["run"]
+        recorded = json.loads((run / files.SETTINGS).read_text())["run"]
         assert recorded["plan"]["layer_map"] == [[1, 2], [2, 3], [3, 4]]
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / files.REPORT).read_text())
     assert report["models"]["student"]["shape"] == "3L-32" and report["models"]["teacher"]["shape"] == "4L-64"
-    title = (out / "report.md").read_text().splitlines()[0]
+    title = (out / files.REPORT_MARKDOWN).read_text().splitlines()[0]
     assert title == "# MRPC (train.tsv): student 3L-32 vs teacher 4L-64"
 
 
@@ -139,7 +140,7 @@ def test_filter_teacher_drops_exactly_the_copies_the_teacher_classes_otherwise(
     common += ("distilbert", "--max-steps", 2, "--precision", "fp32", "--select", "holdout", "--holdout-fraction", 0.25)
     result = run_cli(*common, "--aug", "--filter-teacher", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    report = json.loads((tmp_path / "run" / files.REPORT).read_text())
 
     task = glue_task_data("MRPC", mrpc_small.parent, aug=True)
     rows, held = task.holdout_split(0.25, seed=0)
@@ -164,7 +165,10 @@ def test_filter_teacher_drops_exactly_the_copies_the_teacher_classes_otherwise(
     assert 0 < disagreeing < copies
     assert (facts["copies"], facts["dropped"], facts["precision"]) == (copies, disagreeing, "fp32")
     assert report["data"]["train_examples"] == len(augmented) - disagreeing
-    assert f"dropped {disagreeing} of its {copies} augmented copies" in (tmp_path / "run" / "report.md").read_text()
+    assert (
+        f"dropped {disagreeing} of its {copies} augmented copies"
+        in (tmp_path / "run" / files.REPORT_MARKDOWN).read_text()
+    )
     refused = run_cli(*common, "--filter-teacher", "--out", tmp_path / "plain")
     assert refused.exit_code == 2 and "--filter-teacher drops augmented copies" in refused.output
 
@@ -190,14 +194,14 @@ def test_balance_classes_weighs_the_teachers_classes_towards_the_labelled_shares
     common += ("--intermediate-epochs", 0.1, "--max-steps", 2, "--precision", "fp32", "--select", "last")
     result = run_cli(*common, "--aug", "--balance-classes", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
-    facts = json.loads((tmp_path / "run" / "report.json").read_text())["data"]["class_balance"]
+    facts = json.loads((tmp_path / "run" / files.REPORT).read_text())["data"]["class_balance"]
     labels = read_table(mrpc_small / "train_aug.tsv")["Quality"].astype(int)
     shares = [(labels == c).mean() for c in (0, 1)]
     assert facts["labelled_shares"] == pytest.approx(shares, abs=1e-4)
     expected = [share / scored for share, scored in zip(facts["labelled_shares"], facts["teacher_shares"])]
     assert facts["weights"] == pytest.approx(expected, rel=1e-3)
     assert "--balance-classes: class shares labelled / teacher" in result.output
-    assert "weighted by class" in (tmp_path / "run" / "report.md").read_text()
+    assert "weighted by class" in (tmp_path / "run" / files.REPORT_MARKDOWN).read_text()
     assert given and all(weights is not None and len(weights) > 0 for weights in given)
 
 

@@ -22,6 +22,7 @@ from distill import (
     load_encoder_for_task,
     load_tokenizer,
 )
+from distill.runs import files
 from tests.conftest import GLUE
 
 
@@ -93,9 +94,9 @@ def test_general_distillation_lowers_the_loss_and_feeds_task_distillation(tmp_pa
     assert general.config.num_hidden_layers == 3
     import json
 
-    losses = [json.loads(line)["loss"] for line in (tmp_path / "general" / "metrics.jsonl").open()]
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "general" / files.HISTORY).open()]
     assert len(losses) == 4  # one record per 6 steps
-    written = json.loads((tmp_path / "general" / "general_report.json").read_text())
+    written = json.loads((tmp_path / "general" / files.GENERAL_REPORT).read_text())
     assert written == summary
     assert written == {
         "run": str(tmp_path / "general"),
@@ -197,7 +198,7 @@ def test_bad_general_inputs(tmp_path, corpus, minilm, tokenizer):
         10,
         "--data-dir",
         corpus.parent,
-        message="drop --intermediate-epochs, --intermediate-lr, --temperature, --pkd-beta, --data-dir",
+        message="drop --temperature, --intermediate-epochs, --intermediate-lr, --pkd-beta, --data-dir",
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 from transformers import BertForSequenceClassification, BertModel
 
 from data import InputError, read_table
+from distill.runs import files
 from tests.conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 
@@ -215,9 +216,9 @@ def test_the_positive_class_is_named_in_the_report_and_can_be_chosen(tmp_path, e
             "finetune", "--quiet", "--model", encoder, *_own(reviews, *flags), "--max-steps", 1, "--out", tmp_path / out
         )
         assert result.exit_code == 0, result.output
-    default, chosen = (json.loads((tmp_path / out / "report.json").read_text()) for out in ("default", "chosen"))
+    default, chosen = (json.loads((tmp_path / out / files.REPORT).read_text()) for out in ("default", "chosen"))
     assert default["data"]["positive_label"] == "pos" and chosen["data"]["positive_label"] == "neg"
-    assert "F1 is the F1 of the positive class 'neg'." in (tmp_path / "chosen" / "report.md").read_text()
+    assert "F1 is the F1 of the positive class 'neg'." in (tmp_path / "chosen" / files.REPORT_MARKDOWN).read_text()
     config = json.loads((tmp_path / "chosen" / "config.json").read_text())
     assert config["id2label"] == {"0": "pos", "1": "neg"}  # F1 is computed for label id 1
     refused(
@@ -251,8 +252,8 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
         tmp_path / "run",
     ]
     assert run_cli(*flags).exit_code == 0
-    (tmp_path / "run" / "report.json").unlink()  # as a run stopped before its report: --resume continues it
-    recipe = (tmp_path / "run" / "settings.json").read_text()
+    (tmp_path / "run" / files.REPORT).unlink()  # as a run stopped before its report: --resume continues it
+    recipe = (tmp_path / "run" / files.SETTINGS).read_text()
     refused(
         *flags,
         "--resume",
@@ -264,7 +265,7 @@ def test_resume_refuses_any_setting_that_shapes_the_model(tmp_path, tokenizer):
         16,
         message="differ in run.max_length, run.plan.options.alpha_ce, run.plan.options.temperature",
     )
-    assert (tmp_path / "run" / "settings.json").read_text() == recipe  # nothing rewritten
+    assert (tmp_path / "run" / files.SETTINGS).read_text() == recipe  # nothing rewritten
     save_tiny_bert(teacher, tokenizer, BertForSequenceClassification, seed=1, num_hidden_layers=4)  # same path
     refused(*flags, "--resume", message="differ in run.teacher.sha256")
     assert run_cli(*flags, "--resume").exit_code == 2 and run_cli(*flags).exit_code == 0  # a fresh start is fine
@@ -312,9 +313,9 @@ def test_explicit_stage_one_epochs_are_not_capped_by_max_steps_and_each_stage_sa
     flags = [*_distill_flags(tmp_path, tokenizer), "--quiet", "--max-steps", 2]
     result = run_cli(*flags, "--intermediate-epochs", 2, "--out", tmp_path / "explicit")
     assert result.exit_code == 0, result.output
-    steps = [json.loads(line)["step"] for line in (tmp_path / "explicit" / "intermediate" / "metrics.jsonl").open()]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "explicit" / "intermediate" / files.HISTORY).open()]
     assert steps[-1] == 6  # 2 epochs of 24 rows in batches of 8: 6 steps, not --max-steps 2
-    assert [json.loads(line)["step"] for line in (tmp_path / "explicit" / "metrics.jsonl").open()][-1] == 2
+    assert [json.loads(line)["step"] for line in (tmp_path / "explicit" / files.HISTORY).open()][-1] == 2
     assert (
         "tinybert stage 1 (intermediate layers): 6 steps (2 epochs of 24 examples), batch 8, peak lr 5e-05"
         in result.output
@@ -327,14 +328,15 @@ def test_explicit_stage_one_epochs_are_not_capped_by_max_steps_and_each_stage_sa
 def test_reports_count_bin_weights_name_an_untrained_head_and_warn_of_noisy_timings(tmp_path, tokenizer, monkeypatch):
     import torch
 
-    from distill import evaluation
+    from distill.shipping import speed as evaluation
 
     flags = [*_distill_flags(tmp_path, tokenizer), "--quiet", "--max-steps", 1]
     assert run_cli(*flags, "--stage", "intermediate", "--out", tmp_path / "stage1").exit_code == 0
-    report = json.loads((tmp_path / "stage1" / "report.json").read_text())
+    report = json.loads((tmp_path / "stage1" / files.REPORT).read_text())
     assert "its task head is untrained" in report["data"]["note"]
     assert (
-        "Note: --stage intermediate trains the student's layers only" in (tmp_path / "stage1" / "report.md").read_text()
+        "Note: --stage intermediate trains the student's layers only"
+        in (tmp_path / "stage1" / files.REPORT_MARKDOWN).read_text()
     )
 
     old_style = tmp_path / "old-style"  # weights as pytorch_model.bin, as older tools save them
@@ -352,6 +354,6 @@ def test_reports_count_bin_weights_name_an_untrained_head_and_warn_of_noisy_timi
     assert evaluated["disk_mb"] == pytest.approx((old_style / "pytorch_model.bin").stat().st_size / 2**20)
     assert evaluated["cpu"]["spread_batch32"] > 0.5
     assert run_cli(*flags, "--stage", "prediction", "--out", tmp_path / "noisy").exit_code == 0
-    report = json.loads((tmp_path / "noisy" / "report.json").read_text())
+    report = json.loads((tmp_path / "noisy" / files.REPORT).read_text())
     assert "CPU timings varied by" in report["timing_warning"]
-    assert "the speed figures are rough" in (tmp_path / "noisy" / "report.md").read_text()
+    assert "the speed figures are rough" in (tmp_path / "noisy" / files.REPORT_MARKDOWN).read_text()

@@ -16,6 +16,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
+from distill.runs import files
 from tests.conftest import DEMO_MLM, GLUE, ROOT, VECTORS, copy_glue_rows, save_tiny_bert
 
 CLI = ROOT / "cli.py"
@@ -111,7 +112,7 @@ def _distill_flags(tmp_path, tokenizer):
 def _same_run(a: Path, b: Path) -> None:
     """The same evaluations (steps, dev metrics; mean losses to float noise: the resumed run's teacher
     cache is refilled from batches padded otherwise) and the same final weights."""
-    first, second = ([json.loads(line) for line in (p / "metrics.jsonl").open()] for p in (a, b))
+    first, second = ([json.loads(line) for line in (p / files.HISTORY).open()] for p in (a, b))
     assert [r["step"] for r in first] == [r["step"] for r in second] == list(range(10, 121, 10))
     for x, y in zip(first, second):
         assert x.keys() == y.keys() and x["dev"] == y["dev"]
@@ -124,10 +125,10 @@ def _same_run(a: Path, b: Path) -> None:
 
 def test_distill_killed_mid_run_then_resumed_ends_as_an_uninterrupted_run(tmp_path, tokenizer):
     flags = _distill_flags(tmp_path, tokenizer)
-    metrics = tmp_path / "killed" / "metrics.jsonl"
+    metrics = tmp_path / "killed" / files.HISTORY
     process = _start(*flags, "--out", tmp_path / "killed", cwd=tmp_path)
     _kill_when(process, lambda: metrics.is_file() and len(metrics.read_text().splitlines()) >= 3)
-    assert not (tmp_path / "killed" / "report.json").exists()
+    assert not (tmp_path / "killed" / files.REPORT).exists()
     _finish(*flags, "--out", tmp_path / "killed", "--resume", cwd=tmp_path)
     _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
     _same_run(tmp_path / "killed", tmp_path / "straight")
@@ -138,7 +139,7 @@ def test_a_kill_inside_a_checkpoint_write_resumes_from_the_last_complete_one(tmp
     flags = _distill_flags(tmp_path, tokenizer)
     prelude = """
 import os, signal
-import distill.checkpoint as checkpoint
+import distill.training.checkpoint as checkpoint
 real, saves = os.replace, []
 def replace(source, target):
     if str(source).endswith("checkpoint.new"):
@@ -154,7 +155,7 @@ checkpoint.os.replace = replace
     process.wait()
     assert process.returncode == -signal.SIGKILL
     assert (out / "checkpoint.old").is_dir() and not (out / "checkpoint").exists()
-    assert json.loads((out / "checkpoint.old" / "trainer_state.json").read_text())["step"] == 10
+    assert json.loads((out / "checkpoint.old" / files.CHECKPOINT_STATE).read_text())["step"] == 10
     _finish(*flags, "--out", out, "--resume", cwd=tmp_path)
     _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
     _same_run(out, tmp_path / "straight")
@@ -201,14 +202,14 @@ def test_augment_stopped_by_a_signal_says_what_it_kept_and_resumes_to_the_same_b
 def test_distill_stopped_by_sigterm_keeps_its_checkpoint_and_resumes_to_the_same_end(tmp_path, tokenizer):
     flags = _distill_flags(tmp_path, tokenizer)
     out = tmp_path / "stopped"
-    state = out / "checkpoint" / "trainer_state.json"
+    state = out / "checkpoint" / files.CHECKPOINT_STATE
     output = _signal_when(_start(*flags, "--out", out, cwd=tmp_path), state.is_file, signal.SIGTERM)
     assert re.fullmatch(
         rf"stopped by SIGTERM: kept the checkpoint of step \d+ in {re.escape(str(out))}; run the same command "
         "with --resume to continue",
         _last_line(output),
     ), output
-    assert not (out / "report.json").exists() and not (out / "checkpoint.new").exists()
+    assert not (out / files.REPORT).exists() and not (out / "checkpoint.new").exists()
     assert not (out / ".kept.new").exists()
     _finish(*flags, "--out", out, "--resume", cwd=tmp_path)
     _finish(*flags, "--out", tmp_path / "straight", cwd=tmp_path)
@@ -227,16 +228,16 @@ def test_finetune_and_general_distillation_stopped_by_sigint_end_in_one_line(tmp
     general = ["distill", "--general", "--quiet", "--teacher", encoder, "--corpus", corpus, "--student", "2L-32"]
     general += ["--batch-size", 4, "--max-steps", 60, "--eval-steps", 5, "--out", tmp_path / "general"]
     for flags, out, report in (
-        (finetune, tmp_path / "teacher", "report.json"),
-        (general, tmp_path / "general", "general_report.json"),
+        (finetune, tmp_path / "teacher", files.REPORT),
+        (general, tmp_path / "general", files.GENERAL_REPORT),
     ):
-        state = out / "checkpoint" / "trainer_state.json"
+        state = out / "checkpoint" / files.CHECKPOINT_STATE
         output = _signal_when(_start(*flags, cwd=tmp_path), state.is_file, signal.SIGINT)
         line = _last_line(output)  # kept the checkpoint of step N (in training) or the trained checkpoints (after)
         assert line.startswith("stopped by SIGINT: kept the ") and line.endswith("--resume to continue"), output
         assert not (out / report).exists()
         _finish(*flags, "--resume", cwd=tmp_path)
-        assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 60
+        assert json.loads((out / "checkpoint" / files.CHECKPOINT_STATE).read_text())["step"] == 60
 
 
 def test_predict_stopped_by_sigterm_leaves_no_output(tmp_path, tokenizer):
@@ -286,7 +287,7 @@ def test_a_full_disk_while_distilling_keeps_the_last_checkpoint_for_resume(tmp_p
     flags = _distill_flags(tmp_path, tokenizer)
     prelude = """
 import resource
-import distill.checkpoint as checkpoint
+import distill.training.checkpoint as checkpoint
 real = checkpoint.save
 def save(*args, **kwargs):
     real(*args, **kwargs)

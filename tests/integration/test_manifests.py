@@ -10,6 +10,7 @@ from importlib.metadata import version
 from transformers import BertForSequenceClassification, BertModel
 
 from data import read_table
+from distill.runs import files
 from tests.conftest import GLUE, VECTORS, copy_glue_rows, run_cli, save_tiny_bert
 
 
@@ -124,10 +125,10 @@ def test_aug_with_own_train_file_uses_its_augmented_sibling_and_the_run_records_
     )
     assert result.exit_code == 0, result.output
     augmented = tmp_path / "reviews_aug.csv"
-    report = json.loads((tmp_path / "t" / "report.json").read_text())
+    report = json.loads((tmp_path / "t" / files.REPORT).read_text())
     assert report["data"]["train"] == str(augmented)
     assert report["data"]["train_examples"] == len(read_table(augmented)) > 30
-    recorded = json.loads((tmp_path / "t" / "settings.json").read_text())["run"]["train"]
+    recorded = json.loads((tmp_path / "t" / files.SETTINGS).read_text())["run"]["train"]
     assert recorded["sha256"] == _sha(augmented)
     assert recorded["manifest"]["sha256"] == _sha(tmp_path / "reviews_aug.csv.json")
 
@@ -148,6 +149,6 @@ def test_aug_file_takes_an_output_written_elsewhere_and_checks_it_the_same_way(t
         *common, "--data-dir", a.parent, "--aug-file", elsewhere, "--max-steps", 1, "--out", tmp_path / "s"
     )
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "s" / "report.json").read_text())["data"]["train"] == str(elsewhere)
+    assert json.loads((tmp_path / "s" / files.REPORT).read_text())["data"]["train"] == str(elsewhere)
     result = run_cli(*common, "--data-dir", b.parent, "--aug-file", elsewhere)
     assert result.exit_code == 2 and "whose content is not that of" in result.output

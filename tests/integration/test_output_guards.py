@@ -14,6 +14,7 @@ import pytest
 from transformers import BertForSequenceClassification
 
 from data.outputs import lock_path
+from distill.runs import files
 from tests.conftest import DEMO_MLM, ROOT, VECTORS, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 pytestmark = pytest.mark.slow
@@ -137,7 +138,7 @@ def test_a_finished_run_is_done_for_the_same_request_and_kept_from_another(tmp_p
     flags += ["--max-steps", 2, "--out", out]
     assert run_cli(*flags).exit_code == 0
     weights = (out / "model.safetensors").read_bytes()
-    from distill import task_distillation
+    from distill.jobs import distillation as task_distillation
 
     monkeypatch.setattr(task_distillation, "load_teacher", _no_model)
     spelled_otherwise = [os.path.relpath(flag) if flag == data.parent else flag for flag in flags]
@@ -148,7 +149,7 @@ def test_a_finished_run_is_done_for_the_same_request_and_kept_from_another(tmp_p
     refused(*flags, "--temperature", 4, message="made with other settings (differing: recipe.options.temperature)")
     save_tiny_bert(teacher, tokenizer, BertForSequenceClassification, seed=1)  # another teacher, same path
     refused(*flags, message="(differing: teacher)")
-    assert (out / "model.safetensors").read_bytes() == weights and (out / "report.json").is_file()
+    assert (out / "model.safetensors").read_bytes() == weights and (out / files.REPORT).is_file()
     monkeypatch.undo()
     replaced = run_cli(*flags, "--overwrite")
     assert replaced.exit_code == 0 and "--overwrite: replacing the finished run" in replaced.output
@@ -163,11 +164,11 @@ def test_a_finished_finetune_is_not_made_again(tmp_path, tokenizer, monkeypatch)
     flags = ["finetune", "--quiet", "--task", "SST-2", "--data-dir", data.parent, "--model", encoder]
     flags += ["--max-steps", 1, "--out", tmp_path / "teacher"]
     assert run_cli(*flags).exit_code == 0
-    metrics = (tmp_path / "teacher" / "metrics.jsonl").read_text()
-    from distill import finetuning
+    metrics = (tmp_path / "teacher" / files.HISTORY).read_text()
+    from distill.jobs import finetune as finetuning
 
     monkeypatch.setattr(finetuning, "load_encoder_for_task", _no_model)
     again = run_cli(*flags)
     assert again.exit_code == 0 and "already done" in again.output
     refused(*flags[:-4], "--max-steps", 2, *flags[-2:], message="(differing: settings.max_steps)")
-    assert (tmp_path / "teacher" / "metrics.jsonl").read_text() == metrics
+    assert (tmp_path / "teacher" / files.HISTORY).read_text() == metrics

@@ -12,6 +12,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Bert
 
 from cli import main
 from data import read_table
+from distill.runs import files
 from tests.conftest import GLUE, save_tiny_bert
 
 
@@ -75,7 +76,7 @@ def test_own_csv_with_named_labels_through_finetune_and_evaluate(tmp_path, encod
     _invoke("finetune", "--quiet", "--model", encoder, *own, "--max-steps", 3, "--out", tmp_path / "teacher")
     saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "teacher")
     assert saved.config.id2label == {0: "negative", 1: "positive"}  # the train set's labels, sorted
-    report = json.loads((tmp_path / "teacher" / "report.json").read_text())
+    report = json.loads((tmp_path / "teacher" / files.REPORT).read_text())
     assert report["data"]["train"] == str(reviews / "train.csv") and report["data"]["train_examples"] == 64
 
     with open(reviews / "dev.csv", newline="") as handle:
@@ -121,7 +122,7 @@ def test_own_jsonl_pairs_as_regression_through_finetune_distill_and_evaluate(tmp
         "--out",
         tmp_path / "student",
     )
-    report = json.loads((tmp_path / "student" / "report.json").read_text())
+    report = json.loads((tmp_path / "student" / files.REPORT).read_text())
     assert report["main_metric"] == "pearson" and report["data"]["train_examples"] == 64
 
     records = [json.loads(line) for line in (similarity / "dev.jsonl").read_text().splitlines()]

@@ -13,6 +13,7 @@ from transformers import AutoModelForSequenceClassification, BertModel
 
 from data import read_table
 from distill import evaluate_model, glue_task_data
+from distill.runs import files
 from tests.conftest import GLUE, copy_glue_rows, refused, run_cli, save_tiny_bert
 
 
@@ -41,8 +42,8 @@ def exported(tmp_path_factory, pair_model, mrpc):
 
 
 def test_int8_export_is_self_contained_fused_and_checked(exported, pair_model, mrpc):
-    record = json.loads((exported / "export.json").read_text())
-    assert {"model.onnx", "config.json", "export.json"} <= {p.name for p in exported.iterdir()}
+    record = json.loads((exported / files.EXPORT_RECORD).read_text())
+    assert {"model.onnx", "config.json", files.EXPORT_RECORD} <= {p.name for p in exported.iterdir()}
     assert (exported / "tokenizer.json").is_file() or (exported / "vocab.txt").is_file()
     assert record["quantize"] == "int8" and record["parity"]["max_abs_logit_difference"] < 1e-3
     assert record["fused_operators"].get("Attention") == 2  # eager-attention export: ONNX Runtime fused both layers
@@ -78,7 +79,7 @@ def test_int8_export_keeps_onnx_runtime_s_advice_off_the_root_logger(tmp_path, p
     """quantize_dynamic advises shape pre-processing on the root logger at every call; users of `export`
     cannot act on it, so it is held back, and the root logger's level is left as it was."""
     from distill import export_model
-    from distill.models import load_tokenizer
+    from distill.models.loading import load_tokenizer
 
     task = glue_task_data("MRPC", mrpc.parent)
     dev = task.encode(task.dev_paths[0], load_tokenizer(pair_model), 128)
@@ -201,6 +202,6 @@ def test_frontier_measures_the_model_in_every_runtime_and_precision(tmp_path, pa
     flags = ["--teacher", tiny_teacher, "--method", "distilbert", "--student", "1L-64", "--max-steps", 1]
     result = run_cli("distill", "--quiet", "--data-dir", mrpc.parent, *flags, "--out", out, "--frontier")
     assert result.exit_code == 0, result.output
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / files.REPORT).read_text())
     assert len(report["models"]["student"]["frontier"]) == len(expected)
-    assert "Frontier of the student 1L-64 on this CPU:" in (out / "report.md").read_text()
+    assert "Frontier of the student 1L-64 on this CPU:" in (out / files.REPORT_MARKDOWN).read_text()

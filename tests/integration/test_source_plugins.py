@@ -1,8 +1,12 @@
 """Augmentation sources are plug-ins: a source defined here, in the test file, registered like a user's
 own, runs through `cli.py augment --source` with its own flags, resumes after a crash, and gets the
-preview, summary and manifest every source gets; the command's choices are the registry's."""
+preview, summary and manifest every source gets; the command's choices are the registry's. The same
+source, written out as an outside package with an entry point, is found by a fresh `cli.py` process
+with no registration from Python."""
 
+import inspect
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,7 +17,7 @@ import pytest
 from augment import AugmentConfig, sources
 from data import InputError, read_table
 from data.options import setting
-from tests.conftest import copy_glue_rows, refused, run_cli
+from tests.conftest import copy_glue_rows, outside_package, refused, run_cli, run_cli_process
 
 TEXTS = ["#1 String", "#2 String"]
 
@@ -55,6 +59,23 @@ class UpperCopier:
         words = text.split(" ")
         chosen = set(rng.choice(len(words), size=min(self.options.words, len(words)), replace=False).tolist())
         return " ".join(word.upper() if j in chosen else word for j, word in enumerate(words))
+
+
+# The same source as an outside package's one module: this file's classes, as source text, registering
+# themselves as they are imported (here, by the entry point) like the built-in source module.
+PLUGIN_MODULE = "\n\n".join(
+    [
+        '"""Upper-casing copies, a source of an outside package (tests/integration/test_source_plugins.py)."""\n',
+        "from collections import Counter",
+        "from dataclasses import dataclass\n",
+        "import numpy as np\n",
+        "from augment import sources",
+        "from data.options import setting\n",
+        inspect.getsource(UpperOptions),
+        "@sources.register\n" + inspect.getsource(Upper),
+        inspect.getsource(UpperCopier),
+    ]
+)
 
 
 @pytest.fixture
@@ -157,3 +178,46 @@ def test_config_from_flat_keywords_splits_shared_settings_and_source_options(upp
     assert AugmentConfig.of(source="upper", n=2, words=4).options == UpperOptions(words=4)
     with pytest.raises(TypeError, match="unknown setting"):
         AugmentConfig.of(source="upper", p=0.2)
+
+
+def _squeezed(text: str) -> str:
+    """Text without its whitespace: help as click wraps it (at spaces and after hyphens) compares whole."""
+    return "".join(text.split())
+
+
+@pytest.mark.slow
+def test_an_outside_packages_source_is_found_by_its_entry_point_in_a_fresh_process(tmp_path, upper, mrpc6):
+    """Nothing registers the source from Python in `cli.py`'s process: it finds it through the
+    package's metadata, and writes the very bytes this process writes with the source registered from
+    Python."""
+    package = outside_package(
+        tmp_path / "site-packages",
+        "upper_source_plugin",
+        PLUGIN_MODULE,
+        {"tinydistill.sources": {"upper": "upper_source_plugin:Upper"}},
+    )
+    helped = run_cli_process("augment", "--source", "upper", "--help", path=(package,))
+    assert helped.returncode == 0, helped.stderr
+    (choices,) = re.findall(r"--source \[([^\]]+)\]", helped.stdout)
+    assert {"tinybert", "upper"} <= set(choices.split("|"))
+    shown = _squeezed(helped.stdout)
+    assert _squeezed("upper: copies with a few words upper-cased") in shown
+    assert _squeezed("--words INTEGER RANGE [--source upper] Words upper-cased in each copy.") in shown
+    assert _squeezed("--crash-at-row INTEGER [--source upper] Crash on reaching this 0-based row") in shown
+    assert "warning" not in helped.stderr
+
+    out, flags = tmp_path / "outside.tsv", ("--n", 3, "--words", 2, "--shard-rows", 2)
+    ran = run_cli_process(
+        *("augment", "--quiet", "--data-dir", mrpc6.parent, "--source", "upper", *flags, "--out", out),
+        path=(package,),
+    )
+    assert ran.returncode == 0, ran.stderr
+    manifest = json.loads((tmp_path / "outside.tsv.json").read_text())
+    assert manifest["settings"] == {"source": "upper", "n": 3, "seed": 42, "words": 2, "crash_at_row": None}
+    output = read_table(out)
+    assert len(output) > 6 and output.drop_duplicates(["#1 ID", "#2 ID"])["#1 ID"].tolist() == (
+        read_table(mrpc6 / "train.tsv")["#1 ID"].tolist()
+    )
+    here = tmp_path / "here.tsv"
+    assert _augment(mrpc6, here, *flags).exit_code == 0
+    assert out.read_bytes() == here.read_bytes()

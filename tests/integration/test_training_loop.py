@@ -13,8 +13,9 @@ from transformers import BertForSequenceClassification
 
 from cli import main
 from distill import DistillSettings, TeacherFallback, TrainCallback, TrainSettings, distill, glue_task_data, train
-from distill.objectives import TaskOnly
-from distill.run_clock import WARM_UP_PASSES
+from distill.methods.objectives import TaskOnly
+from distill.runs import files
+from distill.training.clock import WARM_UP_PASSES
 from tests.conftest import copy_glue_rows, save_tiny_bert
 
 
@@ -85,7 +86,7 @@ def test_gradient_accumulation_equals_one_larger_batch(tmp_path, tiny_classifier
     assert _relative_gap(large, small) > 0.1  # half the batch alone is another gradient...
     assert _relative_gap(large, accumulated) < 0.01  # ...two accumulated halves are the whole batch's mean
     _fine_tune(tiny_classifier, mrpc_small, tokenizer, tmp_path / "d", max_steps=3, batch_size=4, grad_accum=2)
-    steps = [json.loads(line)["step"] for line in (tmp_path / "d" / "metrics.jsonl").open()]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "d" / files.HISTORY).open()]
     assert steps == [1, 2, 3]  # 3 optimizer steps from 6 batches (nothing scored: a record every tenth, rounded up)
 
 
@@ -147,13 +148,13 @@ def test_stage_both_gives_each_tinybert_stage_its_own_flags(tmp_path, tiny_class
             ],
         )
         assert result.exit_code == 0, result.output
-        return [json.loads((out / part / "settings.json").read_text()) for part in ("intermediate", ".")]
+        return [json.loads((out / part / files.SETTINGS).read_text()) for part in ("intermediate", ".")]
 
     stage1, stage2 = run(
         tmp_path / "given", "--intermediate-epochs", 1, "--intermediate-lr", 1e-3, "--epochs", 2, "--lr", 2e-4
     )
     assert (stage1["epochs"], stage1["lr"]) == (1.0, 1e-3) and (stage2["epochs"], stage2["lr"]) == (2.0, 2e-4)
-    steps = [json.loads(line)["step"] for line in (tmp_path / "given" / "metrics.jsonl").open()]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "given" / files.HISTORY).open()]
     assert steps == [3, 6]  # 40 rows in batches of 16: 3 steps per epoch, 2 epochs
     stage1, stage2 = run(tmp_path / "defaults", "--intermediate-epochs", 1)
     assert (stage1["epochs"], stage1["lr"]) == (1.0, 5e-5)  # the published stage-1 lr
@@ -189,7 +190,7 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
     with pytest.raises(KeyboardInterrupt):
         run(first)
     assert first.saves == [(True, 2)]
-    assert not (teacher / "report.json").exists() and (teacher / "checkpoint").is_dir()
+    assert not (teacher / files.REPORT).exists() and (teacher / "checkpoint").is_dir()
     second = Checkpoints(interrupt=False)
     logging.getLogger("tinydistill").addHandler(caplog.handler)  # the command line stops propagation
     try:
@@ -200,7 +201,7 @@ def test_an_interrupted_default_teacher_fine_tune_is_resumed(tmp_path, tiny_clas
     # finetune's own budget (3 epochs of 2 steps, a checkpoint each), not the student's --max-steps: the
     # resumed teacher saves only the epochs it had left
     assert [step for is_teacher, step in second.saves if is_teacher] == [4, 6]
-    assert (teacher / "report.json").is_file()
+    assert (teacher / files.REPORT).is_file()
 
 
 @pytest.mark.parametrize("scored", [True, False])
@@ -215,7 +216,7 @@ def test_without_a_dev_set_the_loss_is_recorded_every_tenth_of_the_run(
     model = BertForSequenceClassification.from_pretrained(tiny_classifier)
     settings = TrainSettings(max_steps=30, batch_size=4, group_by_length=False)
     train(model, TaskOnly(), examples, dev, task.spec.metrics, tmp_path / "run", settings, progress=False)
-    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    records = [json.loads(line) for line in (tmp_path / "run" / files.HISTORY).open()]
     assert [r["step"] for r in records] == (list(range(10, 31, 10)) if scored else list(range(3, 31, 3)))
     assert all(("dev" in r) == scored for r in records)
 
@@ -227,7 +228,7 @@ def test_runs_of_other_precisions_follow_each_other_in_one_process(tmp_path, tin
         _fine_tune(
             tiny_classifier, mrpc_small, tokenizer, tmp_path / precision, max_steps=1, batch_size=8, precision=precision
         )
-        assert json.loads((tmp_path / precision / "settings.json").read_text())["precision"] == precision
+        assert json.loads((tmp_path / precision / files.SETTINGS).read_text())["precision"] == precision
 
 
 @pytest.mark.parametrize("built", ["folder", "shape"])

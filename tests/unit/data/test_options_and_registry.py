@@ -57,7 +57,7 @@ class Shout:
 
 
 def test_a_registry_lists_finds_and_refuses():
-    registry = Registry("voice", "--voice")
+    registry = Registry("voice", "--voice", group="tinydistill.test-voices")  # a group no package declares
     registry.register(Shout)
     assert registry.available() == ("shout",) and isinstance(registry.get("shout"), Shout)
     with pytest.raises(InputError, match="--voice must be one of shout, got 'whisper'"):
@@ -67,6 +67,8 @@ def test_a_registry_lists_finds_and_refuses():
         registry.typed_options("shout", {"volume": 5, "pitch": 2})
     registry.unregister("shout")
     assert registry.available() == ()
+    with pytest.raises(InputError, match="the entry points of group tinydistill.test-voices are missing"):
+        registry.get("shout")
 
 
 def test_an_option_added_since_a_result_was_made_is_no_difference_while_off():

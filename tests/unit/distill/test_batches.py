@@ -2,7 +2,7 @@
 
 import torch
 
-from distill.batches import EpochShuffle
+from distill.training.batches import EpochShuffle
 
 
 def _batches(sampler, size):

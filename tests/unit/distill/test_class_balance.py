@@ -8,10 +8,11 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError, read_table
-from distill import class_balance, load_tokenizer, losses
-from distill.features import LabelScheme, encode_frame
+from distill import load_tokenizer, losses
+from distill.examples import class_balance
+from distill.examples.features import LabelScheme, encode_frame
+from distill.methods.objectives import Outputs
 from distill.methods.tinybert import TinyBertPrediction
-from distill.objectives import Outputs
 from tests.conftest import DEMO_MLM, GLUE
 
 TEACHER = torch.tensor([[0.0, 0.0], [math.log(3), 0.0]])  # probabilities (0.5, 0.5) and (0.75, 0.25)

@@ -8,7 +8,7 @@ from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError
 from distill import layer_maps, methods
-from distill.losses import (
+from distill.methods.losses import (
     attention_mse,
     cosine_hidden_loss,
     kd_kl,
@@ -17,7 +17,7 @@ from distill.losses import (
     soft_cross_entropy,
     task_loss,
 )
-from distill.students import (
+from distill.models.shapes import (
     alternate_layers,
     copy_teacher_layers,
     lowest_layers,
@@ -149,8 +149,8 @@ def test_copy_teacher_layers_copies_the_chosen_ones():
 
 
 def test_tinybert_prediction_for_regression_is_mse_to_the_teachers_output_not_the_gold_label():
+    from distill.methods.objectives import Outputs
     from distill.methods.tinybert import TinyBertPrediction
-    from distill.objectives import Outputs
 
     student, teacher = Outputs(T([[2.0], [0.5]])), Outputs(T([[3.0], [0.0]]))
     expected = ((2.0 - 3.0) ** 2 + (0.5 - 0.0) ** 2) / 2
@@ -164,7 +164,7 @@ def test_tinybert_prediction_for_regression_is_mse_to_the_teachers_output_not_th
 def test_attention_scores_from_hooks_equal_the_models_own_pre_softmax_scores(monkeypatch):
     """Run the model with eager attention, catch what its softmax receives (scores + additive mask), and
     compare with the scores rebuilt from the query/key hooks over every real (query, key) pair."""
-    from distill.taps import AttentionScores
+    from distill.methods.taps import AttentionScores
 
     torch.manual_seed(0)
     config = BertConfig(
@@ -197,7 +197,7 @@ def test_attention_scores_from_hooks_equal_the_models_own_pre_softmax_scores(mon
 
 
 def test_value_states_are_each_heads_share_of_the_value_projection():
-    from distill.taps import ValueStates
+    from distill.methods.taps import ValueStates
 
     torch.manual_seed(0)
     config = BertConfig(
@@ -216,7 +216,7 @@ def test_value_states_are_each_heads_share_of_the_value_projection():
 
 
 def test_relation_kl_by_hand_and_blind_to_padding():
-    from distill.losses import relation_kl
+    from distill.methods.losses import relation_kl
 
     # one head, two real tokens: teacher row 0 is (1/4, 3/4), the student's rows are uniform, row 1 agrees
     teacher = T([[[[0.0, math.log(3)], [0.0, 0.0]]]])
@@ -231,7 +231,7 @@ def test_relation_kl_by_hand_and_blind_to_padding():
 
 
 def test_value_relation_is_the_scaled_dot_product_of_each_heads_values():
-    from distill.losses import value_relation
+    from distill.methods.losses import value_relation
 
     values = T([[[[1.0, 0.0], [0.0, 2.0]]]])  # one head, two tokens, head size 2
     expected = T([[[[1.0, 0.0], [0.0, 4.0]]]]) / math.sqrt(2)
@@ -240,7 +240,7 @@ def test_value_relation_is_the_scaled_dot_product_of_each_heads_values():
 
 def test_minilm_relations_vanish_when_the_student_has_the_teachers_attention():
     from distill.methods.minilm import MiniLmRelations
-    from distill.objectives import Outputs
+    from distill.methods.objectives import Outputs
 
     g = torch.Generator().manual_seed(0)
     scores = [torch.randn(2, 4, 5, 5, generator=g) for _ in range(3)]
@@ -302,7 +302,7 @@ def test_every_loss_is_computed_in_fp32_under_bf16_autocast(name):
 
 
 def test_kl_divergence_of_a_distribution_with_itself_is_zero_under_bf16_autocast():
-    from distill.losses import kd_kl
+    from distill.methods.losses import kd_kl
 
     logits = (torch.randn(64, 2, generator=torch.Generator().manual_seed(0)) * 3).bfloat16()
     with torch.autocast("cpu", dtype=torch.bfloat16):

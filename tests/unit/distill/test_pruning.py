@@ -9,8 +9,9 @@ from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError, read_table
 from distill import build_student
-from distill.features import LabelScheme, encode_frame, model_inputs
-from distill.pruning import per_head_channels, top_channels
+from distill.examples.features import LabelScheme, encode_frame, model_inputs
+from distill.models.pruning import per_head_channels, top_channels
+from distill.runs import files
 from tests.conftest import GLUE
 
 
@@ -154,7 +155,7 @@ def test_a_pruned_tinybert_student_starts_from_the_layers_it_imitates(
     )
     student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run")
     assert _source_layers(student, teacher) == imitated
-    plan = json.loads((tmp_path / "run" / "settings.json").read_text())["run"]["plan"]
+    plan = json.loads((tmp_path / "run" / files.SETTINGS).read_text())["run"]["plan"]
     assert plan["imitated_layers"] == imitated
 
 

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from distill import TrainSettings, build_student, glue_task_data, layer_maps, load_teacher, load_tokenizer
-from distill.features import LabelScheme
+from distill.examples.features import LabelScheme
 from distill.methods.pkd import PatientKD
 from distill.methods.tinybert import TinyBertIntermediate
-from distill.run_clock import RunClock, StageBudget, StageCost, measure_stage
+from distill.training.clock import RunClock, StageBudget, StageCost, measure_stage
 from tests.conftest import DEMO_MLM
 
 

@@ -6,7 +6,7 @@ from transformers import BertConfig
 
 from data import InputError
 from distill import DistillSettings, TrainSettings, glue_task_data, load_tokenizer, plan_distillation
-from distill.speedup import SpeedChoice, candidates, shape_for_speedup
+from distill.shipping.speedup import SpeedChoice, candidates, shape_for_speedup
 from tests.conftest import DEMO_MLM
 
 TEACHER = BertConfig(num_hidden_layers=6, hidden_size=384, num_attention_heads=12, intermediate_size=1536)
@@ -77,7 +77,7 @@ def test_a_shape_is_timed_as_shipped(sample, tiny_teacher):
     shape's graph is built once however often it is timed."""
     from transformers import AutoConfig
 
-    from distill.speedup import Int8Timer
+    from distill.shipping.speedup import Int8Timer
 
     with Int8Timer() as timer:
         config = AutoConfig.from_pretrained(tiny_teacher)

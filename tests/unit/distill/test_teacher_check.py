@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from distill import glue_task_data, load_tokenizer
-from distill.teacher_check import TeacherCheck, check_teacher
+from distill.examples.teacher_check import TeacherCheck, check_teacher
 from tests.conftest import DEMO_MLM
 
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from distill import glue_task_data, load_teacher, load_tokenizer
-from distill.features import LabelScheme
-from distill.forward import TeacherCache, run_model
+from distill.examples.features import LabelScheme
 from distill.methods.pkd import PatientKD
-from distill.teacher_store import TeacherStore, example_keys
+from distill.training.forward import TeacherCache, run_model
+from distill.training.teacher_store import TeacherStore, example_keys
 from tests.conftest import DEMO_MLM
 
 
