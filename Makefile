@@ -18,7 +18,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.installed
-	$(PY) bench/augment_bench.py
+	$(PY) -m bench.augment_bench
 
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(VENV)/.installed: setup.cfg

@@ -5,9 +5,9 @@ masked-LM (12 layers, hidden 768, real uncased vocabulary, random weights: speed
 the weights) and the same generated 100,000-word x 300-d vector file. Each measurement runs in its
 own process, so peak memory (RSS of the process and its workers, sampled) is its own.
 
-    python bench/augment_bench.py                 # about 8 minutes on 2 cores (first run: +3 to build files)
-    python bench/augment_bench.py --examples 6    # a quick look
-    python bench/augment_bench.py --only long-budget long-unbounded rte-budget rte-unbounded
+    python -m bench.augment_bench                 # about 8 minutes on 2 cores (first run: +3 to build files)
+    python -m bench.augment_bench --examples 6    # a quick look
+    python -m bench.augment_bench --only long-budget long-unbounded rte-budget rte-unbounded
 
 The long-text modes (one 5,000-word text; 24 RTE-like pairs) run at augment's defaults instead, with
 and without the masked-LM token budget: they measure what a user's long texts cost.
@@ -25,11 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from bench.measure import PeakMemory, in_child  # noqa: E402
+from bench.measure import ROOT, PeakMemory, in_child
 
 WORK = ROOT / "bench" / "_work"
 MODEL = WORK / "bert-base-random-mlm"
@@ -247,7 +243,7 @@ def main() -> None:
         for mode in args.only or MODES:  # interleaved, so drift hits all modes alike
             results.setdefault(mode, []).append(
                 in_child(
-                    Path(__file__),
+                    "bench.augment_bench",
                     "--worker",
                     mode,
                     "--examples",

@@ -1,8 +1,8 @@
 """The speed/quality frontier of shipping: teacher and student in PyTorch fp32, PyTorch bf16 autocast
 (where the CPU computes bf16 natively), ONNX fp32 and ONNX int8, on the real MRPC dev set.
 
-    python bench/deploy_bench.py                       # the demo's models (make demo first)
-    python bench/deploy_bench.py --teacher T --student S
+    python -m bench.deploy_bench                       # the demo's models (make demo first)
+    python -m bench.deploy_bench --teacher T --student S
 
 Every row: dev accuracy and F1, batch-1 latency (ms) and batch-32 throughput (examples/s) as medians of
 repeated timings, weights on disk; all rows measured one after the other in one process. Writes
@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from distill import frontier, glue_task_data, load_tokenizer  # noqa: E402
+from bench.measure import ROOT
+from distill import frontier, glue_task_data, load_tokenizer
 
 RESULTS = ROOT / "bench" / "results"
 

@@ -6,7 +6,7 @@ each run's peak memory. Teacher: the real pretrained MiniLM encoder (6 layers, h
 classification head; student: 3 layers at width 384 (the `auto` shape). Inference: latency at batch 1
 and throughput at batch 32 of teacher vs student on real MRPC dev pairs, parameters and disk size.
 
-    python bench/distill_bench.py          # about 6 minutes on 2 cores
+    python -m bench.distill_bench          # about 6 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -14,16 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from bench.measure import PeakMemory, in_child  # noqa: E402
+from bench.measure import PeakMemory, in_child
 
 RUNS = {  # name -> (objective, teacher cache allowed, batches grouped by length)
     "student alone (task loss), random batches": ("task", True, False),
@@ -134,7 +129,7 @@ def main() -> None:
     print("| objective | training examples/s | peak RSS MB |\n|---|---:|---:|")
     for name, (kind, cached, grouped) in RUNS.items():
         r = in_child(
-            Path(__file__),
+            "bench.distill_bench",
             "--worker",
             kind,
             str(int(cached)),
@@ -145,7 +140,7 @@ def main() -> None:
             str(args.epochs),
         )
         print(f"| {name} | {r['examples_per_s']:.1f} | {r['peak_rss_mb']:.0f} |", flush=True)
-    r = in_child(Path(__file__), "--worker", "inference", "-", "-")
+    r = in_child("bench.distill_bench", "--worker", "inference", "-", "-")
     teacher = next(iter(r.values()))
     print("\n| model | parameters | disk MB | latency ms (batch 1) | examples/s (batch 32) | speed-up |")
     print("|---|---:|---:|---:|---:|---:|")

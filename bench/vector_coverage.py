@@ -5,23 +5,19 @@ words, names, misspellings); a word without a vector keeps no candidate and neve
 those words in a training file, as augment's candidate rule picks them, and looks each up in every
 vector file given.
 
-    python bench/vector_coverage.py                     # MRPC and SST-2 train, shared 20k vs the 400k set
+    python -m bench.vector_coverage                     # MRPC and SST-2 train, shared 20k vs the 400k set
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from transformers import AutoTokenizer
 
-from transformers import AutoTokenizer  # noqa: E402
-
-from augment import DEFAULT_MLM, SHARED_VECTORS, split_words  # noqa: E402
-from data import GLUE_TASKS, SHARED_DIR, read_table  # noqa: E402
-from glove import load_vectors, packaged_glove  # noqa: E402
+from augment import DEFAULT_MLM, SHARED_VECTORS, split_words
+from data import GLUE_TASKS, SHARED_DIR, read_table
+from glove import load_vectors, packaged_glove
 
 
 def split_words_of(texts: list[str], tokenizer) -> list[str]:

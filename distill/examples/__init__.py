@@ -5,7 +5,7 @@ predictions and metrics over examples."""
 
 from .class_balance import WEIGHT_RANGE, class_weights
 from .corpus import Corpus, load_corpus
-from .features import LabelledExamples, LabelScheme, default_max_length, encode_frame, model_inputs
+from .encoding import LabelledExamples, LabelScheme, default_max_length, encode_frame, model_inputs
 from .holdout import HOLDOUT_SEED, split_for_selection
 from .predictions import EVAL_BATCH_SIZE, evaluate, predict, score, teacher_logits
 from .task_data import DataFlags, TaskData, custom_task_data, glue_task_data, max_length_for, task_data_for

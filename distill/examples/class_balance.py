@@ -14,7 +14,7 @@ import torch
 
 from data import InputError
 
-from .features import LabelledExamples
+from .encoding import LabelledExamples
 from .predictions import teacher_logits
 
 SAMPLE_ROWS = 4096  # training rows the teacher scores for its class shares (a seeded sample when more)

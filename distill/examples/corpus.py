@@ -23,7 +23,7 @@ from data import InputError
 from data.paths import cache_root, content_digest
 from data.stopping import writing
 
-from .features import model_inputs
+from .encoding import model_inputs
 
 _BATCH_LINES = 4096
 

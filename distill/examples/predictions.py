@@ -11,7 +11,7 @@ from tqdm import tqdm
 from data import compute_metrics
 from data.hardware import autocast_for
 
-from .features import LabelledExamples, model_inputs
+from .encoding import LabelledExamples, model_inputs
 
 TEACHER_BATCH_SIZE = 128  # rows per batch when the teacher scores the training rows before training
 EVAL_BATCH_SIZE = 32  # the batches dev figures are computed in (int8 graphs quantize activations per batch)

@@ -16,7 +16,7 @@ from data.manifests import checked_manifest
 from data.options import setting
 from data.paths import augmented_table_path, augmented_train_path, content_digest
 
-from .features import LabelledExamples, LabelScheme, default_max_length, encode_frame
+from .encoding import LabelledExamples, LabelScheme, default_max_length, encode_frame
 
 log = logging.getLogger("tinydistill")
 

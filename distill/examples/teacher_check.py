@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .features import LabelledExamples
+from .encoding import LabelledExamples
 from .predictions import predict, score
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .features import LabelledExamples
+from .encoding import LabelledExamples
 from .predictions import teacher_logits
 
 

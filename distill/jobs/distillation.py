@@ -11,7 +11,7 @@ from data import InputError
 
 from .. import methods
 from ..examples.class_balance import WEIGHT_RANGE, class_weights
-from ..examples.features import LabelledExamples
+from ..examples.encoding import LabelledExamples
 from ..examples.holdout import split_for_selection
 from ..examples.task_data import TaskData, max_length_for
 from ..examples.teacher_check import check_teacher
@@ -21,9 +21,9 @@ from ..runs.record import content_or_none, source_record, task_request, train_re
 from ..settings import DistillSettings, TeacherFallback, TrainSettings
 from ..shipping.speedup import SpeedChoice, shape_for_speedup
 from ..training.placement import Placement
+from .final_report import final_report
 from .finetune import ensure_teacher, teacher_folder
 from .plan import DistillPlan, plan_distillation
-from .report import final_report
 from .template import Job, RunOptions, Stage, run_job
 
 log = logging.getLogger("tinydistill")

@@ -16,7 +16,7 @@ from ..methods.objectives import TaskOnly
 from ..models.loading import base_encoder, load_encoder_for_task, load_tokenizer
 from ..runs import FinishedRun, content_or_none, dev_metrics, files, source_record, task_request, train_record
 from ..settings import LOOP_EPOCHS, LOOP_LR, TeacherFallback, TrainSettings
-from .report import final_report
+from .final_report import final_report
 from .template import Job, RunOptions, Stage, run_job
 
 log = logging.getLogger("tinydistill")

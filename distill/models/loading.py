@@ -10,7 +10,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassificati
 from data import InputError
 from data.paths import check_tokenizer_files
 
-from ..examples.features import LabelScheme
+from ..examples.encoding import LabelScheme
 from ..settings import INITS
 from .onnx_classifier import OnnxClassifier, is_exported
 from .pruning import prune_teacher_into

@@ -16,7 +16,7 @@ from torch import nn
 
 from data import InputError
 
-from ..examples.features import model_inputs
+from ..examples.encoding import model_inputs
 
 
 def _collect_importance(teacher, batches) -> dict:

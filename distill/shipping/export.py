@@ -25,7 +25,7 @@ from data import InputError
 from data.paths import content_digest
 from data.stopping import writing
 
-from ..examples.features import LabelledExamples
+from ..examples.encoding import LabelledExamples
 from ..examples.predictions import EVAL_BATCH_SIZE, predict, score
 from ..examples.task_data import TaskData, max_length_for
 from ..models.loading import classifier_config, load_tokenizer

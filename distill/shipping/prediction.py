@@ -20,7 +20,7 @@ from data.paths import sibling_output
 from data.stopping import writing
 from data.tables import check_texts_present, header_line, read_chunks, scan_table, write_rows
 
-from ..examples.features import default_max_length
+from ..examples.encoding import default_max_length
 from ..models.loading import MADE_BY, classifier_config, load_tokenizer, open_classifier
 from ..models.onnx_classifier import is_exported
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from data.hardware import autocast_for, cpu_has_native_bf16
 
-from ..examples.features import LabelledExamples, LabelScheme
+from ..examples.encoding import LabelledExamples, LabelScheme
 from ..examples.predictions import EVAL_BATCH_SIZE, predict, score
 from ..models.loading import load_classifier
 from .export import export_model

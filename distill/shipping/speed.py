@@ -11,7 +11,7 @@ import torch
 
 from data.paths import WEIGHT_FILES
 
-from ..examples.features import LabelledExamples, model_inputs
+from ..examples.encoding import LabelledExamples, model_inputs
 
 
 def cpu_speed(model, dataset: LabelledExamples, *, batch_sizes=(1, 32), repeats: int = 9) -> dict[str, float]:

@@ -18,7 +18,7 @@ from transformers import AutoModelForSequenceClassification
 
 from data import InputError
 
-from ..examples.features import LabelledExamples
+from ..examples.encoding import LabelledExamples
 from ..models.onnx_classifier import OnnxClassifier
 from ..models.shapes import parse_shape, student_config
 from .export import int8_graph

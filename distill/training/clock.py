@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from data.hardware import autocast_for
 
-from ..examples.features import LabelledExamples
+from ..examples.encoding import LabelledExamples
 from ..examples.predictions import predict
 from . import forward
 from .optimizer import make_optimizer

@@ -7,7 +7,7 @@ import contextlib
 
 import torch
 
-from ..examples.features import LabelledExamples, model_inputs
+from ..examples.encoding import LabelledExamples, model_inputs
 from ..methods.objectives import Objective, Outputs
 from ..methods.taps import TAPS
 from .teacher_store import TeacherStore, example_keys

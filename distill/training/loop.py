@@ -27,7 +27,7 @@ from transformers import get_linear_schedule_with_warmup
 from data import InputError
 from data.stopping import DiskFull, Stopped, keep, whole_writes, writing
 
-from ..examples.features import LabelledExamples
+from ..examples.encoding import LabelledExamples
 from ..examples.predictions import predict, score
 from ..methods.objectives import Objective
 from ..runs import FinishedRun, files

@@ -22,7 +22,7 @@ import torch
 
 from data.paths import cache_root
 
-from ..examples.features import LabelledExamples
+from ..examples.encoding import LabelledExamples
 
 log = logging.getLogger("tinydistill")
 

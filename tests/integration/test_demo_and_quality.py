@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from data import InputError
+from distill.runs import files
 from tests.conftest import DEMO_MLM, ROOT, VECTORS
 
 
@@ -52,10 +53,10 @@ def test_demo_without_mrpc_says_where_to_put_the_glue_files(demo, monkeypatch, t
 
 
 def testmajority_row_is_the_mrpc_dev_floor():
-    quality = _load("bench/mrpc_quality.py")
+    from bench.quality_tables import majority_row
     from distill import glue_task_data
 
-    row = quality.majority_row(glue_task_data("MRPC"))
+    row = majority_row(glue_task_data("MRPC"))
     assert row["name"] == "majority"
     assert round(row["f1"], 3) == 0.812 and round(row["acc"], 3) == 0.684
 
@@ -66,14 +67,16 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     import json
     import statistics
 
-    quality = _load("bench/mrpc_quality.py")
+    from bench import quality_tables as quality
+    from bench.mrpc_quality_report import chosen_recipe
+
     runs = []
     for seed, (acc, f1) in zip((42, 43, 44), ((0.70, 0.80), (0.74, 0.82), (0.72, 0.84))):
         run = tmp_path / f"row-{seed}"
         run.mkdir()
         selection = {"kept_holdout": {"accuracy": acc + 0.01, "f1": f1}}
         report = {"models": {"student": {"dev": {"accuracy": acc, "f1": f1}}}, "selection": selection}
-        (run / "report.json").write_text(json.dumps(report))
+        (run / files.REPORT).write_text(json.dumps(report))
         (run / "config.json").write_text(json.dumps({"num_hidden_layers": 3, "hidden_size": 384}))
         runs.append(run)
     speeds = {
@@ -82,7 +85,7 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     }
     majority, teacher = {"acc": 0.68, "f1": 0.81}, {"acc": 0.80, "f1": 0.86}
     # the held-out pick compares rows with every claim seed: one lucky seed (0.75) is not chosen
-    assert quality.chosen_recipe({"three": runs, "one": [runs[1]]}) == "three"
+    assert chosen_recipe({"three": runs, "one": [runs[1]]}) == "three"
     budget = {"epochs": {"stage 1": 1.0, "stage 2": 0.5}}
     row = quality.quality_row("row", runs, speeds, majority, teacher, budget)
     assert row["seeds"] == 3 and row["acc"] == statistics.mean([0.70, 0.74, 0.72])
@@ -97,7 +100,7 @@ def test_quality_rows_carry_the_seed_mean_spread_and_gain_kept(tmp_path):
     assert single["seeds"] == 1 and single["acc_std"] is None
     shipped = tmp_path / "row-42-int8"  # the first run as exported: its figures are the ONNX graph's own
     shipped.mkdir()
-    (shipped / "export.json").write_text(json.dumps({"dev": {"onnx": {"accuracy": 0.69, "f1": 0.79}}}))
+    (shipped / files.EXPORT_RECORD).write_text(json.dumps({"dev": {"onnx": {"accuracy": 0.69, "f1": 0.79}}}))
     (shipped / "config.json").write_text((runs[0] / "config.json").read_text())
     speeds |= {
         "teacher int8": {"examples_per_s_batch32": 300.0, "params": 9},

@@ -79,7 +79,7 @@ def test_intermediate_distillation_from_real_minilm_lowers_the_loss(tmp_path, mr
 def _pkd_run(tokenizer, teacher, out, settings, resume=False, callbacks=(), objective=PatientKD):
     """64 MRPC rows, PKD-skip from `teacher` (a folder, or a loaded model) into a 2-layer student."""
     from distill import load_teacher
-    from distill.examples.features import LabelScheme
+    from distill.examples.encoding import LabelScheme
 
     task = glue_task_data("MRPC")
     train_set = task.encode(task.train_path, tokenizer, 64).subset(range(64))
@@ -243,7 +243,7 @@ def test_teacher_outputs_are_cached_after_the_first_epoch_and_for_the_next_run(
     tmp_path, tokenizer, tiny_teacher, monkeypatch
 ):
     from distill import load_teacher
-    from distill.examples.features import LabelScheme
+    from distill.examples.encoding import LabelScheme
     from distill.training.clock import WARM_UP_PASSES
 
     teacher = load_teacher(tiny_teacher, LabelScheme(("0", "1")))

@@ -1,15 +1,21 @@
-"""The frontier study's choices (bench/frontier.py): with the first seed, each ask's class balance, start,
-budget, shape and the 4x method are chosen on the held-out slice from seed-42 runs; with all seeds, only the
-chosen recipe is trained. Runs are stand-ins that record what was trained (a finished run is reused, not
-trained again) and carry a scripted held-out accuracy."""
+"""The frontier study's choices (bench/frontier_choices.py, run in order by bench/frontier_study.py): with the
+first seed, each ask's class balance, start, budget, shape and the 4x method are chosen on the held-out slice
+from seed-42 runs; with all seeds, only the chosen recipe is trained. Runs are stand-ins, handed to the study
+as its `make_student`, that record what was trained (a finished run is reused, not trained again) and carry a
+scripted held-out accuracy; the study's record, its training sets and its runs of the library are tested
+through the same seams (`results`, `library`, `clock`), never by patching the bench modules."""
 
 import json
 from dataclasses import replace
 
 import pytest
 
-from bench.frontier import TASKS, FrontierStudy
+from bench.frontier_jobs import Library
+from bench.frontier_record import StudyRecord
+from bench.frontier_spec import TASKS
+from bench.frontier_study import FrontierStudy
 from data import SHARED_DIR
+from distill.runs import files
 
 SHAPES = {"2x": "2L-384", "4x": "4L-192", "8x": "1L-264"}
 WIDE = {"2x": "2L-384", "4x": "1L-384", "8x": None}  # 2x: the same shape; 8x: no teacher-width shape is fast enough
@@ -40,43 +46,64 @@ LOWEST = {  # the same, for students that start from the teacher's lowest layers
 }
 
 
-@pytest.fixture
-def study(tmp_path, monkeypatch):
-    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)  # the committed record: the test's own
-    spec = replace(TASKS["MRPC"], starts=("auto", "teacher-lowest"))  # every candidate of every choice
-    study = FrontierStudy(spec, tmp_path / "MRPC", tmp_path / "quality", lambda: True)
-    study.choices = {"shapes": SHAPES, "wide_shapes": WIDE, "deep_shapes": DEEP, "balanced_shapes": BALANCED}
-    study.asked = []
+def _not_called(*args, **kwargs):
+    raise AssertionError("the library was asked to make a model: every run here is scripted")
+
+
+def _makes_nothing(*args, **kwargs):
+    return None
+
+
+def _scripted_study(tmp_path, spec) -> FrontierStudy:
+    """The study with its runs scripted: a finished and exported teacher, a library whose static fit makes
+    nothing and which trains and exports nothing, and `make_student` the stand-in below (the committed record:
+    the test's own)."""
+    asked = []
 
     def student(teacher, method, shape, seed, lrs=None, budget="matched", balance=False, start="auto"):
         run = tmp_path / "runs" / f"{method}-{shape}-{budget}-{balance}-{start}-{seed}-{bool(lrs)}"
         if not run.is_dir():
-            study.asked.append((method, shape, seed, budget, balance, lrs, start))
+            asked.append((method, shape, seed, budget, balance, lrs, start))
             run.mkdir(parents=True)
         scores = HELD_OUT if start == "auto" else LOWEST
         accuracy = scores.get((method, shape, budget, balance), 0.5)
-        (run / "report.json").write_text(json.dumps({"selection": {"kept_holdout": {"accuracy": accuracy}}}))
+        (run / files.REPORT).write_text(json.dumps({"selection": {"kept_holdout": {"accuracy": accuracy}}}))
         return run
 
-    monkeypatch.setattr(study, "student", student)
-    monkeypatch.setattr(study, "teacher", lambda: tmp_path / "teacher")
-    monkeypatch.setattr(study, "timed", lambda name, make: None)  # the int8 teacher and the static baseline
+    teacher = tmp_path / "quality" / "teacher-lr0.0001"  # MRPC's: the quality study's, finished and exported
+    for folder, name in ((teacher, files.REPORT), (teacher.parent / f"{teacher.name}-int8", files.EXPORT_RECORD)):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("{}")
+    library = Library(
+        finetune=_not_called, distill=_not_called, export_model=_not_called, fit_static_baseline=_makes_nothing
+    )
+    study = FrontierStudy(
+        spec, tmp_path / "MRPC", tmp_path / "quality", lambda: True, results=tmp_path, library=library,
+        make_student=student,
+    )  # fmt: skip
+    study.record.choices.update(shapes=SHAPES, wide_shapes=WIDE, deep_shapes=DEEP, balanced_shapes=BALANCED)
+    study.asked = asked
     return study
+
+
+@pytest.fixture
+def study(tmp_path):
+    return _scripted_study(tmp_path, replace(TASKS["MRPC"], starts=("auto", "teacher-lowest")))  # every candidate
 
 
 def test_the_first_seed_chooses_balance_start_budget_shape_and_method_on_the_held_out_slice(study):
     study.run((42,))
-    assert study.choices["balance"] == {"2L-384": False, "4L-192": True, "1L-264": True}
-    assert study.choices["start"] == {"2L-384": "teacher-lowest", "4L-192": "auto", "1L-264": "auto"}
+    assert study.record.choices["balance"] == {"2L-384": False, "4L-192": True, "1L-264": True}
+    assert study.record.choices["start"] == {"2L-384": "teacher-lowest", "4L-192": "auto", "1L-264": "auto"}
     # by shape: at `--speedup`'s shapes, then again at the chosen shapes that are not theirs (4x: 1L-384, 8x: 2L-120)
-    assert study.choices["budget"] == {
+    assert study.record.choices["budget"] == {
         "2L-384": "full", "4L-192": "long", "1L-264": "long", "1L-384": "full", "2L-120": "long"
     }  # fmt: skip
     # 4x: 1L-384 (wide) 0.70 against 4L-192's 0.66 (picked and deep); 8x: the deep 2L-120, 0.63 against 0.60;
     # 2x: 2L-384 (picked and wide) against the deep 3L-312, at the 2x start
-    assert study.choices["shape"] == {"4x": "1L-384", "8x": "2L-120", "2x": "2L-384"}
-    assert study.choices["shape_holdout_acc"]["2x"] == {"2L-384": 0.80, "3L-312": 0.5}
-    assert study.choices["method"] == "minilm"  # 0.73 against TinyBERT's 0.72, at the chosen 4x shape and budget
+    assert study.record.choices["shape"] == {"4x": "1L-384", "8x": "2L-120", "2x": "2L-384"}
+    assert study.record.choices["shape_holdout_acc"]["2x"] == {"2L-384": 0.80, "3L-312": 0.5}
+    assert study.record.choices["method"] == "minilm"  # 0.73 against TinyBERT's 0.72, at the chosen 4x shape and budget
     assert ("tinybert", "2L-120", 42, "full", True, None, "auto") in study.asked  # 8x: compared, not chosen
     assert {seed for _, _, seed, *_ in study.asked} == {42}
     assert ("tinybert", "4L-192", 42, "matched", False, (5e-5, 3e-5), "auto") in study.asked  # published rates
@@ -102,35 +129,35 @@ def test_the_other_seeds_train_only_the_chosen_recipe(study):
     assert sorted(seed for _, _, seed, *_ in later) == [42] * 2 + [43] * 3 + [44] * 3
 
 
-def test_a_task_with_one_start_candidate_trains_no_other_start(study, monkeypatch):
-    monkeypatch.setattr(study, "spec", replace(study.spec, starts=("auto",)))
+def test_a_task_with_one_start_candidate_trains_no_other_start(tmp_path):
+    study = _scripted_study(tmp_path, replace(TASKS["MRPC"], starts=("auto",)))
     study.run((42,))
     assert {start for *_, start in study.asked} == {"auto"}
-    assert "start" not in study.choices
-    assert study.choices["shape"]["2x"] == "2L-384"  # 0.78 at the full budget, against the deep 3L-312's 0.77
+    assert "start" not in study.record.choices
+    assert study.record.choices["shape"]["2x"] == "2L-384"  # 0.78 at the full budget, against the deep 3L-312's 0.77
 
 
 def test_a_budget_candidate_added_later_is_run_and_compared_with_the_finished_ones(study):
     """A resumed study whose record predates the "full" budget trains only that candidate at seed 42; the
     scores are re-read from the runs."""
-    study.choices.update(
+    study.record.choices.update(
         balance={"2L-384": False},
         budget={"2L-384": "long"},
         budget_holdout_acc={"2L-384": {"long": 0.76}},
         lrs_holdout_acc={"published": 0.55, "study": 0.62},
     )
-    study.student(None, "tinybert", "2L-384", 42, budget="long")  # finished before "full" existed
+    study.choose.student(None, "tinybert", "2L-384", 42, budget="long")  # finished before "full" existed
     study.asked.clear()
-    assert study.budget(None, "2x") == "full"
+    assert study.choose.budget(None, "2x") == "full"
     assert study.asked == [("tinybert", "2L-384", 42, "full", False, None, "auto")]
-    assert study.choices["budget_holdout_acc"]["2L-384"] == {"long": 0.76, "full": 0.78}
-    assert study.choices["budget"]["2L-384"] == "full"
+    assert study.record.choices["budget_holdout_acc"]["2L-384"] == {"long": 0.76, "full": 0.78}
+    assert study.record.choices["budget"]["2L-384"] == "full"
 
 
 def test_a_shape_candidate_added_later_is_run_and_compared_with_the_recorded_scores(study, monkeypatch):
     """A recorded 4x choice (1L-384 over 4L-192) meets a new candidate kind's shape: only the new one is trained
     (the recorded scores stand, their runs lost or not), and it wins on its score."""
-    study.choices.update(
+    study.record.choices.update(
         balance={"4L-192": True},
         budget={"4L-192": "long"},
         budget_holdout_acc={"4L-192": {"long": 0.66, "full": 0.65}},
@@ -138,18 +165,18 @@ def test_a_shape_candidate_added_later_is_run_and_compared_with_the_recorded_sco
         shape={"4x": "1L-384"},
         shape_holdout_acc={"4x": {"4L-192": 0.66, "1L-384": 0.70}},
     )
-    study.choices["balanced_shapes"] = {**BALANCED, "4x": "2L-264"}
+    study.record.choices["balanced_shapes"] = {**BALANCED, "4x": "2L-264"}
     monkeypatch.setitem(HELD_OUT, ("tinybert", "2L-264", "long", True), 0.72)
-    assert study.shape(None, "4x") == "2L-264"
+    assert study.choose.shape(None, "4x") == "2L-264"
     assert study.asked == [("tinybert", "2L-264", 42, "long", True, None, "auto")]
-    assert study.choices["shape_holdout_acc"]["4x"] == {"4L-192": 0.66, "1L-384": 0.70, "2L-264": 0.72}
-    assert study.shape(None, "4x") == "2L-264" and len(study.asked) == 1  # decided: not asked again
+    assert study.record.choices["shape_holdout_acc"]["4x"] == {"4L-192": 0.66, "1L-384": 0.70, "2L-264": 0.72}
+    assert study.choose.shape(None, "4x") == "2L-264" and len(study.asked) == 1  # decided: not asked again
 
 
 def test_a_shape_score_from_before_the_recipe_changed_gives_way_to_the_run_at_the_new_recipe(study, monkeypatch):
     """MRPC's 4x: 4L-192's score was recorded at the long budget, then the full budget won; a new candidate at
     the full budget is compared with 4L-192's full-budget run (recorded), not with its long-budget score."""
-    study.choices.update(
+    study.record.choices.update(
         balance={"4L-192": True},
         budget={"4L-192": "full"},
         budget_holdout_acc={"4L-192": {"long": 0.66, "full": 0.74}},
@@ -157,33 +184,33 @@ def test_a_shape_score_from_before_the_recipe_changed_gives_way_to_the_run_at_th
         shape={"4x": "4L-192"},
         shape_holdout_acc={"4x": {"4L-192": 0.66, "1L-384": 0.58}},
     )
-    made = study.run_path("tinybert", "4L-192", 42, budget="full", balance=True)
-    study.records[made.name] = {"holdout_acc": 0.74}  # its folder lost with an earlier machine
-    study.choices["balanced_shapes"] = {**BALANCED, "4x": "4L-144"}
+    made = study.jobs.run_path("tinybert", "4L-192", 42, budget="full", balance=True)
+    study.record.runs[made.name] = {"holdout_acc": 0.74}  # its folder lost with an earlier machine
+    study.record.choices["balanced_shapes"] = {**BALANCED, "4x": "4L-144"}
     monkeypatch.setitem(HELD_OUT, ("tinybert", "4L-144", "full", True), 0.68)
-    assert study.shape(None, "4x") == "4L-192"  # 0.74 against 0.68; with the stale 0.66, 4L-144 would win
+    assert study.choose.shape(None, "4x") == "4L-192"  # 0.74 against 0.68; with the stale 0.66, 4L-144 would win
     assert study.asked == [("tinybert", "4L-144", 42, "full", True, None, "auto")]
-    assert study.choices["shape_holdout_acc"]["4x"] == {"4L-192": 0.74, "1L-384": 0.58, "4L-144": 0.68}
+    assert study.record.choices["shape_holdout_acc"]["4x"] == {"4L-192": 0.74, "1L-384": 0.58, "4L-144": 0.68}
 
 
 def test_a_budget_compared_on_every_candidate_stays_chosen_without_its_runs(study):
     """A work folder lost with its machine: the recorded comparison stands, no candidate is re-made to say it."""
-    study.choices.update(budget={"2L-384": "full"}, budget_holdout_acc={"2L-384": {"long": 0.79, "full": 0.80}})
-    study.choices["balance"] = {"2L-384": False}
-    assert study.budget(None, "2x") == "full"
+    study.record.choices.update(budget={"2L-384": "full"}, budget_holdout_acc={"2L-384": {"long": 0.79, "full": 0.80}})
+    study.record.choices["balance"] = {"2L-384": False}
+    assert study.choose.budget(None, "2x") == "full"
     assert study.asked == []
 
 
-def test_a_lost_work_folder_starts_from_the_committed_choices(tmp_path, monkeypatch):
+def test_a_lost_work_folder_starts_from_the_committed_choices(tmp_path):
     committed = {"MRPC": {"choices": {"method": "minilm", "shapes": SHAPES}}, "SST-2": {"choices": {"method": "x"}}}
     (tmp_path / "frontier_runs.json").write_text(json.dumps(committed))
-    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
-    lost = FrontierStudy(TASKS["MRPC"], tmp_path / "lost", tmp_path / "quality", lambda: True)
-    assert lost.choices == {"method": "minilm", "shapes": SHAPES}
+    lost = FrontierStudy(TASKS["MRPC"], tmp_path / "lost", tmp_path / "quality", lambda: True, results=tmp_path)
+    assert lost.record.choices == {"method": "minilm", "shapes": SHAPES}
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "choices.json").write_text(json.dumps({"method": "tinybert"}))
-    assert FrontierStudy(TASKS["MRPC"], kept, tmp_path / "quality", lambda: True).choices == {"method": "tinybert"}
+    again = FrontierStudy(TASKS["MRPC"], kept, tmp_path / "quality", lambda: True, results=tmp_path)
+    assert again.record.choices == {"method": "tinybert"}
 
 
 def _finished_run(work, name: str, holdout: float, dev_acc: float):
@@ -191,24 +218,23 @@ def _finished_run(work, name: str, holdout: float, dev_acc: float):
     run = work / name
     run.mkdir(parents=True)
     report = {"selection": {"kept_holdout": {"accuracy": holdout}}, "models": {"model": {"dev": {"accuracy": dev_acc}}}}
-    (run / "report.json").write_text(json.dumps(report))
+    (run / files.REPORT).write_text(json.dumps(report))
     (run / "config.json").write_text(json.dumps({"num_hidden_layers": 2, "hidden_size": 384}))
     int8 = work / f"{name}-int8"
     int8.mkdir()
-    (int8 / "export.json").write_text(json.dumps({"dev": {"onnx": {"accuracy": dev_acc, "f1": 0.8}}}))
+    (int8 / files.EXPORT_RECORD).write_text(json.dumps({"dev": {"onnx": {"accuracy": dev_acc, "f1": 0.8}}}))
     (int8 / "model.onnx").write_bytes(b"0" * 2**20)
     return run
 
 
-def test_a_finished_run_is_committed_and_a_lost_one_is_not_made_again(tmp_path, monkeypatch):
+def test_a_finished_run_is_committed_and_a_lost_one_is_not_made_again(tmp_path):
     """A session's machine takes its run folders with it: each finished run's figures go into the committed
     record at once, and a later study reads its held-out score from there instead of training it again."""
-    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
     work = tmp_path / "first" / "MRPC"
-    study = FrontierStudy(TASKS["MRPC"], work, tmp_path / "quality", lambda: True)
+    study = FrontierStudy(TASKS["MRPC"], work, tmp_path / "quality", lambda: True, results=tmp_path)
     teacher = _finished_run(tmp_path / "quality", "teacher-lr0.0001", 0.81, 0.82)
     run = _finished_run(work, "tinybert-2L-384-long-42", 0.76, 0.75)
-    study.record(run)
+    study.record.add(run, study.jobs.teacher_path())
     record = json.loads((tmp_path / "frontier_runs.json").read_text())["MRPC"]["runs"][run.name]
     assert record == {"holdout_acc": 0.76, "dev": {"accuracy": 0.75, "f1": 0.8}, "shape": "2L-384", "disk_mb": 1.0,
                       "teacher_dev_acc": 0.82}  # fmt: skip
@@ -216,21 +242,22 @@ def test_a_finished_run_is_committed_and_a_lost_one_is_not_made_again(tmp_path, 
     def no_training(*args, **kwargs):
         raise AssertionError("a recorded run was trained again")
 
-    monkeypatch.setattr("bench.frontier.distill", no_training)
-    later = FrontierStudy(TASKS["MRPC"], tmp_path / "second" / "MRPC", tmp_path / "quality", lambda: True)
-    lost = later.student(teacher, "tinybert", "2L-384", 42, budget="long")
-    assert not lost.exists() and later.made(lost) and later.held_out_acc(lost) == 0.76
-    assert not later.made(later.run_path("tinybert", "2L-384", 43, budget="long"))
+    later = FrontierStudy(
+        TASKS["MRPC"], tmp_path / "second" / "MRPC", tmp_path / "quality", lambda: True, results=tmp_path,
+        library=Library(distill=no_training),
+    )  # fmt: skip
+    lost = later.jobs.student(teacher, "tinybert", "2L-384", 42, budget="long")
+    assert not lost.exists() and later.record.made(lost) and later.record.held_out_acc(lost) == 0.76
+    assert not later.record.made(later.jobs.run_path("tinybert", "2L-384", 43, budget="long"))
 
 
-def test_a_lost_students_speed_is_timed_on_a_stand_in_of_its_shape(tmp_path, monkeypatch, tiny_teacher):
+def test_a_lost_students_speed_is_timed_on_a_stand_in_of_its_shape(tmp_path, tiny_teacher):
     """The report times a student whose folder is gone as its shape with random weights, shipped as int8, beside
     the models that are here, and its row says so."""
     from bench.frontier_report import _row, _speeds
 
-    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
-    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
-    study.records["tinybert-1L-32-42"] = {"shape": "1L-32"}
+    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True, results=tmp_path)
+    study.record.runs["tinybert-1L-32-42"] = {"shape": "1L-32"}
     speeds = _speeds(study, tiny_teacher, {"teacher": tiny_teacher, "tinybert-1L-32": study.work / "gone"})
     assert "stand_in" not in speeds["teacher"] and speeds["tinybert-1L-32"]["stand_in"]
     assert speeds["tinybert-1L-32"]["examples_per_s_batch32"] > 0 and speeds["tinybert-1L-32"]["latency_ms_batch1"] > 0
@@ -239,16 +266,16 @@ def test_a_lost_students_speed_is_timed_on_a_stand_in_of_its_shape(tmp_path, mon
     assert row["speed_of"] == "a stand-in (random weights)"
 
 
-def test_a_row_is_made_from_the_recorded_runs_and_names_an_earlier_teacher(tmp_path, monkeypatch):
+def test_a_row_is_made_from_the_recorded_runs_and_names_an_earlier_teacher(tmp_path):
     """Seeds recorded by two sessions make one row (a run finished here is recorded as the report finds it); the
     table says which runs learned from a re-made teacher whose dev accuracy differs."""
-    from bench.frontier_report import _student_rows, _student_runs, _teacher_note
+    from bench.frontier_page import teacher_note
+    from bench.frontier_report import _student_rows, _student_runs
 
-    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)
-    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True)
+    study = FrontierStudy(TASKS["MRPC"], tmp_path / "MRPC", tmp_path / "quality", lambda: True, results=tmp_path)
     _finished_run(tmp_path / "quality", "teacher-lr0.0001", 0.81, 0.82)
     dev_figures = {"accuracy": 0.74, "f1": 0.80}
-    study.records["tinybert-2L-384-long-42"] = {"holdout_acc": 0.70, "dev": dev_figures, "shape": "2L-384",
+    study.record.runs["tinybert-2L-384-long-42"] = {"holdout_acc": 0.70, "dev": dev_figures, "shape": "2L-384",
                                                 "disk_mb": 15.0, "teacher_dev_acc": 0.80}  # fmt: skip
     _finished_run(study.work, "tinybert-2L-384-long-43", 0.72, 0.76)
     students = _student_runs(study)
@@ -256,19 +283,18 @@ def test_a_row_is_made_from_the_recorded_runs_and_names_an_earlier_teacher(tmp_p
     (row,) = _student_rows(study, students, {}, {})
     assert row["seeds"] == 2 and row["acc"] == pytest.approx(0.75) and row["holdout_acc"] == pytest.approx(0.71)
     assert row["teacher_dev_acc"] == [0.80, 0.82]
-    note = _teacher_note([{"name": "teacher", "kind": "teacher", "acc": 0.82}, row])
+    note = teacher_note([{"name": "teacher", "kind": "teacher", "acc": 0.82}, row])
     assert "tinybert-2L-384-long" in note and "0.800" in note and "0.820" in note
     same_teacher = {**row, "teacher_dev_acc": [0.80]}
-    assert _teacher_note([{"name": "teacher", "kind": "teacher", "acc": 0.80}, same_teacher]) == ""
+    assert teacher_note([{"name": "teacher", "kind": "teacher", "acc": 0.80}, same_teacher]) == ""
 
 
-def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path, monkeypatch):
-    monkeypatch.setattr("bench.frontier.RESULTS", tmp_path)  # no committed record: nothing chosen yet
+def test_a_task_without_augmentation_trains_no_balance_or_budget_candidates(tmp_path):
     spec = replace(TASKS["SST-2"], budgets=("matched",))
-    study = FrontierStudy(spec, tmp_path / "SST-2", tmp_path / "quality", lambda: True)
-    assert study.balance(None, "4x") is False
-    assert study.budget(None, "4x") == "matched"
-    assert "budget" not in study.choices and "balance" not in study.choices
+    study = FrontierStudy(spec, tmp_path / "SST-2", tmp_path / "quality", lambda: True, results=tmp_path)  # no record
+    assert study.choose.balance(None, "4x") is False
+    assert study.choose.budget(None, "4x") == "matched"
+    assert "budget" not in study.record.choices and "balance" not in study.record.choices
 
 
 def test_the_all_rows_budget_adds_every_phrase_and_keeps_the_held_out_slice(tmp_path):
@@ -276,8 +302,9 @@ def test_the_all_rows_budget_adds_every_phrase_and_keeps_the_held_out_slice(tmp_
     slice must be the subsample's examples, and no training row may carry a held-out phrase's text."""
     from data import read_table
 
-    study = FrontierStudy(replace(TASKS["SST-2"], train_rows=2_000), tmp_path / "SST-2", tmp_path / "q", lambda: True)
-    plain, everything = study.plain, study.all_rows()
+    spec = replace(TASKS["SST-2"], train_rows=2_000)
+    study = FrontierStudy(spec, tmp_path / "SST-2", tmp_path / "q", lambda: True, results=tmp_path)
+    plain, everything = study.data.plain, study.data.all_rows()
     assert everything.original_train_path == plain.train_path != everything.train_path
     glue = read_table(SHARED_DIR / "data" / "glue" / "SST-2" / "train.tsv")
     rows, subsample = read_table(everything.train_path), read_table(plain.train_path)
@@ -292,9 +319,7 @@ def test_the_all_rows_budget_adds_every_phrase_and_keeps_the_held_out_slice(tmp_
 
 
 def test_the_report_marks_each_row_that_lost_a_choice():
-    from types import SimpleNamespace
-
-    from bench.frontier_report import _candidate_label
+    from bench.frontier_report import candidate_label
 
     choices = {
         "shapes": SHAPES,
@@ -304,19 +329,20 @@ def test_the_report_marks_each_row_that_lost_a_choice():
         "budget": {"4L-192": "long", "2L-384": "full", "1L-384": "full"},  # 1L-384: compared again at that shape
         "shape": {"4x": "4L-192"},
     }
-    study = SimpleNamespace(choices=choices)
-    assert _candidate_label(study, "tinybert-4L-192-long-balanced-lowest", "tinybert") == (
+    assert candidate_label(choices, "tinybert-4L-192-long-balanced-lowest", "tinybert") == (
         "4x (tinybert-4L-192-long-balanced-lowest)"
     )
-    assert _candidate_label(study, "tinybert-4L-192-long-balanced", "tinybert").endswith("(start candidate)")
-    assert _candidate_label(study, "tinybert-4L-192-long-lowest", "tinybert").endswith("(balance candidate)")
-    assert _candidate_label(study, "minilm-1L-384-long-balanced-lowest", "tinybert") == (
+    assert candidate_label(choices, "tinybert-4L-192-long-balanced", "tinybert").endswith("(start candidate)")
+    assert candidate_label(choices, "tinybert-4L-192-long-lowest", "tinybert").endswith("(balance candidate)")
+    assert candidate_label(choices, "minilm-1L-384-long-balanced-lowest", "tinybert") == (
         "4x (minilm-1L-384-long-balanced-lowest) (method candidate) (budget candidate) (shape candidate)"
     )
-    assert _candidate_label(study, "minilm-1L-384-full-balanced-lowest", "tinybert") == (
+    assert candidate_label(choices, "minilm-1L-384-full-balanced-lowest", "tinybert") == (
         "4x (minilm-1L-384-full-balanced-lowest) (method candidate) (shape candidate)"
     )
-    assert _candidate_label(study, "tinybert-2L-384-long", "tinybert") == "2x (tinybert-2L-384-long) (budget candidate)"
+    assert (
+        candidate_label(choices, "tinybert-2L-384-long", "tinybert") == "2x (tinybert-2L-384-long) (budget candidate)"
+    )
 
 
 def test_a_run_name_says_its_recipe_back():
@@ -324,7 +350,7 @@ def test_a_run_name_says_its_recipe_back():
     parses back to itself; a name the study never makes is refused rather than read as a default."""
     from itertools import product
 
-    from bench.frontier import START_NAMES, Recipe
+    from bench.frontier_spec import START_NAMES, Recipe
 
     recipes = [
         Recipe(method, "4L-192", budget, published_lrs=lrs, balance=balance, start=start)
@@ -343,11 +369,13 @@ def test_a_run_name_says_its_recipe_back():
 def test_the_aug_budget_follows_each_long_phrase_with_its_copies(tmp_path):
     """SST-2's "aug" budget: `augment`'s copies of the longer training phrases (the real demo masked-LM), each
     right after its phrase, short phrases alone; the held-out slice is the subsample's, its copies left out."""
-    from bench.frontier import AUG_COPIES, AUG_MIN_WORDS, _phrase
+    from bench.frontier_data import _phrase
+    from bench.frontier_spec import AUG_COPIES, AUG_MIN_WORDS
     from data import read_table
 
-    study = FrontierStudy(replace(TASKS["SST-2"], train_rows=200), tmp_path / "SST-2", tmp_path / "q", lambda: True)
-    plain, augmented = study.plain, study.long_augmented()
+    spec = replace(TASKS["SST-2"], train_rows=200)
+    study = FrontierStudy(spec, tmp_path / "SST-2", tmp_path / "q", lambda: True, results=tmp_path)
+    plain, augmented = study.data.plain, study.data.long_augmented()
     owners, examples = augmented.example_of_each_row()
     subsample = list(read_table(plain.train_path)["sentence"])
     rows = list(read_table(augmented.train_path)["sentence"])
@@ -361,3 +389,15 @@ def test_the_aug_budget_follows_each_long_phrase_with_its_copies(tmp_path):
     assert held == plain.holdout_split(0.05, 0)[1]
     assert not {owners[row] for row in trained} & set(held)
     assert _phrase("a fine , funny film \t1\n") == "a fine , funny film "
+
+
+def test_a_step_is_timed_once_with_the_seconds_an_interrupted_invocation_carried(tmp_path):
+    """A step's time (here 90 s, after 30 s an interrupted invocation checkpointed) is recorded once: a rerun of
+    the step (reused work) and a step that took under a second (found made) leave the record as it was."""
+    ticks = iter([0.0, 90.0, 90.0, 200.0, 300.0, 300.5])
+    record = StudyRecord("MRPC", tmp_path, tmp_path, clock=lambda: next(ticks))
+    record.timed("tinybert-2L-384-long-42", lambda: None, carried=30.0)
+    record.timed("tinybert-2L-384-long-42", lambda: None)
+    record.timed("tinybert-2L-384-long-42 int8", lambda: None)
+    assert record.seconds == {"tinybert-2L-384-long-42": 120.0}
+    assert json.loads((tmp_path / "seconds.json").read_text()) == record.seconds

@@ -1,7 +1,8 @@
-"""The frontier study's report (bench/frontier_report.py): the targets table judges the best student fast
-enough for each target and calls a lead within the seeds' spread level with the static baseline; a checkout
-without the study's work folder re-draws the page from the committed rows; and the committed rows hold the
-issue's fields, 3 seeds for every chosen student, and are what docs/frontier.md shows."""
+"""The frontier study's report (bench/frontier_report.py, bench/frontier_page.py): the targets table judges
+the best student fast enough for each target and calls a lead within the seeds' spread level with the static
+baseline; a checkout without the study's work folder re-draws the page from the committed rows (into the
+study's own results folder); and the committed rows hold the issue's fields, 3 seeds for every chosen
+student, and are what docs/frontier.md shows."""
 
 import json
 import shutil
@@ -9,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import frontier_report
-from bench.frontier_report import chosen_students, committed_rows, markdown, render_task, targets_markdown
+from bench.frontier_page import chosen_students, markdown, targets_markdown
+from bench.frontier_report import committed_rows, render_task
 from tests.conftest import ROOT
 
 FIELDS = (
@@ -55,16 +56,14 @@ def test_each_target_judges_the_best_student_fast_enough_and_a_tie_with_the_stat
     assert verdicts["student 8x (c)"] == "no: the static baseline is the better buy |"
 
 
-def test_without_the_teacher_the_page_is_redrawn_from_the_committed_rows_and_nothing_is_rewritten(
-    tmp_path, monkeypatch
-):
+def test_without_the_teacher_the_page_is_redrawn_from_the_committed_rows_and_nothing_is_rewritten(tmp_path):
     results = tmp_path / "results"
     results.mkdir()
     shutil.copy(ROOT / "bench" / "results" / "frontier.json", results)
-    monkeypatch.setattr(frontier_report, "RESULTS", results)
     page = tmp_path / "frontier.md"
     page.write_text("# page\n<!-- frontier-MRPC:start -->\nstale\n<!-- frontier-MRPC:end -->\ntail\n")
-    study = SimpleNamespace(spec=SimpleNamespace(name="MRPC"), teacher_path=lambda: tmp_path / "gone" / "teacher")
+    gone = SimpleNamespace(teacher_path=lambda: tmp_path / "gone" / "teacher")
+    study = SimpleNamespace(spec=SimpleNamespace(name="MRPC"), jobs=gone, results=results)  # the report reads these
     before = (results / "frontier.json").read_bytes()
 
     rows = render_task(study, page, measure=True)

@@ -10,7 +10,7 @@ from transformers import BertConfig, BertForSequenceClassification
 from data import InputError, read_table
 from distill import load_tokenizer, losses
 from distill.examples import class_balance
-from distill.examples.features import LabelScheme, encode_frame
+from distill.examples.encoding import LabelScheme, encode_frame
 from distill.methods.objectives import Outputs
 from distill.methods.tinybert import TinyBertPrediction
 from tests.conftest import DEMO_MLM, GLUE

@@ -9,7 +9,7 @@ from transformers import BertConfig, BertForSequenceClassification
 
 from data import InputError, read_table
 from distill import build_student
-from distill.examples.features import LabelScheme, encode_frame, model_inputs
+from distill.examples.encoding import LabelScheme, encode_frame, model_inputs
 from distill.models.pruning import per_head_channels, top_channels
 from distill.runs import files
 from tests.conftest import GLUE

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from distill import TrainSettings, build_student, glue_task_data, layer_maps, load_teacher, load_tokenizer
-from distill.examples.features import LabelScheme
+from distill.examples.encoding import LabelScheme
 from distill.methods.pkd import PatientKD
 from distill.methods.tinybert import TinyBertIntermediate
 from distill.training.clock import RunClock, StageBudget, StageCost, measure_stage

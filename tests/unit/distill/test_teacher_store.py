@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from distill import glue_task_data, load_teacher, load_tokenizer
-from distill.examples.features import LabelScheme
+from distill.examples.encoding import LabelScheme
 from distill.methods.pkd import PatientKD
 from distill.training.forward import TeacherCache, run_model
 from distill.training.teacher_store import TeacherStore, example_keys

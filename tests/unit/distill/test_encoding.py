@@ -12,7 +12,7 @@ import torch
 
 from data import SHARED_DIR, read_table
 from distill import glue_task_data, load_tokenizer
-from distill.examples.features import LabelScheme, encode_frame
+from distill.examples.encoding import LabelScheme, encode_frame
 from tests.conftest import DEMO_MLM
 
 ROOT = Path(__file__).resolve().parents[3]

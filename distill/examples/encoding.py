@@ -1,4 +1,4 @@
-"""Task tables -> tokenised tensors with label ids, checked against the task's labels."""
+"""Task tables -> tokenised examples with label ids (what every model is fed), checked against the task's labels."""
 
 from __future__ import annotations
 
