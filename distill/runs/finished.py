@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
+from ..models.shapes import shape_name
 from . import files
 
 
@@ -78,7 +80,4 @@ class FinishedRun:
 
     def shape(self) -> str:
         """Layers and width ("4L-312") from the folder's config; "static-256" for a static model."""
-        config = json.loads((self.folder / "config.json").read_text())
-        if "tinydistill_static" in config:
-            return f"static-{config['hidden_size']}"
-        return f"{config['num_hidden_layers']}L-{config['hidden_size']}"
+        return shape_name(SimpleNamespace(**json.loads((self.folder / "config.json").read_text())))
