@@ -1,6 +1,6 @@
 """`static`: the far end of the frontier, what a student must beat to be worth its training: static
 piece embeddings of a pretrained encoder and a logistic regression (see `models.static`), fitted in
-seconds, saved as a model folder that `evaluate`, `predict` and `export` take like any student."""
+about a minute, saved as a model folder that `evaluate`, `predict` and `export` take like any student."""
 
 from __future__ import annotations
 
